@@ -1,0 +1,31 @@
+#include "splitledger/core/status.h"
+
+namespace splitledger {
+
+const char* ErrorCodeName(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return "ok";
+    case ErrorCode::kInvalidArgument: return "invalid_argument";
+    case ErrorCode::kRuleViolation: return "rule_violation";
+    case ErrorCode::kNotFound: return "not_found";
+    case ErrorCode::kAlreadyExists: return "already_exists";
+    case ErrorCode::kUnauthenticated: return "unauthenticated";
+    case ErrorCode::kPermissionDenied: return "permission_denied";
+    case ErrorCode::kOverflow: return "overflow";
+    case ErrorCode::kUnbalanced: return "unbalanced";
+    case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kInternal: return "internal";
+  }
+  return "unknown";
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  std::string s = ErrorCodeName(code_);
+  s += ": ";
+  s += message_;
+  if (!field_.empty()) s += " (" + field_ + ")";
+  return s;
+}
+
+}  // namespace splitledger
