@@ -1,0 +1,211 @@
+// The Intent aggregate: a PSP-authorised payment with per-seller line items and fees.
+//
+// Rules are those of Mangopay's Echo API (shared/reference/echo-api.md §8.1–8.3, §9.1) plus the
+// fee reallocation rule of DESIGN §4. Every state change is two steps:
+//
+//   1. Plan*(intent, request)   validates against the current state and returns an IntentPlan
+//                               (or a Status). Pure: the intent is not modified.
+//   2. ApplyPlan(intent, plan)  applies a plan produced from the *same* state. Cannot fail.
+//
+// Splitting validation from mutation is what lets the sequencer fail one command without undoing
+// anything, and lets the ledger turn the plan's LineDeltas into postings before anything changes.
+//
+// Invariants, per line item, after every applied plan:
+//   0 <= captured, cancelled;  captured + cancelled <= total;  0 <= fee <= fee_initial
+//   refunded + disputed <= captured (refunds and disputes arrive with a later issue)
+// and PlatformFeesAmount == Σ line fees, Amount == Σ line totals.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "splitledger/core/money.h"
+#include "splitledger/core/status.h"
+
+namespace splitledger {
+
+inline constexpr size_t kMaxLineItems = 100;
+
+enum class IntentStatus {
+  kAuthorized,
+  kPartiallyCaptured,
+  kCaptured,
+  kCancelled,
+  kRefunded,
+  kRefundReversed,
+  kDisputed,
+  kDefended,
+  kDisputedWon,
+  kDisputedLost,
+};
+const char* IntentStatusName(IntentStatus status);  // "AUTHORIZED", "CANCELLED", …
+std::optional<IntentStatus> ParseIntentStatus(std::string_view name);
+// Echo's NextActions for a status ("CAPTURE, CANCEL"); nullptr when the field is omitted.
+const char* IntentNextActions(IntentStatus status);
+
+// What the PSP told the platform about a transaction (Echo `ExternalData`).
+struct ExternalData {
+  bool present = false;
+  int64_t processing_date = 0;  // unix seconds
+  std::string provider_reference;
+  std::string merchant_reference;
+  std::string provider_name;
+  std::string payment_method;
+};
+
+struct Seller {
+  std::string author_id;
+  std::string wallet_id;
+  Amount fees_amount = 0;
+  std::optional<int64_t> transfer_date;
+};
+
+// A line item as requested on create.
+struct LineItemInput {
+  std::string sku;
+  std::string name;
+  std::string description;
+  std::string category;
+  int64_t quantity = 0;
+  Amount unit_amount = 0;
+  Amount tax_amount = 0;  // informational, included in unit_amount
+  Amount discount_amount = 0;
+  Seller seller;
+  std::string shipping_address_json;  // opaque JSON object, echoed back; empty if absent
+};
+
+struct LineItem {
+  std::string id;
+  LineItemInput input;
+  Amount total = 0;        // TotalLineItemAmount = UnitAmount × Quantity − DiscountAmount
+  Amount fee_initial = 0;  // Seller.FeesAmount as created: the basis of pro-rata reductions
+  Amount fee = 0;          // current Seller.FeesAmount
+  Amount captured = 0;
+  Amount cancelled = 0;
+  Amount refunded = 0;
+  Amount disputed = 0;
+  Amount split = 0;
+
+  // Amount still authorised: neither captured nor cancelled.
+  Amount remaining() const { return total - captured - cancelled; }
+};
+
+// One line of a capture/cancel record.
+struct ActionLine {
+  size_t line_index = 0;
+  Amount amount = 0;
+  Amount fee_removed = 0;  // cancels only
+};
+
+enum class ActionKind { kCapture, kCancel };
+
+struct ActionRecord {
+  ActionKind kind = ActionKind::kCapture;
+  std::string id;
+  int64_t created_at = 0;  // unix seconds
+  Amount amount = 0;
+  std::string status;  // "CAPTURED", "CANCELLED"
+  std::vector<ActionLine> lines;
+  ExternalData external;
+};
+
+struct Intent {
+  std::string id;
+  std::string client_id;
+  std::string currency;
+  IntentStatus status = IntentStatus::kAuthorized;
+  int64_t created_at = 0;
+  int64_t execution_date = 0;
+  ExternalData external;
+  std::string buyer_id;
+  Amount unfunded_amount = 0;
+  std::vector<LineItem> lines;
+  std::vector<ActionRecord> actions;  // captures and cancels in order
+
+  // Σ line totals and Σ line fees. Sums are bounded at creation, so they cannot overflow.
+  Amount amount() const;
+  Amount platform_fees() const;
+  // Σ (captured − refunded − disputed − split): what can still be split to sellers.
+  Amount available_to_split() const;
+  // Index of the line with this id, or -1.
+  int FindLine(std::string_view line_id) const;
+  bool HasCapture() const;
+};
+
+struct CreateIntentInput {
+  std::string currency;
+  std::optional<Amount> amount;         // must equal Σ totals when given
+  std::optional<Amount> platform_fees;  // must equal Σ fees when given
+  ExternalData external;
+  std::string buyer_id;
+  Amount unfunded_amount = 0;
+  std::vector<LineItemInput> lines;
+};
+
+// A line of a partial action request.
+struct LineAmountInput {
+  std::string line_item_id;
+  Amount amount = 0;
+  std::optional<Amount> fees_amount;  // cancel: explicit fee part for this line
+};
+
+struct ActionInput {
+  bool partial = false;  // false: full capture / full cancel
+  std::optional<Amount> amount;
+  std::optional<std::string> currency;
+  std::optional<Amount> platform_fees;
+  ExternalData external;
+  std::vector<LineAmountInput> lines;
+};
+
+// What a plan does to one line. All fields are >= 0.
+struct LineDelta {
+  size_t line_index = 0;
+  Amount authorized = 0;   // a new line: its total enters the authorisation hold
+  Amount fee_added = 0;    // a new line: its fee
+  Amount captured = 0;
+  Amount cancelled = 0;
+  Amount fee_removed = 0;
+};
+
+struct IntentPlan {
+  std::vector<LineItem> new_lines;      // appended first (create / mixed basket)
+  std::vector<LineDelta> deltas;        // indices refer to lines after new_lines are appended
+  std::optional<ActionRecord> action;   // the capture/cancel record to append
+  IntentStatus new_status = IntentStatus::kAuthorized;
+};
+
+// Validates a create request and builds the intent with its lines, plus the plan whose deltas
+// authorise each line. `line_ids` supplies one fresh id per line (size must match).
+Result<IntentPlan> PlanCreate(const CreateIntentInput& input, const std::vector<std::string>& line_ids);
+// Builds the intent shell (no lines yet) for a create; ApplyPlan then adds the lines.
+Intent NewIntent(const CreateIntentInput& input, std::string id, std::string client_id,
+                 int64_t now);
+
+// Mixed basket: adds the lines of `input` to an existing AUTHORIZED intent.
+Result<IntentPlan> PlanAddLines(const Intent& intent, const CreateIntentInput& input,
+                                const std::vector<std::string>& line_ids);
+
+// Full or partial capture (§8.2).
+Result<IntentPlan> PlanCapture(const Intent& intent, const ActionInput& input,
+                               std::string capture_id, int64_t now);
+
+// Full or partial cancel (§8.3). On a partial cancel each line's fee shrinks pro rata to the
+// cancelled share, from running totals: after cancelling C of a line of total T and initial fee
+// F the remaining fee is at most F − floor(F·C/T), so cancelling the whole line removes exactly its
+// whole fee. A stated fee part (LineAmountInput::fees_amount, or a top-level PlatformFeesAmount
+// allocated over the lines by cancelled amount) replaces the computed part; it may never exceed
+// the line's remaining fee.
+Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, std::string cancel_id,
+                              int64_t now);
+
+// Applies a plan produced from this very state.
+void ApplyPlan(Intent& intent, IntentPlan plan);
+
+// Checks the per-line and per-intent invariants listed at the top; for tests and `verify`.
+Status CheckInvariants(const Intent& intent);
+
+}  // namespace splitledger

@@ -1,0 +1,424 @@
+#include "splitledger/core/intent.h"
+
+#include <map>
+
+#include "splitledger/core/allocation.h"
+
+namespace splitledger {
+namespace {
+
+constexpr const char* kStatusNames[] = {
+    "AUTHORIZED", "PARTIALLY_CAPTURED", "CAPTURED",  "CANCELLED",    "REFUNDED",
+    "REFUND_REVERSED", "DISPUTED",      "DEFENDED",  "DISPUTED_WON", "DISPUTED_LOST",
+};
+
+std::string LineField(size_t i, const char* name) {
+  return "LineItems[" + std::to_string(i) + "]." + name;
+}
+
+// Validates one requested line and computes its total.
+Status BuildLine(const LineItemInput& in, size_t i, std::string id, LineItem* out) {
+  if (in.quantity < 1) return Status::Invalid("Quantity must be at least 1", LineField(i, "Quantity"));
+  if (in.unit_amount < 0) return Status::Invalid("UnitAmount must be >= 0", LineField(i, "UnitAmount"));
+  if (in.tax_amount < 0) return Status::Invalid("TaxAmount must be >= 0", LineField(i, "TaxAmount"));
+  if (in.discount_amount < 0) {
+    return Status::Invalid("DiscountAmount must be >= 0", LineField(i, "DiscountAmount"));
+  }
+  if (in.seller.fees_amount < 0) {
+    return Status::Invalid("Seller.FeesAmount must be >= 0", LineField(i, "Seller.FeesAmount"));
+  }
+  Amount gross = 0;
+  if (!CheckedMul(in.unit_amount, in.quantity, &gross)) {
+    return Status::Overflow(LineField(i, "UnitAmount"));
+  }
+  if (in.discount_amount > gross) {
+    return Status::Invalid("DiscountAmount can't exceed UnitAmount x Quantity",
+                           LineField(i, "DiscountAmount"));
+  }
+  Amount total = gross - in.discount_amount;
+  if (in.seller.fees_amount > total) {
+    return Status::Invalid("Seller.FeesAmount can't exceed the line item's TotalLineItemAmount",
+                           LineField(i, "Seller.FeesAmount"));
+  }
+  out->id = std::move(id);
+  out->input = in;
+  out->total = total;
+  out->fee_initial = in.seller.fees_amount;
+  out->fee = in.seller.fees_amount;
+  return Status::Ok();
+}
+
+// Builds the lines of a create / add-lines request. `base` is the number of existing lines.
+Result<IntentPlan> PlanNewLines(const CreateIntentInput& input, const std::vector<std::string>& ids,
+                                size_t base, Amount existing_amount, Amount existing_fees) {
+  if (input.lines.empty()) return Status::Invalid("At least one line item is required", "LineItems");
+  if (base + input.lines.size() > kMaxLineItems) {
+    return Status::Invalid("A maximum of 100 line items can be created per Intent", "LineItems");
+  }
+  if (ids.size() != input.lines.size()) return Status::Internal("one line id per line expected");
+  IntentPlan plan;
+  CheckedSum amount, fees;
+  amount += existing_amount;
+  fees += existing_fees;
+  CheckedSum request_amount, request_fees;
+  for (size_t i = 0; i < input.lines.size(); ++i) {
+    LineItem line;
+    SL_RETURN_IF_ERROR(BuildLine(input.lines[i], i, ids[i], &line));
+    amount += line.total;
+    fees += line.fee;
+    request_amount += line.total;
+    request_fees += line.fee;
+    if (!amount.ok() || !fees.ok()) return Status::Overflow("Amount");
+    LineDelta delta;
+    delta.line_index = base + i;
+    delta.authorized = line.total;
+    delta.fee_added = line.fee;
+    plan.deltas.push_back(delta);
+    plan.new_lines.push_back(std::move(line));
+  }
+  if (input.amount && *input.amount != request_amount.value()) {
+    return Status::Rule("Amount must equal the sum of the line items' TotalLineItemAmount (" +
+                            std::to_string(request_amount.value()) + ")",
+                        "Amount");
+  }
+  if (input.platform_fees && *input.platform_fees != request_fees.value()) {
+    return Status::Rule("PlatformFeesAmount must equal the sum of the line items' "
+                        "Seller.FeesAmount (" + std::to_string(request_fees.value()) + ")",
+                        "PlatformFeesAmount");
+  }
+  plan.new_status = IntentStatus::kAuthorized;
+  return plan;
+}
+
+// Per-line amounts of a partial action: resolves ids, sums duplicates, checks the total.
+struct ResolvedLine {
+  size_t index;
+  Amount amount;
+  std::optional<Amount> fees_amount;
+};
+
+Result<std::vector<ResolvedLine>> ResolvePartialLines(const Intent& intent, const ActionInput& in) {
+  if (in.lines.empty()) {
+    return Status::Invalid("LineItems are required for a partial action", "LineItems");
+  }
+  if (!in.amount) return Status::Invalid("Amount is required for a partial action", "Amount");
+  if (*in.amount <= 0) return Status::Invalid("Amount must be greater than 0", "Amount");
+  if (in.currency && *in.currency != intent.currency) {
+    return Status::Invalid("Currency must be the intent's currency (" + intent.currency + ")",
+                           "Currency");
+  }
+  std::map<size_t, size_t> slot_of;  // line index -> position in `out`, keeps request order
+  std::vector<ResolvedLine> out;
+  CheckedSum sum;
+  for (size_t i = 0; i < in.lines.size(); ++i) {
+    const LineAmountInput& l = in.lines[i];
+    int idx = intent.FindLine(l.line_item_id);
+    if (idx < 0) {
+      return Status::Invalid("Unknown line item '" + l.line_item_id.substr(0, 64) + "'",
+                             LineField(i, "Id"));
+    }
+    if (l.amount <= 0) return Status::Invalid("Amount must be greater than 0", LineField(i, "Amount"));
+    if (l.fees_amount && *l.fees_amount < 0) {
+      return Status::Invalid("FeesAmount must be >= 0", LineField(i, "FeesAmount"));
+    }
+    sum += l.amount;
+    if (!sum.ok()) return Status::Overflow("Amount");
+    auto [it, inserted] = slot_of.emplace(static_cast<size_t>(idx), out.size());
+    if (inserted) {
+      out.push_back({static_cast<size_t>(idx), l.amount, l.fees_amount});
+    } else {
+      ResolvedLine& r = out[it->second];
+      r.amount += l.amount;  // bounded by `sum`, cannot overflow
+      if (l.fees_amount) {
+        Amount f = r.fees_amount.value_or(0);
+        if (!CheckedAdd(f, *l.fees_amount, &f)) return Status::Overflow(LineField(i, "FeesAmount"));
+        r.fees_amount = f;
+      }
+    }
+  }
+  if (sum.value() != *in.amount) {
+    return Status::Rule("Amount must equal LineItems amounts (" + std::to_string(sum.value()) + ")",
+                        "Amount");
+  }
+  return out;
+}
+
+bool AllRemainingZero(const Intent& intent, const std::vector<LineDelta>& deltas) {
+  std::vector<Amount> remaining;
+  remaining.reserve(intent.lines.size());
+  for (const LineItem& l : intent.lines) remaining.push_back(l.remaining());
+  for (const LineDelta& d : deltas) remaining[d.line_index] -= d.captured + d.cancelled;
+  for (Amount r : remaining) {
+    if (r != 0) return false;
+  }
+  return true;
+}
+
+ActionRecord MakeRecord(ActionKind kind, std::string id, int64_t now, const ActionInput& in,
+                        const std::vector<LineDelta>& deltas) {
+  ActionRecord rec;
+  rec.kind = kind;
+  rec.id = std::move(id);
+  rec.created_at = now;
+  rec.status = kind == ActionKind::kCapture ? "CAPTURED" : "CANCELLED";
+  rec.external = in.external;
+  for (const LineDelta& d : deltas) {
+    Amount a = kind == ActionKind::kCapture ? d.captured : d.cancelled;
+    rec.amount += a;
+    rec.lines.push_back({d.line_index, a, d.fee_removed});
+  }
+  return rec;
+}
+
+}  // namespace
+
+const char* IntentStatusName(IntentStatus status) {
+  return kStatusNames[static_cast<int>(status)];
+}
+
+std::optional<IntentStatus> ParseIntentStatus(std::string_view name) {
+  for (int i = 0; i < static_cast<int>(std::size(kStatusNames)); ++i) {
+    if (name == kStatusNames[i]) return static_cast<IntentStatus>(i);
+  }
+  return std::nullopt;
+}
+
+const char* IntentNextActions(IntentStatus status) {
+  switch (status) {
+    case IntentStatus::kAuthorized: return "CAPTURE, CANCEL";
+    case IntentStatus::kPartiallyCaptured: return "CAPTURE, REFUND, DISPUTE";
+    case IntentStatus::kCaptured: return "REFUND, DISPUTE";
+    case IntentStatus::kCancelled: return nullptr;
+    case IntentStatus::kRefunded: return "REVERSE_REFUND";
+    case IntentStatus::kRefundReversed: return "REFUND, DISPUTE";
+    case IntentStatus::kDisputed: return "DEFEND, WIN_DISPUTE, LOSE_DISPUTE";
+    case IntentStatus::kDefended: return "WIN_DISPUTE, LOSE_DISPUTE";
+    case IntentStatus::kDisputedWon: return "REFUND, DISPUTE";
+    case IntentStatus::kDisputedLost: return "";
+  }
+  return nullptr;
+}
+
+Amount Intent::amount() const {
+  Amount s = 0;
+  for (const LineItem& l : lines) s += l.total;
+  return s;
+}
+
+Amount Intent::platform_fees() const {
+  Amount s = 0;
+  for (const LineItem& l : lines) s += l.fee;
+  return s;
+}
+
+Amount Intent::available_to_split() const {
+  Amount s = 0;
+  for (const LineItem& l : lines) s += l.captured - l.refunded - l.disputed - l.split;
+  return s;
+}
+
+int Intent::FindLine(std::string_view line_id) const {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].id == line_id) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool Intent::HasCapture() const {
+  for (const ActionRecord& a : actions) {
+    if (a.kind == ActionKind::kCapture) return true;
+  }
+  return false;
+}
+
+Intent NewIntent(const CreateIntentInput& input, std::string id, std::string client_id,
+                 int64_t now) {
+  Intent intent;
+  intent.id = std::move(id);
+  intent.client_id = std::move(client_id);
+  intent.currency = input.currency;
+  intent.status = IntentStatus::kAuthorized;
+  intent.created_at = now;
+  intent.execution_date = now;
+  intent.external = input.external;
+  intent.buyer_id = input.buyer_id;
+  intent.unfunded_amount = input.unfunded_amount;
+  return intent;
+}
+
+Result<IntentPlan> PlanCreate(const CreateIntentInput& input, const std::vector<std::string>& line_ids) {
+  auto currency = ParseCurrency(input.currency);
+  if (!currency.ok()) return currency.status();
+  if (input.amount && *input.amount < 0) return Status::Invalid("Amount must be >= 0", "Amount");
+  if (input.unfunded_amount < 0) return Status::Invalid("UnfundedAmount must be >= 0", "UnfundedAmount");
+  return PlanNewLines(input, line_ids, 0, 0, 0);
+}
+
+Result<IntentPlan> PlanAddLines(const Intent& intent, const CreateIntentInput& input,
+                                const std::vector<std::string>& line_ids) {
+  if (intent.status != IntentStatus::kAuthorized) {
+    return Status::Rule("Line items can only be added to an AUTHORIZED intent", "Status");
+  }
+  if (input.currency != intent.currency) {
+    return Status::Rule("Currency must be the existing intent's currency (" + intent.currency + ")",
+                        "Currency");
+  }
+  auto plan = PlanNewLines(input, line_ids, intent.lines.size(), intent.amount(),
+                           intent.platform_fees());
+  if (plan.ok()) plan->new_status = intent.status;
+  return plan;
+}
+
+Result<IntentPlan> PlanCapture(const Intent& intent, const ActionInput& input, std::string capture_id,
+                               int64_t now) {
+  IntentPlan plan;
+  if (!input.partial) {
+    if (intent.HasCapture()) {
+      return Status::Rule("Partial capture already done so full capture not allowed", "Status");
+    }
+    if (intent.status != IntentStatus::kAuthorized) {
+      return Status::Rule("Intent must be AUTHORIZED to be captured", "Status");
+    }
+    for (size_t i = 0; i < intent.lines.size(); ++i) {
+      Amount r = intent.lines[i].remaining();
+      if (r > 0) plan.deltas.push_back({.line_index = i, .captured = r});
+    }
+  } else {
+    if (intent.status != IntentStatus::kAuthorized &&
+        intent.status != IntentStatus::kPartiallyCaptured) {
+      return Status::Rule("Intent must be AUTHORIZED or PARTIALLY_CAPTURED to be captured",
+                          "Status");
+    }
+    auto lines = ResolvePartialLines(intent, input);
+    if (!lines.ok()) return lines.status();
+    for (const ResolvedLine& r : *lines) {
+      if (r.amount > intent.lines[r.index].remaining()) {
+        return Status::Rule("Capture Amount for a line item can't exceed authorized amount for the "
+                            "same line item",
+                            "LineItems");
+      }
+      plan.deltas.push_back({.line_index = r.index, .captured = r.amount});
+    }
+  }
+  if (plan.deltas.empty()) return Status::Rule("Nothing left to capture", "Amount");
+  plan.new_status = AllRemainingZero(intent, plan.deltas) ? IntentStatus::kCaptured
+                                                          : IntentStatus::kPartiallyCaptured;
+  plan.action = MakeRecord(ActionKind::kCapture, std::move(capture_id), now, input, plan.deltas);
+  return plan;
+}
+
+Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, std::string cancel_id,
+                              int64_t now) {
+  if (intent.status != IntentStatus::kAuthorized) {
+    return Status::Rule("Intent must be AUTHORIZED to be canceled", "Status");
+  }
+  IntentPlan plan;
+  if (!input.partial) {
+    for (size_t i = 0; i < intent.lines.size(); ++i) {
+      const LineItem& l = intent.lines[i];
+      if (l.remaining() > 0 || l.fee > 0) {
+        plan.deltas.push_back({.line_index = i, .cancelled = l.remaining(), .fee_removed = l.fee});
+      }
+    }
+  } else {
+    auto lines = ResolvePartialLines(intent, input);
+    if (!lines.ok()) return lines.status();
+    bool any_line_fee = false;
+    for (const ResolvedLine& r : *lines) any_line_fee |= r.fees_amount.has_value();
+    // A top-level fee part with no per-line parts is spread over the lines by cancelled amount.
+    std::vector<Amount> top_level_parts;
+    if (input.platform_fees && !any_line_fee) {
+      if (*input.platform_fees < 0) {
+        return Status::Invalid("PlatformFeesAmount must be >= 0", "PlatformFeesAmount");
+      }
+      std::vector<Amount> weights;
+      for (const ResolvedLine& r : *lines) weights.push_back(r.amount);
+      auto parts = Allocate(*input.platform_fees, weights);
+      if (!parts.ok()) return parts.status();
+      top_level_parts = std::move(*parts);
+    } else if (input.platform_fees && any_line_fee) {
+      Amount sum = 0;
+      for (const ResolvedLine& r : *lines) sum += r.fees_amount.value_or(0);
+      if (sum != *input.platform_fees) {
+        return Status::Rule("PlatformFeesAmount must equal the sum of the line items' FeesAmount",
+                            "PlatformFeesAmount");
+      }
+    }
+    for (size_t k = 0; k < lines->size(); ++k) {
+      const ResolvedLine& r = (*lines)[k];
+      const LineItem& l = intent.lines[r.index];
+      if (r.amount > l.remaining()) {
+        return Status::Rule("Cancel Amount for a line item can't exceed its amount still to be "
+                            "captured or cancelled",
+                            "LineItems");
+      }
+      Amount cancelled_after = l.cancelled + r.amount;
+      Amount remaining_after = l.remaining() - r.amount;
+      Amount fee_removed;
+      std::optional<Amount> stated = r.fees_amount;
+      if (!stated && !top_level_parts.empty()) stated = top_level_parts[k];
+      if (stated) {
+        if (*stated > l.fee) {
+          return Status::Rule("The cancelled fee part can't exceed the line item's remaining fee (" +
+                                  std::to_string(l.fee) + ")",
+                              "LineItems");
+        }
+        if (remaining_after == 0 && *stated != l.fee) {
+          return Status::Rule("Cancelling the rest of a line item removes its whole remaining fee (" +
+                                  std::to_string(l.fee) + ")",
+                              "LineItems");
+        }
+        if (l.fee - *stated > remaining_after) {
+          return Status::Rule("The line item's fee can't exceed its remaining amount", "LineItems");
+        }
+        fee_removed = *stated;
+      } else {
+        // Running totals: the removed share is floor(F·C/T) of the initial fee, so the whole line
+        // cancelled removes exactly F. Earlier stated parts may have removed more already.
+        auto removed_so_far = MulDivFloor(l.fee_initial, cancelled_after, l.total);
+        if (!removed_so_far.ok()) return removed_so_far.status();
+        Amount target_fee = l.fee_initial - *removed_so_far;
+        fee_removed = l.fee > target_fee ? l.fee - target_fee : 0;
+      }
+      plan.deltas.push_back(
+          {.line_index = r.index, .cancelled = r.amount, .fee_removed = fee_removed});
+    }
+  }
+  if (plan.deltas.empty()) return Status::Rule("Nothing left to cancel", "Amount");
+  plan.new_status =
+      AllRemainingZero(intent, plan.deltas) ? IntentStatus::kCancelled : IntentStatus::kAuthorized;
+  plan.action = MakeRecord(ActionKind::kCancel, std::move(cancel_id), now, input, plan.deltas);
+  return plan;
+}
+
+void ApplyPlan(Intent& intent, IntentPlan plan) {
+  for (LineItem& l : plan.new_lines) intent.lines.push_back(std::move(l));
+  for (const LineDelta& d : plan.deltas) {
+    LineItem& l = intent.lines[d.line_index];
+    l.captured += d.captured;
+    l.cancelled += d.cancelled;
+    l.fee -= d.fee_removed;
+  }
+  intent.status = plan.new_status;
+  if (plan.action) intent.actions.push_back(std::move(*plan.action));
+}
+
+Status CheckInvariants(const Intent& intent) {
+  if (intent.lines.size() > kMaxLineItems) return Status::Internal("too many line items");
+  for (size_t i = 0; i < intent.lines.size(); ++i) {
+    const LineItem& l = intent.lines[i];
+    std::string where = intent.id + " line " + std::to_string(i) + ": ";
+    if (l.captured < 0 || l.cancelled < 0 || l.refunded < 0 || l.disputed < 0 || l.split < 0) {
+      return Status::Internal(where + "negative running total");
+    }
+    if (l.captured + l.cancelled > l.total) return Status::Internal(where + "captured+cancelled > total");
+    if (l.fee < 0 || l.fee > l.fee_initial) return Status::Internal(where + "fee out of [0, initial]");
+    if (l.fee > l.total - l.cancelled) return Status::Internal(where + "fee exceeds uncancelled amount");
+    if (l.refunded + l.disputed + l.split > l.captured) {
+      return Status::Internal(where + "refunded+disputed+split > captured");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace splitledger
