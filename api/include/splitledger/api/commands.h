@@ -1,0 +1,13 @@
+// Entry points of the api module for the `splitledger` binary's subcommands.
+// Each takes the arguments after the subcommand words and returns a process exit code.
+#pragma once
+
+namespace splitledger::api {
+
+// `splitledger serve [--listen HOST:PORT] [--db URL] [--config FILE]`
+int ServeMain(int argc, char** argv);
+
+// `splitledger client create --id ID [--api-key KEY] [--db URL]`
+int ClientCreateMain(int argc, char** argv);
+
+}  // namespace splitledger::api

@@ -1,0 +1,79 @@
+// splitledger: one binary, several subcommands (DESIGN §7).
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "splitledger/api/commands.h"
+#include "splitledger/bench/bench.h"
+#include "splitledger/ledger/verify.h"
+#ifdef SPLITLEDGER_HAVE_PLUGIN_CHECK
+#include "splitledger/plugins/plugin_check.h"
+#endif
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: splitledger <command> [options]
+
+commands:
+  serve [--listen HOST:PORT] [--db URL] [--config FILE]
+        run the REST API (default 127.0.0.1:8080, sqlite:./data/splitledger.db)
+  client create --id ID [--api-key KEY] [--db URL]
+        create a platform client and print its credentials
+  verify [--db URL]
+        recompute every balance and intent amount from the journal; exit 1 on any difference
+  bench ledger [--db URL] [--ops N] [--baseline-ops N]
+        group-commit throughput against one transaction per operation
+  plugin check PATH.so [--config FILE]
+        run the PSP adapter conformance scenarios against a plugin
+)";
+
+std::string FlagValue(int argc, char** argv, const char* name, std::string fallback) {
+  for (int i = 0; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  }
+  return fallback;
+}
+
+int VerifyMain(int argc, char** argv) {
+  using namespace splitledger::ledger;
+  std::string url = FlagValue(argc, argv, "--db", "sqlite:./data/splitledger.db");
+  auto store = Store::Open({url});
+  if (!store.ok()) {
+    std::cerr << "verify: " << store.status().ToString() << "\n";
+    return 2;
+  }
+  auto report = Verify(**store);
+  if (!report.ok()) {
+    std::cerr << "verify: " << report.status().ToString() << "\n";
+    return 2;
+  }
+  for (const std::string& d : report->differences) std::cout << "DIFFERENCE " << d << "\n";
+  std::cout << "verified " << report->transactions << " transactions, " << report->postings
+            << " postings, " << report->accounts << " accounts, " << report->intents
+            << " intents, " << report->line_items << " line items: "
+            << (report->ok() ? "no difference" : std::to_string(report->differences.size()) +
+                                                     " difference(s)")
+            << "\n";
+  return report->ok() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  std::string cmd = argv[1];
+  std::string sub = argc > 2 ? argv[2] : "";
+  if (cmd == "serve") return splitledger::api::ServeMain(argc - 2, argv + 2);
+  if (cmd == "client" && sub == "create") return splitledger::api::ClientCreateMain(argc - 3, argv + 3);
+  if (cmd == "verify") return VerifyMain(argc - 2, argv + 2);
+  if (cmd == "bench" && sub == "ledger") return splitledger::bench::LedgerBenchMain(argc - 3, argv + 3);
+#ifdef SPLITLEDGER_HAVE_PLUGIN_CHECK
+  if (cmd == "plugin" && sub == "check") return splitledger::RunPluginCheck(argc - 3, argv + 3);
+#endif
+  std::cerr << "splitledger: unknown command '" << cmd << (sub.empty() ? "" : " " + sub) << "'\n"
+            << kUsage;
+  return 2;
+}

@@ -1,0 +1,132 @@
+// The double-entry book: accounts, journal transactions and postings, held in memory by the
+// single writer and persisted by the Store in the same database transaction.
+//
+// Conventions (docs/ledger.md):
+//  * An account is identified by (client, currency, kind, ref); kinds are listed in chart.h.
+//  * Every posting is a debit or a credit of a positive amount, in one of three phases:
+//      kPosted   moves the posted totals;
+//      kPending  adds to the pending totals (an authorisation hold);
+//      kRelease  takes back from the pending totals (a hold captured or voided).
+//    A transaction balances when, for every currency and every phase, Σ debits == Σ credits.
+//  * Nothing is updated or deleted: corrections are new transactions.
+//  * Each posting records the account's balances after it (running balance), so the balance at
+//    any point in time is one indexed query.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "splitledger/core/money.h"
+#include "splitledger/core/status.h"
+
+namespace splitledger::ledger {
+
+enum class Side : uint8_t { kDebit = 0, kCredit = 1 };
+enum class Phase : uint8_t { kPosted = 0, kPending = 1, kRelease = 2 };
+
+struct AccountKey {
+  std::string client_id;
+  std::string currency;
+  std::string kind;
+  std::string ref;  // e.g. a line item id, a wallet id, a provider name; may be empty
+
+  // "client|currency|kind|ref": the in-memory index key.
+  std::string Joined() const;
+};
+
+struct Account {
+  int64_t id = 0;
+  AccountKey key;
+  int64_t created_at = 0;
+  Amount debits_posted = 0;
+  Amount credits_posted = 0;
+  Amount debits_pending = 0;
+  Amount credits_pending = 0;
+
+  // Signed balances, debit-positive. Liabilities (wallets, payables) are negative here and are
+  // shown negated by the API.
+  Amount posted_balance() const { return debits_posted - credits_posted; }
+  Amount pending_balance() const { return debits_pending - credits_pending; }
+  // Credit-normal views, for liability and memo accounts.
+  Amount credit_balance() const { return credits_posted - debits_posted; }
+};
+
+struct PostingSpec {
+  AccountKey account;
+  Side side = Side::kDebit;
+  Phase phase = Phase::kPosted;
+  Amount amount = 0;
+};
+
+struct Posting {
+  int64_t account_id = 0;
+  Side side = Side::kDebit;
+  Phase phase = Phase::kPosted;
+  Amount amount = 0;
+  Amount posted_balance_after = 0;   // the account's posted_balance() after this posting
+  Amount pending_balance_after = 0;  // the account's pending_balance() after this posting
+};
+
+struct JournalTx {
+  int64_t id = 0;
+  std::string client_id;
+  std::string kind;  // "intent.create", "intent.capture", …
+  std::string ref;   // the business object: an intent id, an action id
+  int64_t created_at = 0;
+  std::vector<Posting> postings;
+};
+
+// In-memory book. Not thread-safe: owned by the sequencer thread.
+class Book {
+ public:
+  // Checks that `specs` form a valid transaction against the current totals: positive amounts,
+  // known currencies, balanced per (currency, phase), releases not above the pending totals, and
+  // no total overflowing. Does not modify anything.
+  Status Check(const std::vector<PostingSpec>& specs) const;
+
+  // Applies a transaction that passed Check: creates missing accounts, updates totals, records
+  // running balances, assigns the transaction id, and marks the touched accounts dirty.
+  // Returns the stored transaction (owned by the Book until TakeNew()).
+  const JournalTx& Apply(std::string client_id, std::string kind, std::string ref, int64_t now,
+                         const std::vector<PostingSpec>& specs);
+
+  // Check + Apply.
+  Status Post(std::string client_id, std::string kind, std::string ref, int64_t now,
+              const std::vector<PostingSpec>& specs);
+
+  const Account* Find(const AccountKey& key) const;
+  const Account* FindById(int64_t id) const;
+  // Returns the account, creating an empty one if needed (e.g. a wallet at creation).
+  const Account& Ensure(const AccountKey& key, int64_t now);
+
+  // Credit-normal posted balance of an account, 0 if it does not exist.
+  Amount CreditBalance(const AccountKey& key) const;
+
+  const std::unordered_map<int64_t, Account>& accounts() const { return accounts_; }
+
+  // --- persistence support (Store / State) ---
+  // Transactions applied since the last TakeNew(), and ids of accounts created or changed.
+  std::vector<JournalTx> TakeNewTransactions();
+  std::vector<int64_t> TakeDirtyAccounts(std::vector<int64_t>* created);
+  bool HasChanges() const { return !new_txs_.empty() || !dirty_.empty(); }
+  void LoadAccount(Account account);  // at start-up
+  void SetNextTransactionId(int64_t next) { next_tx_id_ = next; }
+  void Clear();
+
+ private:
+  Account& EnsureMutable(const AccountKey& key, int64_t now);
+
+  std::unordered_map<int64_t, Account> accounts_;
+  std::unordered_map<std::string, int64_t> index_;  // Joined key -> id
+  int64_t next_account_id_ = 1;
+  int64_t next_tx_id_ = 1;
+  std::vector<JournalTx> new_txs_;
+  std::vector<int64_t> dirty_;    // touched accounts, in first-touch order
+  std::vector<int64_t> created_;  // accounts created since the last take
+  std::unordered_map<int64_t, bool> dirty_set_;
+};
+
+}  // namespace splitledger::ledger

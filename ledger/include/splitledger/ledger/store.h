@@ -1,0 +1,65 @@
+// Store: the durable side of the ledger, through SOCI, on SQLite or PostgreSQL.
+//
+// One schema (migrations in store.cc) serves both backends. The store is used by one thread at a
+// time: the sequencer writes, `verify` and start-up read. Write() puts a whole ChangeSet in one
+// database transaction and returns only after COMMIT (SQLite: WAL + synchronous=FULL;
+// PostgreSQL: synchronous_commit on), so a caller answered after Write() has durable effects.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "splitledger/core/status.h"
+#include "splitledger/ledger/state.h"
+
+namespace soci {
+class session;
+}
+
+namespace splitledger::ledger {
+
+enum class Backend { kSqlite, kPostgres };
+
+struct StoreOptions {
+  // "sqlite:PATH" (PATH may be relative) or "postgresql://user@host:port/db".
+  std::string url;
+  // SQLite only: synchronous=FULL unless false (benchmarks of the non-durable path only).
+  bool durable = true;
+};
+
+class Store {
+ public:
+  // Opens the database and applies pending migrations.
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  Backend backend() const { return backend_; }
+  const std::string& url() const { return url_; }
+
+  // Replaces `state` with the database contents.
+  Status Load(State& state);
+
+  // Writes a change set in one transaction and commits it.
+  Status Write(const ChangeSet& changes);
+
+  // Schema version after migrations.
+  int SchemaVersion();
+
+  soci::session& session() { return *sql_; }
+
+ private:
+  Store() = default;
+  Status Migrate();
+
+  Backend backend_ = Backend::kSqlite;
+  std::string url_;
+  std::unique_ptr<soci::session> sql_;
+};
+
+// Parses a database URL; kInvalidArgument for anything else.
+Result<Backend> ParseBackend(std::string_view url);
+
+}  // namespace splitledger::ledger

@@ -1,0 +1,616 @@
+#include "splitledger/ledger/store.h"
+
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <filesystem>
+#include <utility>
+
+namespace splitledger::ledger {
+namespace {
+
+// Schema migrations, applied in order. Never edit a released migration: append a new one.
+// Types are chosen to mean the same on both backends (BIGINT = int64, TEXT = UTF-8 string).
+const std::vector<std::vector<std::string>> kMigrations = {
+    {
+        R"(CREATE TABLE clients (
+             id TEXT PRIMARY KEY, name TEXT NOT NULL, api_key_salt TEXT NOT NULL,
+             api_key_hash TEXT NOT NULL, profile TEXT NOT NULL, created_at BIGINT NOT NULL))",
+        R"(CREATE TABLE oauth_tokens (
+             token_hash TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at BIGINT NOT NULL))",
+        R"(CREATE TABLE accounts (
+             id BIGINT PRIMARY KEY, client_id TEXT NOT NULL, currency TEXT NOT NULL,
+             kind TEXT NOT NULL, ref TEXT NOT NULL,
+             debits_posted BIGINT NOT NULL, credits_posted BIGINT NOT NULL,
+             debits_pending BIGINT NOT NULL, credits_pending BIGINT NOT NULL,
+             created_at BIGINT NOT NULL,
+             UNIQUE (client_id, currency, kind, ref)))",
+        R"(CREATE TABLE journal_transactions (
+             id BIGINT PRIMARY KEY, client_id TEXT NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL,
+             created_at BIGINT NOT NULL))",
+        R"(CREATE TABLE postings (
+             tx_id BIGINT NOT NULL, seq BIGINT NOT NULL, account_id BIGINT NOT NULL,
+             side BIGINT NOT NULL, phase BIGINT NOT NULL, amount BIGINT NOT NULL,
+             posted_balance_after BIGINT NOT NULL, pending_balance_after BIGINT NOT NULL,
+             PRIMARY KEY (tx_id, seq)))",
+        "CREATE INDEX postings_by_account ON postings (account_id, tx_id, seq)",
+        "CREATE INDEX journal_by_ref ON journal_transactions (client_id, ref)",
+        R"(CREATE TABLE intents (
+             id TEXT PRIMARY KEY, client_id TEXT NOT NULL, currency TEXT NOT NULL,
+             status TEXT NOT NULL, amount BIGINT NOT NULL, platform_fees BIGINT NOT NULL,
+             unfunded_amount BIGINT NOT NULL, buyer_id TEXT NOT NULL,
+             ext_processing_date BIGINT NOT NULL, ext_provider_reference TEXT NOT NULL,
+             ext_merchant_reference TEXT NOT NULL, ext_provider_name TEXT NOT NULL,
+             ext_payment_method TEXT NOT NULL,
+             created_at BIGINT NOT NULL, execution_date BIGINT NOT NULL))",
+        "CREATE INDEX intents_by_reference ON intents (client_id, ext_provider_name, ext_provider_reference)",
+        R"(CREATE TABLE intent_line_items (
+             id TEXT PRIMARY KEY, intent_id TEXT NOT NULL, position BIGINT NOT NULL,
+             sku TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL,
+             category TEXT NOT NULL, quantity BIGINT NOT NULL, unit_amount BIGINT NOT NULL,
+             tax_amount BIGINT NOT NULL, discount_amount BIGINT NOT NULL,
+             seller_author_id TEXT NOT NULL, seller_wallet_id TEXT NOT NULL,
+             seller_transfer_date BIGINT, shipping_address TEXT NOT NULL,
+             total BIGINT NOT NULL, fee_initial BIGINT NOT NULL, fee BIGINT NOT NULL,
+             captured BIGINT NOT NULL, cancelled BIGINT NOT NULL, refunded BIGINT NOT NULL,
+             disputed BIGINT NOT NULL, split BIGINT NOT NULL))",
+        "CREATE INDEX line_items_by_intent ON intent_line_items (intent_id, position)",
+        R"(CREATE TABLE intent_actions (
+             id TEXT PRIMARY KEY, intent_id TEXT NOT NULL, position BIGINT NOT NULL,
+             kind TEXT NOT NULL, status TEXT NOT NULL, amount BIGINT NOT NULL,
+             created_at BIGINT NOT NULL, ext_present BIGINT NOT NULL,
+             ext_processing_date BIGINT NOT NULL, ext_provider_reference TEXT NOT NULL,
+             ext_merchant_reference TEXT NOT NULL, ext_provider_name TEXT NOT NULL,
+             ext_payment_method TEXT NOT NULL))",
+        "CREATE INDEX actions_by_intent ON intent_actions (intent_id, position)",
+        R"(CREATE TABLE intent_action_lines (
+             action_id TEXT NOT NULL, position BIGINT NOT NULL, line_item_id TEXT NOT NULL,
+             amount BIGINT NOT NULL, fee_removed BIGINT NOT NULL,
+             PRIMARY KEY (action_id, position)))",
+        R"(CREATE TABLE idempotency_keys (
+             client_id TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL,
+             status_code BIGINT NOT NULL, content_type TEXT NOT NULL, body TEXT NOT NULL,
+             request_url TEXT NOT NULL, resource_id TEXT NOT NULL, created_at BIGINT NOT NULL,
+             PRIMARY KEY (client_id, idem_key)))",
+        R"(CREATE TABLE documents (
+             kind TEXT NOT NULL, id TEXT NOT NULL, client_id TEXT NOT NULL, body TEXT NOT NULL,
+             created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, seq BIGINT NOT NULL,
+             PRIMARY KEY (kind, id)))",
+        "CREATE INDEX documents_by_client ON documents (client_id, kind, seq)",
+        R"(CREATE TABLE events (
+             id BIGINT PRIMARY KEY, client_id TEXT NOT NULL, event_type TEXT NOT NULL,
+             resource_id TEXT NOT NULL, date BIGINT NOT NULL))",
+    },
+};
+
+// Column-major rows for one bulk statement. Values are appended row by row, column by column.
+class Rows {
+ public:
+  struct Column {
+    std::string name;
+    bool text;
+    std::vector<long long> ints;
+    std::vector<std::string> texts;
+    std::vector<soci::indicator> ind;
+  };
+
+  Rows(std::string table, std::initializer_list<std::pair<const char*, char>> cols)
+      : table_(std::move(table)) {
+    for (auto& [name, type] : cols) columns_.push_back({name, type == 't', {}, {}, {}});
+  }
+  Rows& I(long long v) { Col(false).ints.push_back(v); Next(soci::i_ok); return *this; }
+  Rows& T(std::string v) { Col(true).texts.push_back(std::move(v)); Next(soci::i_ok); return *this; }
+  Rows& NullI() { Col(false).ints.push_back(0); Next(soci::i_null); return *this; }
+  size_t size() const { return columns_.empty() ? 0 : columns_[0].ind.size(); }
+
+  // INSERT … [suffix] for all rows, in one statement execution.
+  void Insert(soci::session& sql, Backend backend, const std::string& suffix = "") {
+    if (size() == 0) return;
+    std::string names;
+    for (size_t i = 0; i < columns_.size(); ++i) names += (i ? ", " : "") + columns_[i].name;
+    if (backend == Backend::kSqlite) {
+      std::string values;
+      for (size_t i = 0; i < columns_.size(); ++i) values += (i ? ", :" : ":") + columns_[i].name;
+      soci::statement st(sql);
+      for (Column& c : columns_) {
+        if (c.text) {
+          st.exchange(soci::use(c.texts, c.ind));
+        } else {
+          st.exchange(soci::use(c.ints, c.ind));
+        }
+      }
+      st.alloc();
+      st.prepare("INSERT INTO " + table_ + " (" + names + ") VALUES (" + values + ") " + suffix);
+      st.define_and_bind();
+      st.execute(true);
+    } else {
+      // One round trip per table: the rows travel as PostgreSQL array literals through unnest().
+      std::vector<std::string> arrays;
+      arrays.reserve(columns_.size());
+      std::string args;
+      for (size_t i = 0; i < columns_.size(); ++i) {
+        arrays.push_back(ArrayLiteral(columns_[i]));
+        args += std::string(i ? ", " : "") + "CAST(:a" + std::to_string(i) + " AS " +
+                (columns_[i].text ? "text[]" : "bigint[]") + ")";
+      }
+      soci::statement st(sql);
+      for (std::string& a : arrays) st.exchange(soci::use(a));
+      st.alloc();
+      st.prepare("INSERT INTO " + table_ + " (" + names + ") SELECT * FROM unnest(" + args + ") " +
+                 suffix);
+      st.define_and_bind();
+      st.execute(true);
+    }
+  }
+
+ private:
+  Column& Col(bool text) {
+    Column& c = columns_[cursor_];
+    (void)text;
+    return c;
+  }
+  void Next(soci::indicator i) {
+    columns_[cursor_].ind.push_back(i);
+    cursor_ = (cursor_ + 1) % columns_.size();
+  }
+  static std::string ArrayLiteral(const Column& c) {
+    std::string out = "{";
+    for (size_t r = 0; r < c.ind.size(); ++r) {
+      if (r) out.push_back(',');
+      if (c.ind[r] == soci::i_null) {
+        out += "NULL";
+      } else if (!c.text) {
+        out += std::to_string(c.ints[r]);
+      } else {
+        out.push_back('"');
+        for (char ch : c.texts[r]) {
+          if (ch == '"' || ch == '\\') out.push_back('\\');
+          out.push_back(ch);
+        }
+        out.push_back('"');
+      }
+    }
+    out.push_back('}');
+    return out;
+  }
+
+  std::string table_;
+  std::vector<Column> columns_;
+  size_t cursor_ = 0;
+};
+
+// Reads an integer column whatever type the backend reports for it.
+long long GetInt(const soci::row& r, size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return 0;
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer: return r.get<int>(i);
+    case soci::dt_long_long: return r.get<long long>(i);
+    case soci::dt_unsigned_long_long: return static_cast<long long>(r.get<unsigned long long>(i));
+    case soci::dt_double: return static_cast<long long>(r.get<double>(i));
+    case soci::dt_string: return std::stoll(r.get<std::string>(i));
+    default: throw soci::soci_error("unexpected column type for an integer");
+  }
+}
+std::optional<long long> GetOptInt(const soci::row& r, size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return std::nullopt;
+  return GetInt(r, i);
+}
+std::string GetText(const soci::row& r, size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return {};
+  return r.get<std::string>(i);
+}
+
+const char* ActionKindName(ActionKind k) { return k == ActionKind::kCapture ? "capture" : "cancel"; }
+
+}  // namespace
+
+Result<Backend> ParseBackend(std::string_view url) {
+  if (url.rfind("sqlite:", 0) == 0 && url.size() > 7) return Backend::kSqlite;
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    return Backend::kPostgres;
+  }
+  return Status::Invalid("database URL must be sqlite:PATH or postgresql://…", "db");
+}
+
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  auto backend = ParseBackend(options.url);
+  if (!backend.ok()) return backend.status();
+  std::unique_ptr<Store> store(new Store());
+  store->backend_ = *backend;
+  store->url_ = options.url;
+  try {
+    if (*backend == Backend::kSqlite) {
+      std::filesystem::path path(options.url.substr(7));
+      if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+      store->sql_ = std::make_unique<soci::session>(
+          soci::sqlite3, "db=\"" + path.string() + "\" timeout=30");
+      soci::session& sql = *store->sql_;
+      std::string mode;
+      sql << "PRAGMA journal_mode=WAL", soci::into(mode);
+      if (mode != "wal") return Status::Internal("SQLite refused WAL mode (" + mode + ")");
+      sql << (options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+    } else {
+      store->sql_ = std::make_unique<soci::session>(soci::postgresql, options.url);
+      *store->sql_ << "SET synchronous_commit = on";
+      *store->sql_ << "SET client_min_messages = warning";
+    }
+    SL_RETURN_IF_ERROR(store->Migrate());
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("cannot open database: ") + e.what());
+  }
+  return store;
+}
+
+Status Store::Migrate() {
+  soci::session& sql = *sql_;
+  sql << "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
+         "applied_at BIGINT NOT NULL)";
+  int current = SchemaVersion();
+  for (size_t v = static_cast<size_t>(current); v < kMigrations.size(); ++v) {
+    soci::transaction tx(sql);
+    for (const std::string& stmt : kMigrations[v]) sql << stmt;
+    long long version = static_cast<long long>(v + 1);
+    long long now = static_cast<long long>(std::time(nullptr));
+    sql << "INSERT INTO schema_migrations (version, applied_at) VALUES (:v, :t)", soci::use(version),
+        soci::use(now);
+    tx.commit();
+  }
+  return Status::Ok();
+}
+
+int Store::SchemaVersion() {
+  soci::indicator ind;
+  long long v = 0;
+  *sql_ << "SELECT MAX(version) FROM schema_migrations", soci::into(v, ind);
+  return ind == soci::i_ok ? static_cast<int>(v) : 0;
+}
+
+Status Store::Write(const ChangeSet& cs) {
+  if (cs.empty()) return Status::Ok();
+  soci::session& sql = *sql_;
+  try {
+    soci::transaction tx(sql);
+
+    Rows accounts("accounts", {{"id", 'i'}, {"client_id", 't'}, {"currency", 't'}, {"kind", 't'},
+                               {"ref", 't'}, {"debits_posted", 'i'}, {"credits_posted", 'i'},
+                               {"debits_pending", 'i'}, {"credits_pending", 'i'},
+                               {"created_at", 'i'}});
+    for (const auto* list : {&cs.new_accounts, &cs.changed_accounts}) {
+      for (const Account& a : *list) {
+        accounts.I(a.id).T(a.key.client_id).T(a.key.currency).T(a.key.kind).T(a.key.ref)
+            .I(a.debits_posted).I(a.credits_posted).I(a.debits_pending).I(a.credits_pending)
+            .I(a.created_at);
+      }
+    }
+    accounts.Insert(sql, backend_,
+                    "ON CONFLICT (id) DO UPDATE SET debits_posted = excluded.debits_posted, "
+                    "credits_posted = excluded.credits_posted, debits_pending = "
+                    "excluded.debits_pending, credits_pending = excluded.credits_pending");
+
+    Rows txs("journal_transactions",
+             {{"id", 'i'}, {"client_id", 't'}, {"kind", 't'}, {"ref", 't'}, {"created_at", 'i'}});
+    Rows postings("postings", {{"tx_id", 'i'}, {"seq", 'i'}, {"account_id", 'i'}, {"side", 'i'},
+                               {"phase", 'i'}, {"amount", 'i'}, {"posted_balance_after", 'i'},
+                               {"pending_balance_after", 'i'}});
+    for (const JournalTx& t : cs.transactions) {
+      txs.I(t.id).T(t.client_id).T(t.kind).T(t.ref).I(t.created_at);
+      for (size_t i = 0; i < t.postings.size(); ++i) {
+        const Posting& p = t.postings[i];
+        postings.I(t.id).I(static_cast<long long>(i)).I(p.account_id)
+            .I(static_cast<int>(p.side)).I(static_cast<int>(p.phase)).I(p.amount)
+            .I(p.posted_balance_after).I(p.pending_balance_after);
+      }
+    }
+    txs.Insert(sql, backend_);
+    postings.Insert(sql, backend_);
+
+    Rows intents("intents", {{"id", 't'}, {"client_id", 't'}, {"currency", 't'}, {"status", 't'},
+                             {"amount", 'i'}, {"platform_fees", 'i'}, {"unfunded_amount", 'i'},
+                             {"buyer_id", 't'}, {"ext_processing_date", 'i'},
+                             {"ext_provider_reference", 't'}, {"ext_merchant_reference", 't'},
+                             {"ext_provider_name", 't'}, {"ext_payment_method", 't'},
+                             {"created_at", 'i'}, {"execution_date", 'i'}});
+    for (const Intent* in : cs.intents) {
+      intents.T(in->id).T(in->client_id).T(in->currency).T(IntentStatusName(in->status))
+          .I(in->amount()).I(in->platform_fees()).I(in->unfunded_amount).T(in->buyer_id)
+          .I(in->external.processing_date).T(in->external.provider_reference)
+          .T(in->external.merchant_reference).T(in->external.provider_name)
+          .T(in->external.payment_method).I(in->created_at).I(in->execution_date);
+    }
+    intents.Insert(sql, backend_,
+                   "ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount = "
+                   "excluded.amount, platform_fees = excluded.platform_fees, unfunded_amount = "
+                   "excluded.unfunded_amount");
+
+    Rows lines("intent_line_items",
+               {{"id", 't'}, {"intent_id", 't'}, {"position", 'i'}, {"sku", 't'}, {"name", 't'},
+                {"description", 't'}, {"category", 't'}, {"quantity", 'i'}, {"unit_amount", 'i'},
+                {"tax_amount", 'i'}, {"discount_amount", 'i'}, {"seller_author_id", 't'},
+                {"seller_wallet_id", 't'}, {"seller_transfer_date", 'i'},
+                {"shipping_address", 't'}, {"total", 'i'}, {"fee_initial", 'i'}, {"fee", 'i'},
+                {"captured", 'i'}, {"cancelled", 'i'}, {"refunded", 'i'}, {"disputed", 'i'},
+                {"split", 'i'}});
+    for (const auto& [in, idx] : cs.lines) {
+      const LineItem& l = in->lines[idx];
+      const LineItemInput& s = l.input;
+      lines.T(l.id).T(in->id).I(static_cast<long long>(idx)).T(s.sku).T(s.name).T(s.description)
+          .T(s.category).I(s.quantity).I(s.unit_amount).I(s.tax_amount).I(s.discount_amount)
+          .T(s.seller.author_id).T(s.seller.wallet_id);
+      if (s.seller.transfer_date) {
+        lines.I(*s.seller.transfer_date);
+      } else {
+        lines.NullI();
+      }
+      lines.T(s.shipping_address_json).I(l.total).I(l.fee_initial).I(l.fee).I(l.captured)
+          .I(l.cancelled).I(l.refunded).I(l.disputed).I(l.split);
+    }
+    lines.Insert(sql, backend_,
+                 "ON CONFLICT (id) DO UPDATE SET fee = excluded.fee, captured = excluded.captured, "
+                 "cancelled = excluded.cancelled, refunded = excluded.refunded, disputed = "
+                 "excluded.disputed, split = excluded.split");
+
+    Rows actions("intent_actions",
+                 {{"id", 't'}, {"intent_id", 't'}, {"position", 'i'}, {"kind", 't'},
+                  {"status", 't'}, {"amount", 'i'}, {"created_at", 'i'}, {"ext_present", 'i'},
+                  {"ext_processing_date", 'i'}, {"ext_provider_reference", 't'},
+                  {"ext_merchant_reference", 't'}, {"ext_provider_name", 't'},
+                  {"ext_payment_method", 't'}});
+    Rows action_lines("intent_action_lines", {{"action_id", 't'}, {"position", 'i'},
+                                              {"line_item_id", 't'}, {"amount", 'i'},
+                                              {"fee_removed", 'i'}});
+    for (const auto& [in, idx] : cs.actions) {
+      const ActionRecord& a = in->actions[idx];
+      actions.T(a.id).T(in->id).I(static_cast<long long>(idx)).T(ActionKindName(a.kind))
+          .T(a.status).I(a.amount).I(a.created_at).I(a.external.present ? 1 : 0)
+          .I(a.external.processing_date).T(a.external.provider_reference)
+          .T(a.external.merchant_reference).T(a.external.provider_name)
+          .T(a.external.payment_method);
+      for (size_t i = 0; i < a.lines.size(); ++i) {
+        action_lines.T(a.id).I(static_cast<long long>(i)).T(in->lines[a.lines[i].line_index].id)
+            .I(a.lines[i].amount).I(a.lines[i].fee_removed);
+      }
+    }
+    actions.Insert(sql, backend_);
+    action_lines.Insert(sql, backend_);
+
+    Rows clients("clients", {{"id", 't'}, {"name", 't'}, {"api_key_salt", 't'},
+                             {"api_key_hash", 't'}, {"profile", 't'}, {"created_at", 'i'}});
+    for (const ClientRecord* c : cs.clients) {
+      clients.T(c->id).T(c->name).T(c->api_key_salt).T(c->api_key_hash).T(c->profile)
+          .I(c->created_at);
+    }
+    clients.Insert(sql, backend_,
+                   "ON CONFLICT (id) DO UPDATE SET name = excluded.name, api_key_salt = "
+                   "excluded.api_key_salt, api_key_hash = excluded.api_key_hash, profile = "
+                   "excluded.profile");
+
+    Rows tokens("oauth_tokens", {{"token_hash", 't'}, {"client_id", 't'}, {"expires_at", 'i'}});
+    for (const TokenRecord& t : cs.tokens) tokens.T(t.token_hash).T(t.client_id).I(t.expires_at);
+    tokens.Insert(sql, backend_);
+
+    Rows idem("idempotency_keys", {{"client_id", 't'}, {"idem_key", 't'}, {"request_hash", 't'},
+                                   {"status_code", 'i'}, {"content_type", 't'}, {"body", 't'},
+                                   {"request_url", 't'}, {"resource_id", 't'},
+                                   {"created_at", 'i'}});
+    for (const IdempotencyRecord* r : cs.idempotency) {
+      idem.T(r->client_id).T(r->key).T(r->request_hash).I(r->status_code).T(r->content_type)
+          .T(r->body).T(r->request_url).T(r->resource_id).I(r->created_at);
+    }
+    idem.Insert(sql, backend_);
+
+    Rows docs("documents", {{"kind", 't'}, {"id", 't'}, {"client_id", 't'}, {"body", 't'},
+                            {"created_at", 'i'}, {"updated_at", 'i'}, {"seq", 'i'}});
+    for (const Document* d : cs.documents) {
+      docs.T(d->kind).T(d->id).T(d->client_id).T(d->body).I(d->created_at).I(d->updated_at)
+          .I(d->seq);
+    }
+    docs.Insert(sql, backend_,
+                "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_at = "
+                "excluded.updated_at");
+
+    Rows events("events", {{"id", 'i'}, {"client_id", 't'}, {"event_type", 't'},
+                           {"resource_id", 't'}, {"date", 'i'}});
+    for (const EventRecord& e : cs.events) {
+      events.I(e.id).T(e.client_id).T(e.event_type).T(e.resource_id).I(e.date);
+    }
+    events.Insert(sql, backend_);
+
+    tx.commit();
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("commit failed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+Status Store::Load(State& state) {
+  state.Clear();
+  soci::session& sql = *sql_;
+  try {
+    {
+      soci::rowset<soci::row> rs = sql.prepare
+          << "SELECT id, client_id, currency, kind, ref, debits_posted, credits_posted, "
+             "debits_pending, credits_pending, created_at FROM accounts";
+      for (const soci::row& r : rs) {
+        Account a;
+        a.id = GetInt(r, 0);
+        a.key = {GetText(r, 1), GetText(r, 2), GetText(r, 3), GetText(r, 4)};
+        a.debits_posted = GetInt(r, 5);
+        a.credits_posted = GetInt(r, 6);
+        a.debits_pending = GetInt(r, 7);
+        a.credits_pending = GetInt(r, 8);
+        a.created_at = GetInt(r, 9);
+        state.book().LoadAccount(std::move(a));
+      }
+      soci::indicator ind;
+      long long max_tx = 0;
+      sql << "SELECT MAX(id) FROM journal_transactions", soci::into(max_tx, ind);
+      state.book().SetNextTransactionId(ind == soci::i_ok ? max_tx + 1 : 1);
+    }
+    std::unordered_map<std::string, Intent> intents;
+    std::vector<std::string> order;
+    {
+      soci::rowset<soci::row> rs = sql.prepare
+          << "SELECT id, client_id, currency, status, unfunded_amount, buyer_id, "
+             "ext_processing_date, ext_provider_reference, ext_merchant_reference, "
+             "ext_provider_name, ext_payment_method, created_at, execution_date FROM intents "
+             "ORDER BY created_at, id";
+      for (const soci::row& r : rs) {
+        Intent in;
+        in.id = GetText(r, 0);
+        in.client_id = GetText(r, 1);
+        in.currency = GetText(r, 2);
+        auto st = ParseIntentStatus(GetText(r, 3));
+        if (!st) return Status::Internal("bad intent status in database for " + in.id);
+        in.status = *st;
+        in.unfunded_amount = GetInt(r, 4);
+        in.buyer_id = GetText(r, 5);
+        in.external.present = true;
+        in.external.processing_date = GetInt(r, 6);
+        in.external.provider_reference = GetText(r, 7);
+        in.external.merchant_reference = GetText(r, 8);
+        in.external.provider_name = GetText(r, 9);
+        in.external.payment_method = GetText(r, 10);
+        in.created_at = GetInt(r, 11);
+        in.execution_date = GetInt(r, 12);
+        order.push_back(in.id);
+        intents.emplace(in.id, std::move(in));
+      }
+    }
+    {
+      soci::rowset<soci::row> rs = sql.prepare
+          << "SELECT id, intent_id, position, sku, name, description, category, quantity, "
+             "unit_amount, tax_amount, discount_amount, seller_author_id, seller_wallet_id, "
+             "seller_transfer_date, shipping_address, total, fee_initial, fee, captured, "
+             "cancelled, refunded, disputed, split FROM intent_line_items "
+             "ORDER BY intent_id, position";
+      for (const soci::row& r : rs) {
+        auto it = intents.find(GetText(r, 1));
+        if (it == intents.end()) return Status::Internal("line item without intent");
+        LineItem l;
+        l.id = GetText(r, 0);
+        LineItemInput& s = l.input;
+        s.sku = GetText(r, 3);
+        s.name = GetText(r, 4);
+        s.description = GetText(r, 5);
+        s.category = GetText(r, 6);
+        s.quantity = GetInt(r, 7);
+        s.unit_amount = GetInt(r, 8);
+        s.tax_amount = GetInt(r, 9);
+        s.discount_amount = GetInt(r, 10);
+        s.seller.author_id = GetText(r, 11);
+        s.seller.wallet_id = GetText(r, 12);
+        if (auto td = GetOptInt(r, 13)) s.seller.transfer_date = *td;
+        s.shipping_address_json = GetText(r, 14);
+        l.total = GetInt(r, 15);
+        l.fee_initial = GetInt(r, 16);
+        s.seller.fees_amount = l.fee_initial;
+        l.fee = GetInt(r, 17);
+        l.captured = GetInt(r, 18);
+        l.cancelled = GetInt(r, 19);
+        l.refunded = GetInt(r, 20);
+        l.disputed = GetInt(r, 21);
+        l.split = GetInt(r, 22);
+        if (static_cast<size_t>(GetInt(r, 2)) != it->second.lines.size()) {
+          return Status::Internal("line item positions out of order for " + it->first);
+        }
+        it->second.lines.push_back(std::move(l));
+      }
+    }
+    {
+      std::unordered_map<std::string, std::pair<std::string, size_t>> action_pos;
+      soci::rowset<soci::row> rs = sql.prepare
+          << "SELECT id, intent_id, position, kind, status, amount, created_at, ext_present, "
+             "ext_processing_date, ext_provider_reference, ext_merchant_reference, "
+             "ext_provider_name, ext_payment_method FROM intent_actions "
+             "ORDER BY intent_id, position";
+      for (const soci::row& r : rs) {
+        auto it = intents.find(GetText(r, 1));
+        if (it == intents.end()) return Status::Internal("action without intent");
+        ActionRecord a;
+        a.id = GetText(r, 0);
+        a.kind = GetText(r, 3) == "capture" ? ActionKind::kCapture : ActionKind::kCancel;
+        a.status = GetText(r, 4);
+        a.amount = GetInt(r, 5);
+        a.created_at = GetInt(r, 6);
+        a.external.present = GetInt(r, 7) != 0;
+        a.external.processing_date = GetInt(r, 8);
+        a.external.provider_reference = GetText(r, 9);
+        a.external.merchant_reference = GetText(r, 10);
+        a.external.provider_name = GetText(r, 11);
+        a.external.payment_method = GetText(r, 12);
+        action_pos[a.id] = {it->first, it->second.actions.size()};
+        it->second.actions.push_back(std::move(a));
+      }
+      soci::rowset<soci::row> ls = sql.prepare
+          << "SELECT action_id, position, line_item_id, amount, fee_removed FROM "
+             "intent_action_lines ORDER BY action_id, position";
+      for (const soci::row& r : ls) {
+        auto pos = action_pos.find(GetText(r, 0));
+        if (pos == action_pos.end()) return Status::Internal("action line without action");
+        Intent& in = intents.at(pos->second.first);
+        int idx = in.FindLine(GetText(r, 2));
+        if (idx < 0) return Status::Internal("action line for an unknown line item");
+        in.actions[pos->second.second].lines.push_back(
+            {static_cast<size_t>(idx), GetInt(r, 3), GetInt(r, 4)});
+      }
+    }
+    for (const std::string& id : order) state.LoadIntent(std::move(intents.at(id)));
+    {
+      soci::rowset<soci::row> rs = sql.prepare
+          << "SELECT id, name, api_key_salt, api_key_hash, profile, created_at FROM clients";
+      for (const soci::row& r : rs) {
+        state.LoadClient({GetText(r, 0), GetText(r, 1), GetText(r, 2), GetText(r, 3),
+                          GetText(r, 4), GetInt(r, 5)});
+      }
+    }
+    {
+      long long now = static_cast<long long>(std::time(nullptr));
+      soci::rowset<soci::row> rs = (sql.prepare << "SELECT token_hash, client_id, expires_at FROM "
+                                                   "oauth_tokens WHERE expires_at > :now",
+                                    soci::use(now));
+      for (const soci::row& r : rs) state.LoadToken({GetText(r, 0), GetText(r, 1), GetInt(r, 2)});
+    }
+    {
+      soci::rowset<soci::row> rs = sql.prepare
+          << "SELECT client_id, idem_key, request_hash, status_code, content_type, body, "
+             "request_url, resource_id, created_at FROM idempotency_keys";
+      for (const soci::row& r : rs) {
+        IdempotencyRecord rec;
+        rec.client_id = GetText(r, 0);
+        rec.key = GetText(r, 1);
+        rec.request_hash = GetText(r, 2);
+        rec.status_code = static_cast<int>(GetInt(r, 3));
+        rec.content_type = GetText(r, 4);
+        rec.body = GetText(r, 5);
+        rec.request_url = GetText(r, 6);
+        rec.resource_id = GetText(r, 7);
+        rec.created_at = GetInt(r, 8);
+        state.LoadIdempotency(std::move(rec));
+      }
+    }
+    {
+      soci::rowset<soci::row> rs = sql.prepare
+          << "SELECT kind, id, client_id, body, created_at, updated_at, seq FROM documents "
+             "ORDER BY seq";
+      for (const soci::row& r : rs) {
+        state.LoadDocument({GetText(r, 0), GetText(r, 1), GetText(r, 2), GetText(r, 3),
+                            GetInt(r, 4), GetInt(r, 5), GetInt(r, 6)});
+      }
+    }
+    {
+      soci::rowset<soci::row> rs = sql.prepare
+          << "SELECT id, client_id, event_type, resource_id, date FROM events ORDER BY id";
+      for (const soci::row& r : rs) {
+        state.LoadEvent({GetInt(r, 0), GetText(r, 1), GetText(r, 2), GetText(r, 3), GetInt(r, 4)});
+      }
+    }
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("load failed: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+}  // namespace splitledger::ledger
