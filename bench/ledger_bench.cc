@@ -70,6 +70,7 @@ struct RunResult {
   uint64_t ops = 0;
   uint64_t postings = 0;
   uint64_t batches = 0;
+  double commit_seconds = 0;
   bool ok = true;
 };
 
@@ -123,6 +124,7 @@ RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inf
   rr.seconds = std::chrono::duration<double>(end - start).count();
   rr.ops = ops;
   rr.batches = seq.stats().batches;
+  rr.commit_seconds = seq.stats().commit_micros_total / 1e6;
   rr.ok = !failed;
   (void)postings_before;
   // 12 postings per operation: see the table in intent_ops.h (2 lines, fees, create + capture).
@@ -131,9 +133,11 @@ RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inf
 }
 
 void Print(const char* name, const RunResult& r) {
-  std::printf("%-28s %9llu ops in %7.3f s  %10.0f ops/s  %11.0f postings/s  (%llu commits)\n", name,
-              static_cast<unsigned long long>(r.ops), r.seconds, r.ops / r.seconds,
-              r.postings / r.seconds, static_cast<unsigned long long>(r.batches));
+  std::printf("%-28s %9llu ops in %7.3f s  %10.0f ops/s  %11.0f postings/s  (%llu commits, %.1f%% of "
+              "the time in commit)\n",
+              name, static_cast<unsigned long long>(r.ops), r.seconds, r.ops / r.seconds,
+              r.postings / r.seconds, static_cast<unsigned long long>(r.batches),
+              100.0 * r.commit_seconds / r.seconds);
 }
 
 }  // namespace

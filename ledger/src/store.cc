@@ -3,11 +3,14 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+// soci-sqlite3.h includes sqlite3.h inside namespace sqlite_api.
 
 #include <filesystem>
 #include <utility>
 
 namespace splitledger::ledger {
+
+using namespace sqlite_api;  // NOLINT: the raw SQLite API, as wrapped by SOCI
 namespace {
 
 // Schema migrations, applied in order. Never edit a released migration: append a new one.
@@ -84,6 +87,34 @@ const std::vector<std::vector<std::string>> kMigrations = {
     },
 };
 
+}  // namespace
+
+// Prepared statements of the SQLite write path, keyed by SQL text, finalised with the store.
+class SqliteStatementCache {
+ public:
+  ~SqliteStatementCache() {
+    for (auto& [text, st] : statements_) sqlite3_finalize(st);
+  }
+  sqlite3_stmt* Get(soci::session& sql, const std::string& text) {
+    auto it = statements_.find(text);
+    if (it != statements_.end()) return it->second;
+    auto* backend = static_cast<soci::sqlite3_session_backend*>(sql.get_backend());
+    sqlite3_stmt* st = nullptr;
+    int rc = sqlite3_prepare_v3(backend->conn_, text.c_str(), static_cast<int>(text.size()),
+                                SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+    if (rc != SQLITE_OK) {
+      throw soci::soci_error("sqlite prepare failed: " + std::string(sqlite3_errmsg(backend->conn_)));
+    }
+    statements_.emplace(text, st);
+    return st;
+  }
+
+ private:
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+namespace {
+
 // Column-major rows for one bulk statement. Values are appended row by row, column by column.
 class Rows {
  public:
@@ -105,25 +136,39 @@ class Rows {
   size_t size() const { return columns_.empty() ? 0 : columns_[0].ind.size(); }
 
   // INSERT … [suffix] for all rows, in one statement execution.
-  void Insert(soci::session& sql, Backend backend, const std::string& suffix = "") {
+  void Insert(soci::session& sql, Backend backend, SqliteStatementCache* cache,
+              const std::string& suffix = "") {
     if (size() == 0) return;
     std::string names;
     for (size_t i = 0; i < columns_.size(); ++i) names += (i ? ", " : "") + columns_[i].name;
     if (backend == Backend::kSqlite) {
+      // SOCI's vector binding allocates per row; the raw API with a cached prepared statement
+      // is ~3x faster on the hot path, and this is the hot path (see docs/performance.md).
       std::string values;
-      for (size_t i = 0; i < columns_.size(); ++i) values += (i ? ", :" : ":") + columns_[i].name;
-      soci::statement st(sql);
-      for (Column& c : columns_) {
-        if (c.text) {
-          st.exchange(soci::use(c.texts, c.ind));
-        } else {
-          st.exchange(soci::use(c.ints, c.ind));
+      for (size_t i = 0; i < columns_.size(); ++i) values += (i ? ", ?" : "?");
+      sqlite3_stmt* st =
+          cache->Get(sql, "INSERT INTO " + table_ + " (" + names + ") VALUES (" + values + ") " + suffix);
+      for (size_t r = 0; r < size(); ++r) {
+        for (size_t c = 0; c < columns_.size(); ++c) {
+          const Column& col = columns_[c];
+          int idx = static_cast<int>(c + 1);
+          if (col.ind[r] == soci::i_null) {
+            sqlite3_bind_null(st, idx);
+          } else if (col.text) {
+            sqlite3_bind_text(st, idx, col.texts[r].data(), static_cast<int>(col.texts[r].size()),
+                              SQLITE_STATIC);
+          } else {
+            sqlite3_bind_int64(st, idx, col.ints[r]);
+          }
+        }
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+          throw soci::soci_error(std::string("sqlite insert into ") + table_ + ": " +
+                                 sqlite3_errstr(rc));
         }
       }
-      st.alloc();
-      st.prepare("INSERT INTO " + table_ + " (" + names + ") VALUES (" + values + ") " + suffix);
-      st.define_and_bind();
-      st.execute(true);
+      sqlite3_clear_bindings(st);
     } else {
       // One round trip per table: the rows travel as PostgreSQL array literals through unnest().
       std::vector<std::string> arrays;
@@ -213,7 +258,9 @@ Result<Backend> ParseBackend(std::string_view url) {
   return Status::Invalid("database URL must be sqlite:PATH or postgresql://…", "db");
 }
 
-Store::~Store() = default;
+Store::~Store() {
+  sqlite_cache_.reset();  // finalise statements before the connection closes
+}
 
 Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   auto backend = ParseBackend(options.url);
@@ -223,6 +270,15 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   store->url_ = options.url;
   try {
     if (*backend == Backend::kSqlite) {
+      // Each connection is used by one thread at a time, so SQLite's per-call mutexes and
+      // memory statistics are pure overhead. Only effective before SQLite initialises; the
+      // call fails harmlessly afterwards.
+      static const bool configured = [] {
+        sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+      }();
+      (void)configured;
       std::filesystem::path path(options.url.substr(7));
       if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
       store->sql_ = std::make_unique<soci::session>(
@@ -232,6 +288,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       sql << "PRAGMA journal_mode=WAL", soci::into(mode);
       if (mode != "wal") return Status::Internal("SQLite refused WAL mode (" + mode + ")");
       sql << (options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+      sql << "PRAGMA cache_size=-65536";  // 64 MiB page cache: the write path touches many indexes
+      store->sqlite_cache_ = std::make_unique<SqliteStatementCache>();
     } else {
       store->sql_ = std::make_unique<soci::session>(soci::postgresql, options.url);
       *store->sql_ << "SET synchronous_commit = on";
@@ -285,7 +343,7 @@ Status Store::Write(const ChangeSet& cs) {
             .I(a.created_at);
       }
     }
-    accounts.Insert(sql, backend_,
+    accounts.Insert(sql, backend_, sqlite_cache_.get(),
                     "ON CONFLICT (id) DO UPDATE SET debits_posted = excluded.debits_posted, "
                     "credits_posted = excluded.credits_posted, debits_pending = "
                     "excluded.debits_pending, credits_pending = excluded.credits_pending");
@@ -304,8 +362,8 @@ Status Store::Write(const ChangeSet& cs) {
             .I(p.posted_balance_after).I(p.pending_balance_after);
       }
     }
-    txs.Insert(sql, backend_);
-    postings.Insert(sql, backend_);
+    txs.Insert(sql, backend_, sqlite_cache_.get());
+    postings.Insert(sql, backend_, sqlite_cache_.get());
 
     Rows intents("intents", {{"id", 't'}, {"client_id", 't'}, {"currency", 't'}, {"status", 't'},
                              {"amount", 'i'}, {"platform_fees", 'i'}, {"unfunded_amount", 'i'},
@@ -320,7 +378,7 @@ Status Store::Write(const ChangeSet& cs) {
           .T(in->external.merchant_reference).T(in->external.provider_name)
           .T(in->external.payment_method).I(in->created_at).I(in->execution_date);
     }
-    intents.Insert(sql, backend_,
+    intents.Insert(sql, backend_, sqlite_cache_.get(),
                    "ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount = "
                    "excluded.amount, platform_fees = excluded.platform_fees, unfunded_amount = "
                    "excluded.unfunded_amount");
@@ -347,7 +405,7 @@ Status Store::Write(const ChangeSet& cs) {
       lines.T(s.shipping_address_json).I(l.total).I(l.fee_initial).I(l.fee).I(l.captured)
           .I(l.cancelled).I(l.refunded).I(l.disputed).I(l.split);
     }
-    lines.Insert(sql, backend_,
+    lines.Insert(sql, backend_, sqlite_cache_.get(),
                  "ON CONFLICT (id) DO UPDATE SET fee = excluded.fee, captured = excluded.captured, "
                  "cancelled = excluded.cancelled, refunded = excluded.refunded, disputed = "
                  "excluded.disputed, split = excluded.split");
@@ -373,8 +431,8 @@ Status Store::Write(const ChangeSet& cs) {
             .I(a.lines[i].amount).I(a.lines[i].fee_removed);
       }
     }
-    actions.Insert(sql, backend_);
-    action_lines.Insert(sql, backend_);
+    actions.Insert(sql, backend_, sqlite_cache_.get());
+    action_lines.Insert(sql, backend_, sqlite_cache_.get());
 
     Rows clients("clients", {{"id", 't'}, {"name", 't'}, {"api_key_salt", 't'},
                              {"api_key_hash", 't'}, {"profile", 't'}, {"created_at", 'i'}});
@@ -382,14 +440,14 @@ Status Store::Write(const ChangeSet& cs) {
       clients.T(c->id).T(c->name).T(c->api_key_salt).T(c->api_key_hash).T(c->profile)
           .I(c->created_at);
     }
-    clients.Insert(sql, backend_,
+    clients.Insert(sql, backend_, sqlite_cache_.get(),
                    "ON CONFLICT (id) DO UPDATE SET name = excluded.name, api_key_salt = "
                    "excluded.api_key_salt, api_key_hash = excluded.api_key_hash, profile = "
                    "excluded.profile");
 
     Rows tokens("oauth_tokens", {{"token_hash", 't'}, {"client_id", 't'}, {"expires_at", 'i'}});
     for (const TokenRecord& t : cs.tokens) tokens.T(t.token_hash).T(t.client_id).I(t.expires_at);
-    tokens.Insert(sql, backend_);
+    tokens.Insert(sql, backend_, sqlite_cache_.get());
 
     Rows idem("idempotency_keys", {{"client_id", 't'}, {"idem_key", 't'}, {"request_hash", 't'},
                                    {"status_code", 'i'}, {"content_type", 't'}, {"body", 't'},
@@ -399,7 +457,7 @@ Status Store::Write(const ChangeSet& cs) {
       idem.T(r->client_id).T(r->key).T(r->request_hash).I(r->status_code).T(r->content_type)
           .T(r->body).T(r->request_url).T(r->resource_id).I(r->created_at);
     }
-    idem.Insert(sql, backend_);
+    idem.Insert(sql, backend_, sqlite_cache_.get());
 
     Rows docs("documents", {{"kind", 't'}, {"id", 't'}, {"client_id", 't'}, {"body", 't'},
                             {"created_at", 'i'}, {"updated_at", 'i'}, {"seq", 'i'}});
@@ -407,7 +465,7 @@ Status Store::Write(const ChangeSet& cs) {
       docs.T(d->kind).T(d->id).T(d->client_id).T(d->body).I(d->created_at).I(d->updated_at)
           .I(d->seq);
     }
-    docs.Insert(sql, backend_,
+    docs.Insert(sql, backend_, sqlite_cache_.get(),
                 "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_at = "
                 "excluded.updated_at");
 
@@ -416,7 +474,7 @@ Status Store::Write(const ChangeSet& cs) {
     for (const EventRecord& e : cs.events) {
       events.I(e.id).T(e.client_id).T(e.event_type).T(e.resource_id).I(e.date);
     }
-    events.Insert(sql, backend_);
+    events.Insert(sql, backend_, sqlite_cache_.get());
 
     tx.commit();
   } catch (const std::exception& e) {

@@ -19,6 +19,8 @@ class session;
 
 namespace splitledger::ledger {
 
+class SqliteStatementCache;
+
 enum class Backend { kSqlite, kPostgres };
 
 struct StoreOptions {
@@ -57,6 +59,7 @@ class Store {
   Backend backend_ = Backend::kSqlite;
   std::string url_;
   std::unique_ptr<soci::session> sql_;
+  std::unique_ptr<SqliteStatementCache> sqlite_cache_;
 };
 
 // Parses a database URL; kInvalidArgument for anything else.
