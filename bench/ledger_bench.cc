@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "splitledger/bench/bench.h"
+#include "splitledger/core/ids.h"
 #include "splitledger/ledger/intent_ops.h"
 #include "splitledger/ledger/sequencer.h"
 
@@ -33,13 +34,13 @@ int64_t NowMs() {
       .count();
 }
 
-CreateIntentInput TwoLineIntent(uint64_t n) {
+CreateIntentInput TwoLineIntent(const std::string& run, uint64_t n) {
   CreateIntentInput in;
   in.currency = "EUR";
   in.external.present = true;
   in.external.processing_date = 1700000000;
   in.external.provider_name = "STRIPE";
-  in.external.provider_reference = "bench-" + std::to_string(n) + "-" + std::to_string(getpid());
+  in.external.provider_reference = "bench-" + run + "-" + std::to_string(n);
   for (int i = 0; i < 2; ++i) {
     LineItemInput l;
     l.sku = "sku-" + std::to_string(i);
@@ -55,9 +56,9 @@ CreateIntentInput TwoLineIntent(uint64_t n) {
 }
 
 // One operation = one command: create a 2-line intent, then capture it fully.
-Result<size_t> CreateAndCapture(CommandContext& ctx, uint64_t n) {
+Result<size_t> CreateAndCapture(CommandContext& ctx, const std::string& run, uint64_t n) {
   int64_t now = NowMs();
-  auto created = CreateIntent(ctx.state(), "bench", TwoLineIntent(n), now);
+  auto created = CreateIntent(ctx.state(), "bench", TwoLineIntent(run, n), now);
   if (!created.ok()) return created.status();
   ActionInput full;
   auto captured = CaptureIntent(ctx.state(), "bench", created->intent->id, full, now);
@@ -94,6 +95,8 @@ RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inf
     (void)accounts_before;
   }
   Sequencer seq(**store, state, {.max_batch = max_batch});
+  // References must be unique across runs on the same database, or creates become mixed baskets.
+  const std::string run = RandomHex(6);
   // Submitters keep `inflight` commands outstanding in total, like that many HTTP connections.
   const size_t threads = 4;
   std::atomic<uint64_t> next{0};
@@ -109,7 +112,8 @@ RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inf
         for (size_t i = 0; i < window; ++i) {
           uint64_t n = next.fetch_add(1);
           if (n >= ops) break;
-          futures.push_back(seq.Submit([n](CommandContext& ctx) { return CreateAndCapture(ctx, n); }));
+          futures.push_back(
+              seq.Submit([n, &run](CommandContext& ctx) { return CreateAndCapture(ctx, run, n); }));
         }
         if (futures.empty()) return;
         for (auto& f : futures) {

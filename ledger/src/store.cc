@@ -250,6 +250,67 @@ const char* ActionKindName(ActionKind k) { return k == ActionKind::kCapture ? "c
 
 }  // namespace
 
+// libpq accepts URIs, but SOCI 4.0 re-parses the connection string as key=value pairs and
+// mangles them, so convert postgresql://user:pass@host:port/db?k=v to "host=… port=… …".
+Result<std::string> PostgresConnectString(std::string_view url) {
+  size_t scheme = url.find("://");
+  std::string_view rest = url.substr(scheme + 3);
+  std::string query;
+  if (size_t q = rest.find('?'); q != std::string_view::npos) {
+    query = std::string(rest.substr(q + 1));
+    rest = rest.substr(0, q);
+  }
+  std::string_view dbname;
+  if (size_t slash = rest.find('/'); slash != std::string_view::npos) {
+    dbname = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+  }
+  std::string_view userinfo, hostport = rest;
+  if (size_t at = rest.rfind('@'); at != std::string_view::npos) {
+    userinfo = rest.substr(0, at);
+    hostport = rest.substr(at + 1);
+  }
+  auto quote = [](std::string_view v) {
+    std::string out = "'";
+    for (char c : v) {
+      if (c == '\\' || c == '\'') out.push_back('\\');
+      out.push_back(c);
+    }
+    return out + "'";
+  };
+  std::string out;
+  auto add = [&](const char* k, std::string_view v) {
+    if (v.empty()) return;
+    if (!out.empty()) out.push_back(' ');
+    out += std::string(k) + "=" + quote(v);
+  };
+  if (size_t colon = userinfo.find(':'); colon != std::string_view::npos) {
+    add("user", userinfo.substr(0, colon));
+    add("password", userinfo.substr(colon + 1));
+  } else {
+    add("user", userinfo);
+  }
+  std::string_view host = hostport, port;
+  if (size_t colon = hostport.rfind(':'); colon != std::string_view::npos &&
+                                          hostport.find(']') == std::string_view::npos) {
+    host = hostport.substr(0, colon);
+    port = hostport.substr(colon + 1);
+  }
+  add("host", host);
+  add("port", port);
+  add("dbname", dbname);
+  size_t pos = 0;
+  while (pos < query.size()) {
+    size_t amp = query.find('&', pos);
+    std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    if (size_t eq = kv.find('='); eq != std::string::npos) add(kv.substr(0, eq).c_str(), kv.substr(eq + 1));
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+  if (dbname.empty()) return Status::Invalid("PostgreSQL URL needs a database name", "db");
+  return out;
+}
+
 Result<Backend> ParseBackend(std::string_view url) {
   if (url.rfind("sqlite:", 0) == 0 && url.size() > 7) return Backend::kSqlite;
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
@@ -291,7 +352,9 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       sql << "PRAGMA cache_size=-65536";  // 64 MiB page cache: the write path touches many indexes
       store->sqlite_cache_ = std::make_unique<SqliteStatementCache>();
     } else {
-      store->sql_ = std::make_unique<soci::session>(soci::postgresql, options.url);
+      auto conn = PostgresConnectString(options.url);
+      if (!conn.ok()) return conn.status();
+      store->sql_ = std::make_unique<soci::session>(soci::postgresql, *conn);
       *store->sql_ << "SET synchronous_commit = on";
       *store->sql_ << "SET client_min_messages = warning";
     }
