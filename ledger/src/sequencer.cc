@@ -4,8 +4,13 @@
 
 namespace splitledger::ledger {
 
+namespace {
+constexpr size_t kMaxCommitsInFlight = 2;  // applied batches waiting for the writer
+}  // namespace
+
 Sequencer::Sequencer(Store& store, State& state, SequencerOptions options)
     : store_(store), state_(state), options_(options) {
+  writer_ = std::thread([this] { WriterLoop(); });
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -26,11 +31,16 @@ void Sequencer::Enqueue(Item item) {
 void Sequencer::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
     cv_.notify_one();
   }
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) thread_.join();  // applies and hands off everything queued
+  {
+    std::lock_guard<std::mutex> lock(wmu_);
+    writer_stop_ = true;
+    wcv_.notify_all();
+  }
+  if (writer_.joinable()) writer_.join();  // commits everything handed off
 }
 
 SequencerStats Sequencer::stats() const {
@@ -66,39 +76,87 @@ void Sequencer::Loop() {
 }
 
 void Sequencer::RunBatch(std::vector<Item>& batch) {
+  {
+    std::unique_lock<std::mutex> wl(wmu_);
+    if (need_reload_) {
+      // Memory holds effects that never reached the disk: wait until the writer has failed
+      // every batch built on them, then rebuild the State from the database.
+      wcv_.wait(wl, [&] { return commits_.empty() && !writer_busy_; });
+      Status reload = store_.Load(state_);
+      if (!reload.ok()) state_.Clear();  // the database stays authoritative; the next load retries
+      need_reload_ = !reload.ok();
+    }
+    wcv_.wait(wl, [&] { return commits_.size() < kMaxCommitsInFlight; });
+  }
+  PendingCommit pc;
   CommandContext ctx(state_);
-  Status poisoned;
   for (Item& item : batch) {
     try {
       item.run(ctx);
     } catch (const std::exception& e) {
       // A command threw after possibly mutating state: nothing of this batch may be trusted.
-      poisoned = Status::Internal(std::string("command failed: ") + e.what());
+      pc.poisoned = Status::Internal(std::string("command failed: ") + e.what());
     }
   }
-  Status commit = poisoned;
-  auto start = std::chrono::steady_clock::now();
-  if (commit.ok() && state_.HasChanges()) commit = store_.Write(state_.TakeChanges());
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                    std::chrono::steady_clock::now() - start)
-                    .count();
-  if (!commit.ok()) {
-    // Memory may hold effects that are not on disk: rebuild it from the database.
-    Status reload = store_.Load(state_);
-    if (!reload.ok()) state_.Clear();  // next batch will fail too; the database is authoritative
-    commit = Status::Unavailable("the batch could not be committed, retry: " + commit.message());
-  } else {
-    for (auto& fn : ctx.on_commit_) fn();
+  if (pc.poisoned.ok() && state_.HasChanges()) {
+    pc.write = store_.Prepare(state_.TakeChanges());
+  } else if (!pc.poisoned.ok()) {
+    state_.TakeChanges();  // discarded; the State is reloaded before the next batch
   }
+  pc.on_commit = std::move(ctx.on_commit_);
+  pc.items = std::move(batch);
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    stats_.batches++;
-    stats_.commands += batch.size();
-    stats_.commit_micros_total += static_cast<uint64_t>(micros);
-    if (!commit.ok()) stats_.failed_commits++;
-    if (batch_sizes_.size() < 1024) batch_sizes_.push_back(static_cast<uint32_t>(batch.size()));
+    std::lock_guard<std::mutex> wl(wmu_);
+    commits_.push_back(std::move(pc));
+    wcv_.notify_all();
   }
-  for (Item& item : batch) item.complete(commit);
+}
+
+void Sequencer::WriterLoop() {
+  for (;;) {
+    PendingCommit pc;
+    bool earlier_failed;
+    {
+      std::unique_lock<std::mutex> wl(wmu_);
+      wcv_.wait(wl, [&] { return !commits_.empty() || writer_stop_; });
+      if (commits_.empty()) return;
+      pc = std::move(commits_.front());
+      commits_.pop_front();
+      writer_busy_ = true;
+      earlier_failed = need_reload_;
+      wcv_.notify_all();
+    }
+    Status commit = pc.poisoned;
+    auto start = std::chrono::steady_clock::now();
+    if (earlier_failed) {
+      commit = Status::Unavailable("an earlier batch failed to commit");
+    } else if (commit.ok() && pc.write) {
+      commit = store_.Execute(*pc.write);
+    }
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+    if (commit.ok()) {
+      for (auto& fn : pc.on_commit) fn();
+    } else {
+      commit = Status::Unavailable("the batch could not be committed, retry: " + commit.message());
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.batches++;
+      stats_.commands += pc.items.size();
+      stats_.commit_micros_total += static_cast<uint64_t>(micros);
+      if (!commit.ok()) stats_.failed_commits++;
+      if (batch_sizes_.size() < 1024) batch_sizes_.push_back(static_cast<uint32_t>(pc.items.size()));
+    }
+    for (Item& item : pc.items) item.complete(commit);
+    {
+      std::lock_guard<std::mutex> wl(wmu_);
+      if (!commit.ok()) need_reload_ = true;
+      writer_busy_ = false;
+      wcv_.notify_all();
+    }
+  }
 }
 
 }  // namespace splitledger::ledger

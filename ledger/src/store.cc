@@ -240,6 +240,21 @@ class Rows {
   size_t cursor_ = 0;
 };
 
+}  // namespace
+
+// The rows of one ChangeSet, owned, ready to be written by Execute() on any thread.
+class PreparedWrite {
+ public:
+  void Add(Rows rows, std::string suffix = "") {
+    if (rows.size() > 0) statements.emplace_back(std::move(rows), std::move(suffix));
+  }
+  std::vector<std::pair<Rows, std::string>> statements;
+};
+
+void PreparedWriteDeleter::operator()(PreparedWrite* w) const { delete w; }
+
+namespace {
+
 // Reads an integer column whatever type the backend reports for it.
 long long GetInt(const soci::row& r, size_t i) {
   if (r.get_indicator(i) == soci::i_null) return 0;
@@ -404,11 +419,9 @@ int Store::SchemaVersion() {
   return ind == soci::i_ok ? static_cast<int>(v) : 0;
 }
 
-Status Store::Write(const ChangeSet& cs) {
-  if (cs.empty()) return Status::Ok();
-  soci::session& sql = *sql_;
-  try {
-    soci::transaction tx(sql);
+PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
+  PreparedWritePtr w(new PreparedWrite());
+  {
 
     Rows accounts("accounts", {{"id", 'i'}, {"client_id", 't'}, {"currency", 't'}, {"kind", 't'},
                                {"ref", 't'}, {"debits_posted", 'i'}, {"credits_posted", 'i'},
@@ -421,7 +434,7 @@ Status Store::Write(const ChangeSet& cs) {
             .I(a.created_at);
       }
     }
-    accounts.Insert(sql, backend_, sqlite_cache_.get(),
+    w->Add(std::move(accounts),
                     "ON CONFLICT (id) DO UPDATE SET debits_posted = excluded.debits_posted, "
                     "credits_posted = excluded.credits_posted, debits_pending = "
                     "excluded.debits_pending, credits_pending = excluded.credits_pending");
@@ -440,8 +453,8 @@ Status Store::Write(const ChangeSet& cs) {
             .I(p.posted_balance_after).I(p.pending_balance_after);
       }
     }
-    txs.Insert(sql, backend_, sqlite_cache_.get());
-    postings.Insert(sql, backend_, sqlite_cache_.get());
+    w->Add(std::move(txs));
+    w->Add(std::move(postings));
 
     Rows intents("intents", {{"id", 't'}, {"client_id", 't'}, {"currency", 't'}, {"status", 't'},
                              {"amount", 'i'}, {"platform_fees", 'i'}, {"unfunded_amount", 'i'},
@@ -456,7 +469,7 @@ Status Store::Write(const ChangeSet& cs) {
           .T(in->external.merchant_reference).T(in->external.provider_name)
           .T(in->external.payment_method).I(in->created_at).I(in->execution_date);
     }
-    intents.Insert(sql, backend_, sqlite_cache_.get(),
+    w->Add(std::move(intents),
                    "ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount = "
                    "excluded.amount, platform_fees = excluded.platform_fees, unfunded_amount = "
                    "excluded.unfunded_amount");
@@ -483,7 +496,7 @@ Status Store::Write(const ChangeSet& cs) {
       lines.T(s.shipping_address_json).I(l.total).I(l.fee_initial).I(l.fee).I(l.captured)
           .I(l.cancelled).I(l.refunded).I(l.disputed).I(l.split);
     }
-    lines.Insert(sql, backend_, sqlite_cache_.get(),
+    w->Add(std::move(lines),
                  "ON CONFLICT (id) DO UPDATE SET fee = excluded.fee, captured = excluded.captured, "
                  "cancelled = excluded.cancelled, refunded = excluded.refunded, disputed = "
                  "excluded.disputed, split = excluded.split");
@@ -509,8 +522,8 @@ Status Store::Write(const ChangeSet& cs) {
             .I(a.lines[i].amount).I(a.lines[i].fee_removed);
       }
     }
-    actions.Insert(sql, backend_, sqlite_cache_.get());
-    action_lines.Insert(sql, backend_, sqlite_cache_.get());
+    w->Add(std::move(actions));
+    w->Add(std::move(action_lines));
 
     Rows clients("clients", {{"id", 't'}, {"name", 't'}, {"api_key_salt", 't'},
                              {"api_key_hash", 't'}, {"profile", 't'}, {"created_at", 'i'}});
@@ -518,14 +531,14 @@ Status Store::Write(const ChangeSet& cs) {
       clients.T(c->id).T(c->name).T(c->api_key_salt).T(c->api_key_hash).T(c->profile)
           .I(c->created_at);
     }
-    clients.Insert(sql, backend_, sqlite_cache_.get(),
+    w->Add(std::move(clients),
                    "ON CONFLICT (id) DO UPDATE SET name = excluded.name, api_key_salt = "
                    "excluded.api_key_salt, api_key_hash = excluded.api_key_hash, profile = "
                    "excluded.profile");
 
     Rows tokens("oauth_tokens", {{"token_hash", 't'}, {"client_id", 't'}, {"expires_at", 'i'}});
     for (const TokenRecord& t : cs.tokens) tokens.T(t.token_hash).T(t.client_id).I(t.expires_at);
-    tokens.Insert(sql, backend_, sqlite_cache_.get());
+    w->Add(std::move(tokens));
 
     Rows idem("idempotency_keys", {{"client_id", 't'}, {"idem_key", 't'}, {"request_hash", 't'},
                                    {"status_code", 'i'}, {"content_type", 't'}, {"body", 't'},
@@ -535,7 +548,7 @@ Status Store::Write(const ChangeSet& cs) {
       idem.T(r->client_id).T(r->key).T(r->request_hash).I(r->status_code).T(r->content_type)
           .T(r->body).T(r->request_url).T(r->resource_id).I(r->created_at);
     }
-    idem.Insert(sql, backend_, sqlite_cache_.get());
+    w->Add(std::move(idem));
 
     Rows docs("documents", {{"kind", 't'}, {"id", 't'}, {"client_id", 't'}, {"body", 't'},
                             {"created_at", 'i'}, {"updated_at", 'i'}, {"seq", 'i'}});
@@ -543,7 +556,7 @@ Status Store::Write(const ChangeSet& cs) {
       docs.T(d->kind).T(d->id).T(d->client_id).T(d->body).I(d->created_at).I(d->updated_at)
           .I(d->seq);
     }
-    docs.Insert(sql, backend_, sqlite_cache_.get(),
+    w->Add(std::move(docs),
                 "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_at = "
                 "excluded.updated_at");
 
@@ -552,13 +565,28 @@ Status Store::Write(const ChangeSet& cs) {
     for (const EventRecord& e : cs.events) {
       events.I(e.id).T(e.client_id).T(e.event_type).T(e.resource_id).I(e.date);
     }
-    events.Insert(sql, backend_, sqlite_cache_.get());
+    w->Add(std::move(events));
 
+  }
+  return w;
+}
+
+Status Store::Execute(PreparedWrite& w) {
+  if (w.statements.empty()) return Status::Ok();
+  soci::session& sql = *sql_;
+  try {
+    soci::transaction tx(sql);
+    for (auto& [rows, suffix] : w.statements) rows.Insert(sql, backend_, sqlite_cache_.get(), suffix);
     tx.commit();
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("commit failed: ") + e.what());
   }
   return Status::Ok();
+}
+
+Status Store::Write(const ChangeSet& cs) {
+  if (cs.empty()) return Status::Ok();
+  return Execute(*Prepare(cs));
 }
 
 Status Store::Load(State& state) {

@@ -2,13 +2,16 @@
 //
 // Callers (HTTP worker threads) Submit() a command and wait on the returned future. The
 // sequencer thread takes every queued command (up to max_batch), runs each in order against the
-// in-memory State, writes everything the batch changed in ONE database transaction, and only
-// after COMMIT completes the futures. Therefore:
+// in-memory State, and hands the rows the batch changed to the writer thread, which writes them
+// in ONE database transaction and, only after COMMIT, completes the futures. Batches commit in
+// the order they were applied; while batch N commits, batch N+1 is being applied (the two
+// threads use the machine's two cores). Therefore:
 //   * a completed future means the command's effects are durable;
 //   * a command that returns an error must have changed nothing (commands validate first, then
 //     mutate; see intent_ops.h), so it fails alone and its batch-mates are unaffected;
-//   * if the commit fails, every command of the batch completes with kUnavailable (retryable)
-//     and the State is reloaded from the database, so memory never runs ahead of disk;
+//   * if the commit fails, every command of the batch, and of every later batch already applied
+//     on top of it, completes with kUnavailable (retryable), and the State is reloaded from the
+//     database before the next batch, so memory never runs ahead of disk;
 //   * read-only commands are answered after the batch they ran in commits, so they never show
 //     anything that could still be rolled back.
 // Commands run on the sequencer thread: keep them short and free of IO.
@@ -17,6 +20,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <future>
 #include <memory>
@@ -47,8 +51,9 @@ class CommandContext {
  public:
   explicit CommandContext(State& state) : state_(state) {}
   State& state() { return state_; }
-  // Runs `fn` on the sequencer thread after the batch commits (not if it fails). For publishing
-  // committed facts to read caches, e.g. a new OAuth token.
+  // Runs `fn` after the batch commits (not if it fails), on the writer thread, before the
+  // batch's futures complete. For publishing committed facts to thread-safe read caches, e.g. a
+  // new OAuth token.
   void OnCommit(std::function<void()> fn) { on_commit_.push_back(std::move(fn)); }
 
  private:
@@ -94,8 +99,16 @@ class Sequencer {
     std::function<void(CommandContext&)> run;
     std::function<void(const Status&)> complete;
   };
+  // One applied batch on its way to disk.
+  struct PendingCommit {
+    PreparedWritePtr write;  // null when the batch changed nothing (reads)
+    std::vector<Item> items;
+    std::vector<std::function<void()>> on_commit;
+    Status poisoned;  // a command threw: the batch fails and the State is reloaded
+  };
   void Enqueue(Item item);
   void Loop();
+  void WriterLoop();
   void RunBatch(std::vector<Item>& batch);
 
   Store& store_;
@@ -107,7 +120,17 @@ class Sequencer {
   bool stopping_ = false;
   SequencerStats stats_;
   std::vector<uint32_t> batch_sizes_;
+
+  // Hand-off to the writer thread.
+  std::mutex wmu_;
+  std::condition_variable wcv_;
+  std::deque<PendingCommit> commits_;
+  bool writer_busy_ = false;
+  bool need_reload_ = false;  // a commit failed: later batches fail until the State is reloaded
+  bool writer_stop_ = false;
+
   std::thread thread_;
+  std::thread writer_;
 };
 
 }  // namespace splitledger::ledger

@@ -20,6 +20,11 @@ class session;
 namespace splitledger::ledger {
 
 class SqliteStatementCache;
+class PreparedWrite;
+struct PreparedWriteDeleter {
+  void operator()(PreparedWrite* w) const;
+};
+using PreparedWritePtr = std::unique_ptr<PreparedWrite, PreparedWriteDeleter>;
 
 enum class Backend { kSqlite, kPostgres };
 
@@ -44,8 +49,15 @@ class Store {
   // Replaces `state` with the database contents.
   Status Load(State& state);
 
-  // Writes a change set in one transaction and commits it.
+  // Writes a change set in one transaction and commits it: Execute(*Prepare(changes)).
   Status Write(const ChangeSet& changes);
+
+  // Copies what a change set writes into owned rows. Reads the State the change set points into,
+  // so it runs on the thread that owns the State.
+  PreparedWritePtr Prepare(const ChangeSet& changes);
+  // Writes prepared rows in one transaction and commits. May run on another thread than
+  // Prepare(), but never concurrently with another use of this Store.
+  Status Execute(PreparedWrite& write);
 
   // Schema version after migrations.
   int SchemaVersion();
