@@ -380,6 +380,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       if (mode != "wal") return Status::Internal("SQLite refused WAL mode (" + mode + ")");
       sql << (options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
       sql << "PRAGMA cache_size=-65536";
+      sql << "PRAGMA wal_autocheckpoint=8000";
       store->sqlite_cache_ = std::make_unique<SqliteStatementCache>();
     } else {
       auto conn = PostgresConnectString(options.url);
