@@ -427,7 +427,10 @@ int HttpMain(int argc, char** argv) {
   std::filesystem::path dir;
   std::string api_key = Arg(argc, argv, "--api-key", "bench-key-0123456789abcdef0123456789");
   t.client_id = Arg(argc, argv, "--client-id", "bench");
-  if (url.empty()) {
+  const bool need_server = workloads.find("checkout") != std::string::npos || workloads.find("partial") != std::string::npos;
+  if (!need_server) {
+    // ceiling only
+  } else if (url.empty()) {
     char tmpl[] = "/tmp/splitledger-httpbench.XXXXXX";
     dir = ::mkdtemp(tmpl);
     std::string db = "sqlite:" + (dir / "db.sqlite").string();
@@ -453,7 +456,7 @@ int HttpMain(int argc, char** argv) {
   } else {
     t.port = std::stoi(url.substr(url.rfind(':') + 1));
   }
-  Setup(t, api_key);
+  if (need_server) Setup(t, api_key);
 
   // The ceiling: a Poco HTTPServer in this process with enough threads for every connection.
   int cport = FreePort();
