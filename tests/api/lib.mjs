@@ -7,9 +7,8 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
+import { createServer, connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -148,22 +147,64 @@ export async function req(base, method, path, { token, body, headers = {} } = {}
   return { status: r.status, headers: r.headers, json, text };
 }
 
-// Raw request with node:http (for bodies over the limit: the server may answer before reading it).
-export function rawRequest(base, method, path, headers, body) {
+// Raw request over a plain socket (for bodies over the limit: the server may answer 413 and close
+// before reading the body, so write errors are ignored and whatever response arrived is parsed).
+// headers: object; body: string; chunked: send with Transfer-Encoding: chunked.
+export function rawRequest(base, method, path, headers, body, { pauseMs = 0 } = {}) {
   const u = new URL(base + path);
+  const chunked = Object.entries(headers).some(([k, v]) => k.toLowerCase() === 'transfer-encoding' && /chunked/i.test(v));
   return new Promise((res, rej) => {
-    let done = false;
-    const r = httpRequest({ host: u.hostname, port: u.port, method, path: u.pathname, headers }, (resp) => {
-      let data = '';
-      resp.on('data', (c) => { data += c; });
-      resp.on('end', () => {
-        done = true;
-        let json; try { json = JSON.parse(data); } catch { json = undefined; }
-        res({ status: resp.statusCode, headers: resp.headers, text: data, json });
-      });
+    const sock = connect({ host: u.hostname, port: Number(u.port) });
+    const chunks = [];
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      const raw = Buffer.concat(chunks).toString('latin1');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(raw);
+      if (!m) { rej(new Error(`no HTTP response (got ${raw.length} bytes)`)); return; }
+      const sep = raw.indexOf('\r\n\r\n');
+      const head = raw.slice(0, sep);
+      let text = raw.slice(sep + 4);
+      const hdrs = {};
+      for (const l of head.split('\r\n').slice(1)) { const i = l.indexOf(':'); hdrs[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim(); }
+      if (/chunked/i.test(hdrs['transfer-encoding'] || '')) {
+        let out = ''; let rest = text;
+        for (;;) { const e = rest.indexOf('\r\n'); if (e < 0) break; const n = parseInt(rest.slice(0, e), 16); if (!n) break; out += rest.slice(e + 2, e + 2 + n); rest = rest.slice(e + 4 + n); }
+        text = out;
+      } else if (hdrs['content-length'] !== undefined) text = text.slice(0, Number(hdrs['content-length']));
+      let json; try { json = JSON.parse(text); } catch { json = undefined; }
+      res({ status: Number(m[1]), headers: hdrs, text, json });
+    };
+    sock.on('data', (d) => {
+      chunks.push(d);
+      const raw = Buffer.concat(chunks).toString('latin1');
+      const sep = raw.indexOf('\r\n\r\n');
+      if (sep >= 0) {
+        const cl = /\r\ncontent-length:\s*(\d+)/i.exec(raw.slice(0, sep));
+        if (cl && raw.length - sep - 4 >= Number(cl[1])) { finish(); sock.destroy(); }
+      }
     });
-    r.on('error', (e) => { if (!done) setTimeout(() => { if (!done) rej(e); }, 500); });
-    r.end(body);
+    sock.on('error', () => { setTimeout(finish, 50); });
+    sock.on('close', finish);
+    sock.setTimeout(20_000, () => { sock.destroy(); });
+    const h = { Host: u.host, Connection: 'close', ...headers };
+    let head = `${method} ${u.pathname} HTTP/1.1\r\n`;
+    for (const [k, v] of Object.entries(h)) head += `${k}: ${v}\r\n`;
+    sock.write(head + '\r\n');
+    const sendBody = () => {
+    if (settled || sock.destroyed) return;
+    if (chunked) {
+      const step = 64 * 1024;
+      for (let i = 0; i < body.length; i += step) { const c = body.slice(i, i + step); sock.write(`${Buffer.byteLength(c).toString(16)}\r\n${c}\r\n`); }
+      sock.write('0\r\n\r\n');
+    } else {
+      sock.write(body);
+    }
+    };
+    // With pauseMs, a server that answers from the headers alone (Content-Length over the limit)
+    // is heard before the body is sent; otherwise the body follows at once.
+    if (pauseMs) setTimeout(sendBody, pauseMs); else sendBody();
   });
 }
 

@@ -36,7 +36,7 @@ suite('strictness', (ctx) => {
     ['exponent Amount 1e3', () => JSON.stringify(base()).replace('"Amount":1000', '"Amount":1e3')],
     ['Amount > int64', () => JSON.stringify(base()).replace('"Amount":1000', '"Amount":99999999999999999999').replace('"UnitAmount":1000', '"UnitAmount":99999999999999999999')],
     ['Amount = 2^63', () => JSON.stringify(base()).replace('"Amount":1000', '"Amount":9223372036854775808').replace('"UnitAmount":1000', '"UnitAmount":9223372036854775808')],
-    ['UnitAmount×Quantity overflows int64', () => JSON.stringify(base()).replace('"Amount":1000', '"Amount":9223372036854775806').replace('"UnitAmount":1000', '"UnitAmount":4611686018427387903').replace('"Quantity":1', '"Quantity":2')],
+    ['UnitAmount×Quantity overflows int64', () => JSON.stringify(base()).replace('"Amount":1000', '"Amount":9223372036854775806').replace('"UnitAmount":1000', '"UnitAmount":4611686018427387904').replace('"Quantity":1', '"Quantity":2')],
     ['Σ lines overflows int64', () => {
       const b = intentBody(seller, [{ UnitAmount: 1 }, { UnitAmount: 1 }]);
       return JSON.stringify(b).replace(/"UnitAmount":1/g, '"UnitAmount":9223372036854775807').replace('"Amount":2', '"Amount":9223372036854775807');
@@ -93,15 +93,27 @@ suite('strictness', (ctx) => {
   it('body over the limit → 413 (V3 and v2.01)', async () => {
     const big = JSON.stringify({ ...base(), Padding: 'x'.repeat(8 * 1024 * 1024) });
     const r = await rawRequest(ctx.base, 'POST', `/V3.0/${ctx.clientId}/payins/intents`,
-      { Authorization: `Bearer ${ctx.token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(big) }, big);
+      { Authorization: `Bearer ${ctx.token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(big) }, big, { pauseMs: 300 });
     assert.equal(r.status, 413, r.text.slice(0, 300));
     assert.ok(r.json && 'Errors' in r.json, `V3 error body on 413: ${r.text.slice(0, 300)}`);
     const r2 = await rawRequest(ctx.base, 'POST', `/v2.01/${ctx.clientId}/wallets`,
-      { Authorization: `Bearer ${ctx.token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(big) }, big);
+      { Authorization: `Bearer ${ctx.token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(big) }, big, { pauseMs: 300 });
     assert.equal(r2.status, 413, r2.text.slice(0, 300));
     assert.ok(r2.json && 'errors' in r2.json, `v2.01 error body on 413: ${r2.text.slice(0, 300)}`);
     // the server still works afterwards
     assert.equal((await ctx.api.v2('GET', '/clients')).status, 200);
+  });
+
+  it('a client that sends the whole oversized body at once (like fetch/axios) still reads the 413', async () => {
+    const big = JSON.stringify({ ...base(), Padding: 'z'.repeat(4 * 1024 * 1024) });
+    let r;
+    try {
+      r = await fetch(`${ctx.base}/V3.0/${ctx.clientId}/payins/intents`, { method: 'POST', body: big,
+        headers: { Authorization: `Bearer ${ctx.token}`, 'Content-Type': 'application/json' } });
+    } catch (e) {
+      assert.fail(`fetch failed (${e.cause?.code ?? e.message}): the server closes without draining the body, so the client gets a reset instead of the 413`);
+    }
+    assert.equal(r.status, 413);
   });
 
   it('chunked body over the limit → 413, not 500', async () => {
