@@ -1,0 +1,70 @@
+// Observability: Prometheus metrics and JSON log lines.
+//
+// Contracts:
+//  * Metrics::Record is called once per request with the route *template* (never a concrete id)
+//    and is safe from any thread.
+//  * Log lines are single-line JSON objects on stdout. Callers must never pass secrets
+//    (Authorization headers, tokens, API keys, bodies): the request log carries only method,
+//    route template, status and micros.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace splitledger::ledger {
+class Sequencer;
+}
+
+namespace splitledger::api {
+
+class Metrics {
+ public:
+  void Record(std::string_view method, std::string_view route, int status, int64_t micros);
+  // Prometheus text exposition, including the sequencer's batch sizes and commit time.
+  std::string Render(ledger::Sequencer& seq);
+
+ private:
+  static constexpr double kBucketsMs[] = {0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000};
+  static constexpr size_t kNumBuckets = sizeof(kBucketsMs) / sizeof(double);
+  std::mutex mu_;
+  std::map<std::string, uint64_t> requests_;  // method|route|status
+  uint64_t latency_buckets_[kNumBuckets + 1] = {};
+  uint64_t latency_count_ = 0;
+  double latency_sum_s_ = 0;
+  static constexpr uint32_t kBatchBuckets[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096};
+  static constexpr size_t kNumBatchBuckets = sizeof(kBatchBuckets) / sizeof(uint32_t);
+  uint64_t batch_buckets_[kNumBatchBuckets + 1] = {};
+  uint64_t batch_count_ = 0;
+  uint64_t batch_sum_ = 0;
+};
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+bool ParseLogLevel(std::string_view s, LogLevel* out);
+
+class Logger {
+ public:
+  void SetLevel(LogLevel level) { level_ = level; }
+  bool Enabled(LogLevel level) const { return level >= level_; }
+  // Writes {"ts":…,"level":…,"msg":…, <extra>} where `extra_json` is a comma-separated list of
+  // already-escaped members (may be empty).
+  void Write(LogLevel level, std::string_view msg, std::string_view extra_json = {}, bool flush = false);
+  // Written whatever the level (start-up and shutdown facts), flushed at once.
+  void Always(std::string_view msg, std::string_view extra_json);
+  void Request(std::string_view method, std::string_view route, int status, int64_t micros);
+  void Flush();
+
+ private:
+  void Emit(LogLevel level, std::string_view msg, std::string_view extra_json, bool flush);
+  LogLevel level_ = LogLevel::kInfo;
+  std::mutex mu_;
+};
+
+// JSON-escapes a string for a log line (quotes included).
+std::string JsonQuote(std::string_view s);
+
+}  // namespace splitledger::api

@@ -1,0 +1,395 @@
+// `splitledger serve`: configuration, the Poco HTTP server, request dispatch and shutdown.
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "app.h"
+#include "dialects.h"
+#include "splitledger/api/commands.h"
+
+namespace splitledger::api {
+namespace {
+
+std::atomic<int> g_inflight{0};
+
+// x-ratelimit headers (§4.3): four windows of 15, 30, 60 and 1440 minutes. Counts are per process.
+class RateWindows {
+ public:
+  void Add(Reply& r, int64_t now_s, int64_t limit) {
+    static constexpr int64_t kWin[4] = {900, 1800, 3600, 86400};
+    std::string made, remaining, reset;
+    for (int i = 0; i < 4; ++i) {
+      int64_t start = now_s - now_s % kWin[i];
+      int64_t prev = start_[i].load(std::memory_order_relaxed);
+      if (prev != start && start_[i].compare_exchange_strong(prev, start)) count_[i].store(0);
+      int64_t n = count_[i].fetch_add(1, std::memory_order_relaxed) + 1;
+      int64_t left = limit - n;
+      if (left < 1) left = 1;
+      const char* sep = i == 0 ? "" : ", ";
+      made += sep + std::to_string(n);
+      remaining += sep + std::to_string(left);
+      reset += sep + std::to_string(start + kWin[i]);
+    }
+    r.headers.emplace_back("x-ratelimit", made);
+    r.headers.emplace_back("x-ratelimit-remaining", remaining);
+    r.headers.emplace_back("x-ratelimit-reset", reset);
+  }
+
+ private:
+  std::atomic<int64_t> start_[4] = {};
+  std::atomic<int64_t> count_[4] = {};
+};
+RateWindows g_rate;
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (slash > pos) out.emplace_back(path.substr(pos, slash - pos));
+    pos = slash + 1;
+  }
+  return out;
+}
+
+bool ValidIdempotencyKey(std::string_view k) {
+  if (k.size() < 16 || k.size() > 36) return false;
+  for (char c : k) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-')) return false;
+  }
+  return true;
+}
+
+Reply PlainNotFound() {
+  return JsonReply("{\"Message\":\"Not found\",\"Type\":\"ressource_not_found\",\"errors\":null}", 404);
+}
+
+// Reads the body within the configured limit. Returns false (and sets *err) on 413.
+bool ReadBody(Poco::Net::HTTPServerRequest& hreq, int64_t limit, std::string* out) {
+  if (hreq.hasContentLength() && hreq.getContentLength64() > limit) return false;
+  // No Content-Length and not chunked: HTTP/1.1 says there is no body (Poco would otherwise read
+  // until the connection closes).
+  if (!hreq.hasContentLength() && !hreq.getChunkedTransferEncoding()) return true;
+  std::istream& in = hreq.stream();
+  char buf[16384];
+  while (in) {
+    in.read(buf, sizeof buf);
+    std::streamsize n = in.gcount();
+    if (n <= 0) break;
+    if (static_cast<int64_t>(out->size()) + n > limit) return false;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  return true;
+}
+
+class ApiHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit ApiHandler(App& app) : app_(app) {}
+
+  void handleRequest(Poco::Net::HTTPServerRequest& hreq, Poco::Net::HTTPServerResponse& hres) override {
+    auto t0 = std::chrono::steady_clock::now();
+    ++g_inflight;
+    Request req;
+    req.route = "unmatched";
+    Reply reply;
+    bool close = false;
+    try {
+      reply = Dispatch(hreq, req, &close);
+    } catch (const std::exception&) {
+      reply = ErrorReply(req.dialect == Dialect::kPlain ? Dialect::kV2 : req.dialect, ErrorFromStatus(Status::Internal("")));
+    } catch (...) {
+      reply = ErrorReply(Dialect::kV2, ErrorFromStatus(Status::Internal("")));
+    }
+    g_rate.Add(reply, NowMs() / 1000, app_.cfg.rate_limit_per_window);
+    try {
+      hres.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
+      for (const auto& [k, v] : reply.headers) hres.set(k, v);
+      if (close) hres.setKeepAlive(false);
+      if (reply.body.empty() && reply.status == 204) {
+        hres.setContentLength(0);
+        hres.send();
+      } else {
+        hres.setContentType(reply.content_type);
+        hres.setContentLength64(static_cast<Poco::Int64>(reply.body.size()));
+        hres.sendBuffer(reply.body.data(), reply.body.size());
+      }
+    } catch (...) {
+      // client went away
+    }
+    int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - t0).count();
+    app_.metrics.Record(req.method, req.route, reply.status, micros);
+    app_.log.Request(req.method, req.route, reply.status, micros);
+    --g_inflight;
+  }
+
+ private:
+  Reply Dispatch(Poco::Net::HTTPServerRequest& hreq, Request& req, bool* close) {
+    req.now_ms = NowMs();
+    req.method = hreq.getMethod();
+    const std::string& uri = hreq.getURI();
+    size_t q = uri.find('?');
+    std::string_view path = std::string_view(uri).substr(0, q);
+    if (q != std::string::npos) req.query = ParseQuery(std::string_view(uri).substr(q + 1));
+    std::vector<std::string> segs = SplitPath(path);
+
+    if (segs.size() == 1 && (segs[0] == "healthz" || segs[0] == "metrics")) {
+      req.route = "/" + segs[0];
+      if (segs[0] == "healthz") return JsonReply("{\"status\":\"ok\"}");
+      Reply r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = app_.metrics.Render(*app_.seq);
+      return r;
+    }
+    if (segs.size() < 2) return PlainNotFound();
+    std::string version = ToLower(segs[0]);
+    if (version == "v2.01") {
+      req.dialect = IEquals(segs[1], "oauth") ? Dialect::kOAuth : Dialect::kV2;
+    } else if (version == "v3.0") {
+      req.dialect = Dialect::kV3;
+    } else {
+      return PlainNotFound();
+    }
+
+    // Body: size limit (413), then content type (415) on JSON routes.
+    if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
+      if (!ReadBody(hreq, app_.cfg.max_body_bytes, &req.body)) {
+        *close = true;
+        ApiError e;
+        e.status = 413;
+        e.type = "payload_too_large";
+        e.message = "The request body exceeds " + std::to_string(app_.cfg.max_body_bytes) + " bytes";
+        return ErrorReply(req.dialect, e);
+      }
+    }
+    std::string host = hreq.has("Host") ? hreq.get("Host") : app_.cfg.listen;
+    req.url = "http://" + host + std::string(path);
+
+    if (req.dialect == Dialect::kOAuth) {
+      if (segs.size() != 3 || !IEquals(segs[2], "token")) return ErrorReply(Dialect::kV2, NotFoundError("Path", "Unknown route"));
+      req.route = "/v2.01/oauth/token";
+      if (req.method != "POST") {
+        ApiError e; e.status = 405; e.type = "method_not_allowed"; e.message = "Use POST";
+        return ErrorReply(Dialect::kOAuth, e);
+      }
+      return HandleOAuth(app_, req, hreq.get("Authorization", ""));
+    }
+
+    if (!req.body.empty()) {
+      std::string ct = ToLower(hreq.getContentType());
+      if (ct.rfind("application/json", 0) != 0 && ct.find("+json") == std::string::npos) {
+        ApiError e;
+        e.status = 415;
+        e.type = "unsupported_media_type";
+        e.message = "Content-Type must be application/json";
+        e.errors.emplace_back("Content-Type", "Expected application/json");
+        return ErrorReply(req.dialect, e);
+      }
+    }
+
+    // Authentication: bearer token bound to the path's ClientId.
+    if (segs.size() < 3) return ErrorReply(req.dialect, NotFoundError("Path", "Unknown route"));
+    req.client_id = segs[1];
+    std::string token = ParseBearer(hreq.get("Authorization", ""));
+    if (token.empty()) {
+      ApiError e; e.status = 401; e.type = "authentication_error";
+      e.message = "Authorization has been denied for this request.";
+      return ErrorReply(req.dialect, e);
+    }
+    std::string th = Sha256Hex(token);
+    auto entry = app_.tokens.Find(th);
+    if (!entry) {
+      auto fut = app_.seq->Submit([&th](ledger::CommandContext& ctx) -> Result<TokenCache::Entry> {
+        const ledger::TokenRecord* t = ctx.state().FindToken(th);
+        if (t == nullptr) return Status(ErrorCode::kUnauthenticated, "unknown token");
+        return TokenCache::Entry{t->client_id, t->expires_at};
+      });
+      auto res = fut.get();
+      if (res.ok()) {
+        entry = *res;
+        app_.tokens.Put(th, *res);
+      }
+    }
+    if (!entry || entry->expires_at <= req.now_ms / 1000) {
+      ApiError e; e.status = 401; e.type = "authentication_error";
+      e.message = "Authorization has been denied for this request.";
+      return ErrorReply(req.dialect, e);
+    }
+    if (entry->client_id != req.client_id) {
+      ApiError e; e.status = 403; e.type = "forbidden_ressource";
+      e.message = "The token does not grant access to this ClientId";
+      return ErrorReply(req.dialect, e);
+    }
+    segs.erase(segs.begin(), segs.begin() + 2);
+    req.segs = std::move(segs);
+
+    if (req.method == "POST" && hreq.has("Idempotency-Key")) {
+      std::string key = hreq.get("Idempotency-Key");
+      if (!ValidIdempotencyKey(key)) {
+        return ErrorReply(req.dialect, ParamError("Idempotency-Key",
+                                                  "The Idempotency-Key must be 16 to 36 characters of A-Z, a-z, 0-9 or '-'."));
+      }
+      req.idem_key = key;
+    }
+    return req.dialect == Dialect::kV3 ? HandleV3(app_, req) : HandleV2(app_, req);
+  }
+
+  App& app_;
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit Factory(App& app) : app_(app) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+    return new ApiHandler(app_);
+  }
+
+ private:
+  App& app_;
+};
+
+std::string Flag(int argc, char** argv, const char* name) {
+  for (int i = 0; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  }
+  return {};
+}
+
+bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
+  std::ifstream f(path);
+  if (!f) {
+    *err = "cannot read " + path;
+    return false;
+  }
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string text = ss.str();
+  rapidjson::Document d;
+  Status st = ParseJsonObject(text, &d);
+  if (!st.ok()) {
+    *err = st.message();
+    return false;
+  }
+  Binder b;
+  if (auto v = b.Str(d, "listen", false)) cfg->listen = *v;
+  if (auto v = b.Str(d, "db", false)) cfg->db = *v;
+  if (auto v = b.Amount(d, "max_body_bytes", false)) cfg->max_body_bytes = *v;
+  if (auto v = b.Amount(d, "token_ttl_seconds", false)) cfg->token_ttl_seconds = *v;
+  if (auto v = b.Str(d, "log_level", false)) cfg->log_level = *v;
+  if (auto v = b.Amount(d, "max_threads", false)) cfg->max_threads = static_cast<int>(*v);
+  if (auto v = b.Amount(d, "max_queued", false)) cfg->max_queued = static_cast<int>(*v);
+  if (auto v = b.Amount(d, "keep_alive_timeout_seconds", false)) cfg->keep_alive_timeout_seconds = static_cast<int>(*v);
+  if (auto v = b.Amount(d, "rate_limit_per_window", false)) cfg->rate_limit_per_window = *v;
+  if (!b.ok()) {
+    *err = b.errors()[0].first + ": " + b.errors()[0].second;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int ServeMain(int argc, char** argv) {
+  App app;
+  std::string err;
+  std::string config_path = Flag(argc, argv, "--config");
+  if (!config_path.empty() && !LoadConfig(config_path, &app.cfg, &err)) {
+    std::cerr << "serve: config: " << err << "\n";
+    return 2;
+  }
+  if (auto v = Flag(argc, argv, "--listen"); !v.empty()) app.cfg.listen = v;
+  if (auto v = Flag(argc, argv, "--db"); !v.empty()) app.cfg.db = v;
+  if (auto v = Flag(argc, argv, "--log-level"); !v.empty()) app.cfg.log_level = v;
+  LogLevel level;
+  if (!ParseLogLevel(app.cfg.log_level, &level)) {
+    std::cerr << "serve: unknown log level '" << app.cfg.log_level << "'\n";
+    return 2;
+  }
+  app.log.SetLevel(level);
+  if (app.cfg.max_threads < 8) app.cfg.max_threads = 8;
+  if (app.cfg.token_ttl_seconds < 61) app.cfg.token_ttl_seconds = 61;
+
+  // Block the signals before any thread starts, so only sigwait() below receives them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  auto store = ledger::Store::Open({app.cfg.db});
+  if (!store.ok()) {
+    app.log.Write(LogLevel::kError, "cannot open database", "\"error\":" + JsonQuote(store.status().ToString()), true);
+    return 2;
+  }
+  app.store = std::move(*store);
+  if (Status st = app.store->Load(app.state); !st.ok()) {
+    app.log.Write(LogLevel::kError, "cannot load state", "\"error\":" + JsonQuote(st.ToString()), true);
+    return 2;
+  }
+  app.seq = std::make_unique<ledger::Sequencer>(*app.store, app.state);
+
+  Poco::ThreadPool pool(8, app.cfg.max_threads + 8, 60);
+  std::unique_ptr<Poco::Net::HTTPServer> server;
+  std::string address;
+  try {
+    Poco::Net::SocketAddress sa(app.cfg.listen);
+    Poco::Net::ServerSocket socket(sa, 1024);
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(app.cfg.max_threads);
+    params->setMaxQueued(app.cfg.max_queued);
+    params->setKeepAlive(true);
+    params->setMaxKeepAliveRequests(0);
+    params->setKeepAliveTimeout(Poco::Timespan(app.cfg.keep_alive_timeout_seconds, 0));
+    server = std::make_unique<Poco::Net::HTTPServer>(new Factory(app), pool, socket, params);
+    server->start();
+    address = socket.address().toString();
+  } catch (const Poco::Exception& e) {
+    app.log.Write(LogLevel::kError, "cannot listen", "\"error\":" + JsonQuote(e.displayText()), true);
+    app.seq->Stop();
+    return 2;
+  }
+  // Tests parse this line: keep the "msg":"listening" and "address" keys.
+  app.log.Always("listening",
+                "\"address\":" + JsonQuote(address) + ",\"db\":" +
+                    JsonQuote(app.store->backend() == ledger::Backend::kSqlite ? "sqlite" : "postgresql"));
+
+  std::atomic<bool> done{false};
+  std::thread flusher([&] {
+    int ticks = 0;
+    while (!done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (++ticks % 5 == 0) app.log.Flush();
+      if (ticks % 300 == 0) app.tokens.Sweep(NowMs() / 1000);
+    }
+  });
+
+  int sig = 0;
+  sigwait(&set, &sig);
+  app.log.Always("shutting down", "\"signal\":" + std::to_string(sig));
+  server->stopAll(false);
+  // Finish in-flight requests (bounded wait), then flush the sequencer.
+  for (int i = 0; i < 300 && g_inflight.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  app.seq->Stop();
+  done = true;
+  flusher.join();
+  pool.stopAll();
+  app.log.Always("stopped", {});
+  return 0;
+}
+
+}  // namespace splitledger::api
