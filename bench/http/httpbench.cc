@@ -271,6 +271,7 @@ struct Stats {
 };
 
 enum class Workload { kCheckout, kPartial, kCeiling };
+std::atomic<uint64_t> g_seq{0};  // unique ExternalProviderReference per intent (else: mixed basket)
 
 void Timed(Conn& c, Stats& s, const std::string& m, const std::string& path, const std::string& body,
            const std::string& hdr, Response* out) {
@@ -293,8 +294,8 @@ void Worker(const Target& t, Workload w, int id, Clock::time_point end, Stats& s
     Response r;
     const std::string sample = SampleBody();
     for (uint64_t n = 0; Clock::now() < end; ++n) {
-      std::string ref = "bench-" + std::to_string(::getpid()) + "-" + std::to_string(id) + "-" + std::to_string(n) + "-" +
-                        std::to_string(static_cast<int>(w));
+      std::string ref = "bench-" + std::to_string(::getpid()) + "-" + std::to_string(id) + "-" +
+                        std::to_string(g_seq.fetch_add(1, std::memory_order_relaxed));
       if (w == Workload::kCeiling) {
         Timed(c, s, "POST", v3, sample, t.auth, &r);
         ++s.ops;
