@@ -149,10 +149,15 @@ void Sequencer::WriterLoop() {
       if (!commit.ok()) stats_.failed_commits++;
       if (batch_sizes_.size() < 1024) batch_sizes_.push_back(static_cast<uint32_t>(pc.items.size()));
     }
+    if (!commit.ok()) {
+      // Before answering: a caller told of the failure may submit at once, and its command must
+      // run on the reloaded State, not on the effects that were just rolled back.
+      std::lock_guard<std::mutex> wl(wmu_);
+      need_reload_ = true;
+    }
     for (Item& item : pc.items) item.complete(commit);
     {
       std::lock_guard<std::mutex> wl(wmu_);
-      if (!commit.ok()) need_reload_ = true;
       writer_busy_ = false;
       wcv_.notify_all();
     }

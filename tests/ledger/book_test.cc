@@ -1,0 +1,245 @@
+// Book: validation of journal transactions (Check) and running balances. No database.
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "splitledger/ledger/chart.h"
+#include "splitledger/ledger/journal.h"
+#include "test_db.h"
+
+namespace splitledger::ledger {
+namespace {
+
+constexpr Amount kMax = std::numeric_limits<Amount>::max();
+
+AccountKey K(const std::string& kind, const std::string& cur = "EUR") {
+  return chart::Key("cli", cur, kind);
+}
+PostingSpec P(AccountKey k, Side s, Phase ph, Amount a) { return {std::move(k), s, ph, a}; }
+
+// A snapshot of everything a refused transaction must leave alone.
+struct Snapshot {
+  std::vector<std::string> accounts;
+  bool has_changes;
+  explicit Snapshot(const Book& b) : has_changes(b.HasChanges()) {
+    for (const auto& [id, a] : b.accounts()) {
+      accounts.push_back(std::to_string(id) + " " + a.key.Joined() + " " +
+                         std::to_string(a.debits_posted) + " " + std::to_string(a.credits_posted) +
+                         " " + std::to_string(a.debits_pending) + " " +
+                         std::to_string(a.credits_pending));
+    }
+    std::sort(accounts.begin(), accounts.end());
+  }
+  bool operator==(const Snapshot&) const = default;
+};
+
+class BookTest : public ::testing::Test {
+ protected:
+  // Posts, expecting a refusal with `code`, and checks nothing changed.
+  void ExpectRefused(const std::vector<PostingSpec>& specs, ErrorCode code) {
+    Snapshot before(book_);
+    Status check = book_.Check(specs);
+    EXPECT_EQ(check.code(), code) << check.ToString();
+    Status post = book_.Post("cli", "test", "ref", 1, specs);
+    EXPECT_EQ(post.code(), code) << post.ToString();
+    EXPECT_EQ(Snapshot(book_), before) << "a refused transaction changed the book";
+    // No transaction was recorded either.
+    EXPECT_EQ(book_.TakeNewTransactions().size(), new_before_);
+  }
+  void Commit(const std::vector<PostingSpec>& specs) {
+    ASSERT_TRUE(book_.Post("cli", "test", "ref", 1, specs).ok());
+    book_.TakeNewTransactions();
+    book_.TakeDirtyAccounts(nullptr);
+  }
+  Book book_;
+  size_t new_before_ = 0;
+};
+
+TEST_F(BookTest, AcceptsBalancedTransactionAndMovesTotals) {
+  ASSERT_TRUE(book_.Post("cli", "test", "r", 1,
+                         {P(K("a"), Side::kDebit, Phase::kPosted, 70),
+                          P(K("a"), Side::kDebit, Phase::kPosted, 30),
+                          P(K("b"), Side::kCredit, Phase::kPosted, 100),
+                          P(K("c"), Side::kCredit, Phase::kPending, 5),
+                          P(K("d"), Side::kDebit, Phase::kPending, 5)})
+                  .ok());
+  EXPECT_EQ(book_.Find(K("a"))->debits_posted, 100);
+  EXPECT_EQ(book_.Find(K("b"))->credits_posted, 100);
+  EXPECT_EQ(book_.Find(K("c"))->credits_pending, 5);
+  EXPECT_EQ(book_.Find(K("d"))->debits_pending, 5);
+  EXPECT_EQ(book_.CreditBalance(K("b")), 100);
+  auto txs = book_.TakeNewTransactions();
+  ASSERT_EQ(txs.size(), 1u);
+  EXPECT_EQ(txs[0].postings.size(), 5u);
+  std::vector<int64_t> created;
+  auto dirty = book_.TakeDirtyAccounts(&created);
+  EXPECT_EQ(dirty.size(), 4u);
+  EXPECT_EQ(created.size(), 4u);
+}
+
+TEST_F(BookTest, RefusesUnbalancedPerCurrency) {
+  // Balanced in total, but not per currency.
+  ExpectRefused({P(K("a", "EUR"), Side::kDebit, Phase::kPosted, 100),
+                 P(K("b", "USD"), Side::kCredit, Phase::kPosted, 100)},
+                ErrorCode::kUnbalanced);
+  ExpectRefused({P(K("a"), Side::kDebit, Phase::kPosted, 100),
+                 P(K("b"), Side::kCredit, Phase::kPosted, 99)},
+                ErrorCode::kUnbalanced);
+  // Balanced in EUR, not in USD.
+  ExpectRefused({P(K("a", "EUR"), Side::kDebit, Phase::kPosted, 10),
+                 P(K("b", "EUR"), Side::kCredit, Phase::kPosted, 10),
+                 P(K("a", "USD"), Side::kDebit, Phase::kPosted, 10)},
+                ErrorCode::kUnbalanced);
+}
+
+TEST_F(BookTest, RefusesUnbalancedPerPhase) {
+  ExpectRefused({P(K("a"), Side::kDebit, Phase::kPosted, 100),
+                 P(K("b"), Side::kCredit, Phase::kPending, 100)},
+                ErrorCode::kUnbalanced);
+  Commit({P(K("a"), Side::kDebit, Phase::kPending, 50), P(K("b"), Side::kCredit, Phase::kPending, 50)});
+  // A release against a posting in another phase does not balance.
+  ExpectRefused({P(K("a"), Side::kDebit, Phase::kRelease, 50),
+                 P(K("b"), Side::kCredit, Phase::kPosted, 50)},
+                ErrorCode::kUnbalanced);
+}
+
+TEST_F(BookTest, RefusesNonPositiveAmounts) {
+  ExpectRefused({P(K("a"), Side::kDebit, Phase::kPosted, 0), P(K("b"), Side::kCredit, Phase::kPosted, 0)},
+                ErrorCode::kUnbalanced);
+  ExpectRefused({P(K("a"), Side::kDebit, Phase::kPosted, -5),
+                 P(K("b"), Side::kCredit, Phase::kPosted, -5)},
+                ErrorCode::kUnbalanced);
+  // One bad leg among good ones.
+  ExpectRefused({P(K("a"), Side::kDebit, Phase::kPosted, 5), P(K("b"), Side::kCredit, Phase::kPosted, 5),
+                 P(K("c"), Side::kDebit, Phase::kPosted, -1), P(K("d"), Side::kCredit, Phase::kPosted, -1)},
+                ErrorCode::kUnbalanced);
+}
+
+TEST_F(BookTest, RefusesUnknownCurrency) {
+  ExpectRefused({P(K("a", "ZZZ"), Side::kDebit, Phase::kPosted, 10),
+                 P(K("b", "ZZZ"), Side::kCredit, Phase::kPosted, 10)},
+                ErrorCode::kInvalidArgument);
+  ExpectRefused({P(K("a", "eur"), Side::kDebit, Phase::kPosted, 10),
+                 P(K("b", "eur"), Side::kCredit, Phase::kPosted, 10)},
+                ErrorCode::kInvalidArgument);
+}
+
+TEST_F(BookTest, RefusesReleaseAbovePending) {
+  // Nothing pending at all: a release on unknown accounts.
+  ExpectRefused({P(K("a"), Side::kDebit, Phase::kRelease, 1), P(K("b"), Side::kCredit, Phase::kRelease, 1)},
+                ErrorCode::kUnbalanced);
+  Commit({P(K("a"), Side::kDebit, Phase::kPending, 100), P(K("b"), Side::kCredit, Phase::kPending, 100)});
+  ExpectRefused({P(K("a"), Side::kDebit, Phase::kRelease, 101),
+                 P(K("b"), Side::kCredit, Phase::kRelease, 101)},
+                ErrorCode::kUnbalanced);
+  // Cumulative within one transaction: 60 + 41 > 100.
+  ExpectRefused({P(K("a"), Side::kDebit, Phase::kRelease, 60), P(K("a"), Side::kDebit, Phase::kRelease, 41),
+                 P(K("b"), Side::kCredit, Phase::kRelease, 101)},
+                ErrorCode::kUnbalanced);
+  // Releasing the debit-side hold from the credit side.
+  ExpectRefused({P(K("b"), Side::kDebit, Phase::kRelease, 10), P(K("a"), Side::kCredit, Phase::kRelease, 10)},
+                ErrorCode::kUnbalanced);
+  // Exactly the pending total is fine.
+  ASSERT_TRUE(book_.Post("cli", "t", "r", 1,
+                         {P(K("a"), Side::kDebit, Phase::kRelease, 100),
+                          P(K("b"), Side::kCredit, Phase::kRelease, 100)})
+                  .ok());
+  EXPECT_EQ(book_.Find(K("a"))->debits_pending, 0);
+  EXPECT_EQ(book_.Find(K("b"))->credits_pending, 0);
+}
+
+TEST_F(BookTest, RefusesOverflowAtInt64Edges) {
+  // The largest single amounts are fine, and the balance check itself does not overflow.
+  Commit({P(K("a"), Side::kDebit, Phase::kPosted, kMax), P(K("b"), Side::kDebit, Phase::kPosted, kMax),
+          P(K("c"), Side::kCredit, Phase::kPosted, kMax), P(K("d"), Side::kCredit, Phase::kPosted, kMax)});
+  EXPECT_EQ(book_.Find(K("a"))->posted_balance(), kMax);
+  EXPECT_EQ(book_.Find(K("c"))->posted_balance(), -kMax);
+  // One more unit on a full total overflows.
+  ExpectRefused({P(K("a"), Side::kDebit, Phase::kPosted, 1), P(K("e"), Side::kCredit, Phase::kPosted, 1)},
+                ErrorCode::kOverflow);
+  ExpectRefused({P(K("e"), Side::kDebit, Phase::kPosted, 1), P(K("c"), Side::kCredit, Phase::kPosted, 1)},
+                ErrorCode::kOverflow);
+  // Cumulative within one transaction on a fresh account.
+  ExpectRefused({P(K("f"), Side::kDebit, Phase::kPosted, kMax), P(K("f"), Side::kDebit, Phase::kPosted, 1),
+                 P(K("g"), Side::kCredit, Phase::kPosted, kMax), P(K("h"), Side::kCredit, Phase::kPosted, 1)},
+                ErrorCode::kOverflow);
+  // Pending totals too.
+  Commit({P(K("p"), Side::kDebit, Phase::kPending, kMax - 1), P(K("q"), Side::kCredit, Phase::kPending, kMax - 1)});
+  ExpectRefused({P(K("p"), Side::kDebit, Phase::kPending, 2), P(K("r"), Side::kCredit, Phase::kPending, 2)},
+                ErrorCode::kOverflow);
+  // Crediting the full account back down is fine (no overflow on the way).
+  ASSERT_TRUE(book_.Post("cli", "t", "r", 1,
+                         {P(K("a"), Side::kCredit, Phase::kPosted, kMax),
+                          P(K("c"), Side::kDebit, Phase::kPosted, kMax)})
+                  .ok());
+  EXPECT_EQ(book_.Find(K("a"))->posted_balance(), 0);
+}
+
+TEST_F(BookTest, RecordsRunningBalancesOnPostings) {
+  // a: +100 posted, then -30 posted and +40 pending, then release 15, in three transactions;
+  // the last also posts to `a` twice.
+  ASSERT_TRUE(book_.Post("cli", "t", "1", 1,
+                         {P(K("a"), Side::kDebit, Phase::kPosted, 100), P(K("b"), Side::kCredit, Phase::kPosted, 100)})
+                  .ok());
+  ASSERT_TRUE(book_.Post("cli", "t", "2", 2,
+                         {P(K("b"), Side::kDebit, Phase::kPosted, 30), P(K("a"), Side::kCredit, Phase::kPosted, 30),
+                          P(K("a"), Side::kDebit, Phase::kPending, 40), P(K("b"), Side::kCredit, Phase::kPending, 40)})
+                  .ok());
+  ASSERT_TRUE(book_.Post("cli", "t", "3", 3,
+                         {P(K("a"), Side::kDebit, Phase::kRelease, 15), P(K("b"), Side::kCredit, Phase::kRelease, 15),
+                          P(K("a"), Side::kDebit, Phase::kPosted, 15), P(K("a"), Side::kDebit, Phase::kPosted, 1),
+                          P(K("b"), Side::kCredit, Phase::kPosted, 16)})
+                  .ok());
+  auto txs = book_.TakeNewTransactions();
+  ASSERT_EQ(txs.size(), 3u);
+  EXPECT_LT(txs[0].id, txs[1].id);
+  EXPECT_LT(txs[1].id, txs[2].id);
+  int64_t a = book_.Find(K("a"))->id, b = book_.Find(K("b"))->id;
+  struct Want { size_t tx, idx; int64_t account; Amount posted, pending; };
+  std::vector<Want> want = {
+      {0, 0, a, 100, 0},  {0, 1, b, -100, 0},
+      {1, 0, b, -70, 0},  {1, 1, a, 70, 0},   {1, 2, a, 70, 40}, {1, 3, b, -70, -40},
+      {2, 0, a, 70, 25},  {2, 1, b, -70, -25}, {2, 2, a, 85, 25}, {2, 3, a, 86, 25}, {2, 4, b, -86, -25},
+  };
+  for (const Want& w : want) {
+    const Posting& p = txs[w.tx].postings[w.idx];
+    SCOPED_TRACE("tx " + std::to_string(w.tx) + " posting " + std::to_string(w.idx));
+    EXPECT_EQ(p.account_id, w.account);
+    EXPECT_EQ(p.posted_balance_after, w.posted);
+    EXPECT_EQ(p.pending_balance_after, w.pending);
+  }
+  EXPECT_EQ(book_.Find(K("a"))->posted_balance(), 86);
+  EXPECT_EQ(book_.Find(K("a"))->pending_balance(), 25);
+}
+
+// The intent postings (intent_ops) always pass Check and give back the aggregate's figures.
+TEST(IntentOpsTest, RefusedCommandChangesNothing) {
+  State state;
+  std::mt19937_64 rng(7);
+  auto created = CreateIntent(state, "cli", testing::RandomCreate(rng, 3, "b"), 1700000000000);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  std::string id = created->intent->id;
+  state.TakeChanges();
+  Snapshot before(state.book());
+  Intent copy = *state.FindIntent("cli", id);
+  // Over-capture of a line.
+  ActionInput over;
+  over.partial = true;
+  over.amount = copy.lines[0].total + 1;
+  over.lines.push_back({copy.lines[0].id, copy.lines[0].total + 1, std::nullopt});
+  EXPECT_EQ(CaptureIntent(state, "cli", id, over, 1).status().code(), ErrorCode::kRuleViolation);
+  EXPECT_EQ(CancelIntent(state, "cli", id, over, 1).status().code(), ErrorCode::kRuleViolation);
+  EXPECT_EQ(CaptureIntent(state, "other", id, testing::Full(), 1).status().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(testing::CompareIntents(copy, *state.FindIntent("cli", id)).empty());
+  EXPECT_EQ(Snapshot(state.book()), before);
+  EXPECT_FALSE(state.HasChanges());
+  // Unknown currency on create: nothing inserted.
+  auto bad = testing::RandomCreate(rng, 1, "c");
+  bad.currency = "ZZZ";
+  EXPECT_FALSE(CreateIntent(state, "cli", bad, 1).ok());
+  EXPECT_EQ(state.intents().size(), 1u);
+  EXPECT_FALSE(state.HasChanges());
+}
+
+}  // namespace
+}  // namespace splitledger::ledger
