@@ -42,7 +42,10 @@ class RateWindows {
       const char* sep = i == 0 ? "" : ", ";
       made += sep + std::to_string(n);
       remaining += sep + std::to_string(left);
-      reset += sep + std::to_string(start + kWin[i]);
+      // Report the reset one full window ahead: clients (the Mangopay SDK) infer the window
+      // length from reset − now, so an aligned reset near its boundary would read as a shorter
+      // window.
+      reset += sep + std::to_string(now_s + kWin[i]);
     }
     r.headers.emplace_back("x-ratelimit", made);
     r.headers.emplace_back("x-ratelimit-remaining", remaining);
@@ -79,9 +82,26 @@ Reply PlainNotFound() {
   return JsonReply("{\"Message\":\"Not found\",\"Type\":\"ressource_not_found\",\"errors\":null}", 404);
 }
 
-// Reads the body within the configured limit. Returns false (and sets *err) on 413.
+// Discards what is left of a rejected body, up to a bound, so that a client that sent the whole
+// body before reading the answer gets the 413 rather than a connection reset.
+void DrainBody(std::istream& in) {
+  constexpr int64_t kMaxDrain = 64 << 20;
+  char buf[16384];
+  int64_t drained = 0;
+  while (in && drained < kMaxDrain) {
+    in.read(buf, sizeof buf);
+    if (in.gcount() <= 0) break;
+    drained += in.gcount();
+  }
+}
+
+// Reads the body within the configured limit. Returns false on 413 (the caller closes the
+// connection after answering).
 bool ReadBody(Poco::Net::HTTPServerRequest& hreq, int64_t limit, std::string* out) {
-  if (hreq.hasContentLength() && hreq.getContentLength64() > limit) return false;
+  if (hreq.hasContentLength() && hreq.getContentLength64() > limit) {
+    if (hreq.getContentLength64() <= (64 << 20)) DrainBody(hreq.stream());
+    return false;
+  }
   // No Content-Length and not chunked: HTTP/1.1 says there is no body (Poco would otherwise read
   // until the connection closes).
   if (!hreq.hasContentLength() && !hreq.getChunkedTransferEncoding()) return true;
@@ -91,7 +111,10 @@ bool ReadBody(Poco::Net::HTTPServerRequest& hreq, int64_t limit, std::string* ou
     in.read(buf, sizeof buf);
     std::streamsize n = in.gcount();
     if (n <= 0) break;
-    if (static_cast<int64_t>(out->size()) + n > limit) return false;
+    if (static_cast<int64_t>(out->size()) + n > limit) {
+      DrainBody(in);
+      return false;
+    }
     out->append(buf, static_cast<size_t>(n));
   }
   return true;
