@@ -61,6 +61,24 @@ Reply RunCommand(App& app, const Request& req, Command fn) {
   return std::move(res).value();
 }
 
+std::optional<ledger::ClientRecord> App::ReadClient(const std::string& id) {
+  std::lock_guard<std::mutex> lock(reader_mu_);
+  if (!reader_) {
+    ledger::StoreOptions options;
+    options.url = cfg.db;
+    options.writer = false;
+    auto store = ledger::Store::Open(options);
+    if (!store.ok()) return std::nullopt;
+    reader_ = std::move(*store);
+  }
+  auto row = reader_->ReadClient(id);
+  if (!row.ok()) {
+    reader_.reset();  // reconnect next time
+    return std::nullopt;
+  }
+  return *row;
+}
+
 void EnsureClientCurrency(ledger::State& state, const std::string& client_id, const std::string& currency,
                           int64_t now_s) {
   std::string fees_id = "FEES_" + currency;

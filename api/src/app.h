@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +43,15 @@ struct App {
   TokenCache tokens;
   Metrics metrics;
   Logger log;
+
+  // Reads a client's row from the database through a reader connection (opened on first use),
+  // for credentials written by `splitledger client create` while this server runs. nullopt when
+  // the client does not exist or the database cannot be read.
+  std::optional<ledger::ClientRecord> ReadClient(const std::string& id);
+
+ private:
+  std::mutex reader_mu_;
+  std::unique_ptr<ledger::Store> reader_;
 };
 
 struct Request {

@@ -1,5 +1,6 @@
 // `splitledger client create --id ID [--api-key KEY] [--db URL]`: creates (or re-keys) a platform
-// client through a sequencer, so the write is durable when the credentials are printed.
+// client. The row is committed before the credentials are printed, and it works while a server
+// runs on the same database: the server picks the client up on its first token request.
 #include <cstring>
 #include <iostream>
 
@@ -40,45 +41,25 @@ int ClientCreateMain(int argc, char** argv) {
     std::cerr << "client create: --api-key must have 8 to 256 characters\n";
     return 2;
   }
-  auto store = ledger::Store::Open({db});
+  // As a reader: a running server holds the writer lease, and this only touches the client's
+  // credentials row, which the server reads on its next token request.
+  ledger::StoreOptions options;
+  options.url = db;
+  options.writer = false;
+  auto store = ledger::Store::Open(options);
   if (!store.ok()) {
     std::cerr << "client create: " << store.status().ToString() << "\n";
     return 2;
   }
-  ledger::State state;
-  if (Status st = (*store)->Load(state); !st.ok()) {
+  ledger::ClientRecord rec;
+  rec.id = id;
+  rec.name = id;
+  rec.created_at = NowMs() / 1000;
+  rec.profile = DefaultClientProfile(id);
+  rec.api_key_salt = RandomHex(16);
+  rec.api_key_hash = HashApiKey(rec.api_key_salt, key);
+  if (Status st = (*store)->UpsertClientCredentials(rec); !st.ok()) {
     std::cerr << "client create: " << st.ToString() << "\n";
-    return 2;
-  }
-  Status result;
-  {
-    ledger::Sequencer seq(**store, state);
-    int64_t now_s = NowMs() / 1000;
-    auto fut = seq.Submit([&](ledger::CommandContext& ctx) -> Result<bool> {
-      ledger::State& st = ctx.state();
-      ledger::ClientRecord rec;
-      bool existed = false;
-      if (const auto* old = st.FindClient(id)) {
-        rec = *old;
-        existed = true;
-      } else {
-        rec.id = id;
-        rec.name = id;
-        rec.created_at = now_s;
-        rec.profile = DefaultClientProfile(id);
-      }
-      rec.api_key_salt = RandomHex(16);
-      rec.api_key_hash = HashApiKey(rec.api_key_salt, key);
-      st.PutClient(std::move(rec));
-      EnsureClientCurrency(st, id, "EUR", now_s);
-      return existed;
-    });
-    auto r = fut.get();
-    if (!r.ok()) result = r.status();
-    seq.Stop();
-  }
-  if (!result.ok()) {
-    std::cerr << "client create: " << result.ToString() << "\n";
     return 1;
   }
   std::cout << "{\"ClientId\":" << JsonQuote(id) << ",\"ApiKey\":" << JsonQuote(key) << "}" << std::endl;

@@ -509,12 +509,25 @@ Reply HandleOAuth(App& app, Request& req, const std::string& authorization) {
   int64_t ttl = app.cfg.token_ttl_seconds;
   int64_t expires = req.now_ms / 1000 + ttl;
   TokenCache& cache = app.tokens;
+  // Credentials live in the database: `splitledger client create` may have created or re-keyed
+  // this client while we run, so read its row (token requests are rare: one per client per
+  // token lifetime). Only the key columns are taken from it; the rest of the in-memory record
+  // may be newer than the database (a PUT /clients in a batch not yet committed).
+  std::optional<ledger::ClientRecord> fresh = app.ReadClient(id);
   return RunCommand(app, req, [&](ledger::CommandContext& ctx) -> Reply {
     ledger::State& st = ctx.state();
+    if (fresh) {
+      const ledger::ClientRecord* known = st.FindClient(id);
+      ledger::ClientRecord merged = known ? *known : *fresh;
+      merged.api_key_salt = fresh->api_key_salt;
+      merged.api_key_hash = fresh->api_key_hash;
+      st.LoadClient(std::move(merged));  // already durable: no write
+    }
     const ledger::ClientRecord* c = st.FindClient(id);
     if (c == nullptr || !ConstantTimeEquals(HashApiKey(c->api_key_salt, key), c->api_key_hash)) {
       return OAuthError(401, "invalid_client");
     }
+    EnsureClientCurrency(st, id, "EUR", req.now_ms / 1000);  // FEES_EUR / CREDIT_EUR exist
     st.PutToken(ledger::TokenRecord{token_hash, id, expires});
     ctx.OnCommit([&cache, token_hash, id, expires] { cache.Put(token_hash, TokenCache::Entry{id, expires}); });
     return JsonReply("{\"access_token\":\"" + token + "\",\"token_type\":\"bearer\",\"expires_in\":" +

@@ -37,7 +37,10 @@ std::string FlagValue(int argc, char** argv, const char* name, std::string fallb
 int VerifyMain(int argc, char** argv) {
   using namespace splitledger::ledger;
   std::string url = FlagValue(argc, argv, "--db", "sqlite:./data/splitledger.db");
-  auto store = Store::Open({url});
+  StoreOptions options;
+  options.url = url;
+  options.writer = false;  // read-only: safe next to a running server
+  auto store = Store::Open(options);
   if (!store.ok()) {
     std::cerr << "verify: " << store.status().ToString() << "\n";
     return 2;

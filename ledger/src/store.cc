@@ -5,7 +5,13 @@
 #include <soci/sqlite3/soci-sqlite3.h>
 // soci-sqlite3.h includes sqlite3.h inside namespace sqlite_api.
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <utility>
 
 namespace splitledger::ledger {
@@ -341,6 +347,17 @@ Result<std::string> PostgresConnectString(std::string_view url) {
   return out;
 }
 
+// Calls `attempt` until it returns true or `wait_ms` have passed.
+template <typename F>
+bool RetryFor(int wait_ms, F attempt) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  for (;;) {
+    if (attempt()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 Result<Backend> ParseBackend(std::string_view url) {
   if (url.rfind("sqlite:", 0) == 0 && url.size() > 7) return Backend::kSqlite;
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
@@ -351,6 +368,8 @@ Result<Backend> ParseBackend(std::string_view url) {
 
 Store::~Store() {
   sqlite_cache_.reset();  // finalise statements before the connection closes
+  sql_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
@@ -372,6 +391,18 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       (void)configured;
       std::filesystem::path path(options.url.substr(7));
       if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+      if (options.writer) {
+        std::string lock_path = path.string() + ".lock";
+        store->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        bool locked = RetryFor(options.lease_wait_ms, [&] {
+          return store->lock_fd_ >= 0 && ::flock(store->lock_fd_, LOCK_EX | LOCK_NB) == 0;
+        });
+        if (!locked) {
+          return Status::Unavailable("database " + path.string() +
+                                     " is in use by another splitledger writer (lock " + lock_path +
+                                     ")");
+        }
+      }
       store->sql_ = std::make_unique<soci::session>(
           soci::sqlite3, "db=\"" + path.string() + "\" timeout=30");
       soci::session& sql = *store->sql_;
@@ -387,6 +418,20 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       if (!conn.ok()) return conn.status();
       store->sql_ = std::make_unique<soci::session>(soci::postgresql, *conn);
       *store->sql_ << "SET synchronous_commit = on";
+      if (options.writer) {
+        // The writer lease: held by this session until it ends (a crash releases it too).
+        soci::session& sql = *store->sql_;
+        bool locked = RetryFor(options.lease_wait_ms, [&] {
+          int got = 0;
+          sql << "SELECT CASE WHEN pg_try_advisory_lock(1397771332) THEN 1 ELSE 0 END",
+              soci::into(got);
+          return got == 1;
+        });
+        if (!locked) {
+          return Status::Unavailable("database is in use by another splitledger writer "
+                                     "(advisory lock 1397771332)");
+        }
+      }
       *store->sql_ << "SET client_min_messages = warning";
     }
     SL_RETURN_IF_ERROR(store->Migrate());
@@ -533,8 +578,8 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
           .I(c->created_at);
     }
     w->Add(std::move(clients),
-                   "ON CONFLICT (id) DO UPDATE SET name = excluded.name, api_key_salt = "
-                   "excluded.api_key_salt, api_key_hash = excluded.api_key_hash, profile = "
+                   // The key columns belong to UpsertClientCredentials (`client create`).
+                   "ON CONFLICT (id) DO UPDATE SET name = excluded.name, profile = "
                    "excluded.profile");
 
     Rows tokens("oauth_tokens", {{"token_hash", 't'}, {"client_id", 't'}, {"expires_at", 'i'}});
@@ -588,6 +633,38 @@ Status Store::Execute(PreparedWrite& w) {
 Status Store::Write(const ChangeSet& cs) {
   if (cs.empty()) return Status::Ok();
   return Execute(*Prepare(cs));
+}
+
+Status Store::UpsertClientCredentials(const ClientRecord& c) {
+  try {
+    soci::transaction tx(*sql_);
+    long long created = c.created_at;
+    *sql_ << "INSERT INTO clients (id, name, api_key_salt, api_key_hash, profile, created_at) "
+             "VALUES (:id, :name, :salt, :hash, :profile, :created) ON CONFLICT (id) DO UPDATE "
+             "SET api_key_salt = excluded.api_key_salt, api_key_hash = excluded.api_key_hash",
+        soci::use(c.id), soci::use(c.name), soci::use(c.api_key_salt), soci::use(c.api_key_hash),
+        soci::use(c.profile), soci::use(created);
+    tx.commit();
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("cannot write client: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<ClientRecord>> Store::ReadClient(const std::string& id) {
+  try {
+    soci::rowset<soci::row> rs =
+        (sql_->prepare << "SELECT id, name, api_key_salt, api_key_hash, profile, created_at FROM "
+                          "clients WHERE id = :id",
+         soci::use(id));
+    for (const soci::row& r : rs) {
+      return std::optional<ClientRecord>(ClientRecord{GetText(r, 0), GetText(r, 1), GetText(r, 2),
+                                                      GetText(r, 3), GetText(r, 4), GetInt(r, 5)});
+    }
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("cannot read client: ") + e.what());
+  }
+  return std::optional<ClientRecord>();
 }
 
 Status Store::Load(State& state) {

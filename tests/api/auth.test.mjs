@@ -3,7 +3,9 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   suite, getToken, req, startServer, stopServer, Api, makeSeller, createIntent, naturalOwner,
+  createClient, rand, BIN,
 } from './lib.mjs';
+import { spawnSync } from 'node:child_process';
 
 // The SDK's setRateLimits logic (api.js): 4 comma-separated values; windows 15/30/60/1440 min in order.
 function checkRateLimits(headers, what) {
@@ -176,5 +178,29 @@ suite('oauth, isolation, ops', (ctx) => {
     const g = await api.v2('GET', `/users/${user.json.Id}`);
     assert.equal(g.status, 200, `old token after restart: ${g.text}`);
     assert.equal(g.json.Id, user.json.Id);
+  });
+
+  it('client create while the server runs: the new client gets a token; a re-key replaces the old key', async () => {
+    const id = `late-${rand(4)}`;
+    await createClient(ctx.db.url, id, 'first-key-123456');
+    const t1 = await getToken(ctx.base, id, 'first-key-123456');
+    assert.equal(t1.status, 200, `token for a client created after start: ${t1.text}`);
+    const wallets = await new Api(ctx.base, id, t1.json.access_token).v2('GET', '/clients/wallets');
+    assert.equal(wallets.status, 200, wallets.text);
+    assert.deepEqual(wallets.json.map((w) => w.Id).sort(), ['CREDIT_EUR', 'FEES_EUR']);
+    await createClient(ctx.db.url, id, 'second-key-123456');
+    const old = await getToken(ctx.base, id, 'first-key-123456');
+    assert.equal(old.status, 401, `old key after re-key: ${old.text}`);
+    assert.equal(old.json.error, 'invalid_client');
+    const t2 = await getToken(ctx.base, id, 'second-key-123456');
+    assert.equal(t2.status, 200, `new key after re-key: ${t2.text}`);
+  });
+
+  it('a second server on the same database is refused (single writer lease)', async () => {
+    const r = spawnSync(BIN, ['serve', '--listen', '127.0.0.1:0', '--db', ctx.db.url], { encoding: 'utf8', timeout: 30_000 });
+    assert.notEqual(r.status, 0, `second server should not start: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout + r.stderr, /in use by another splitledger writer/);
+    const h = await fetch(`${ctx.base}/healthz`);
+    assert.equal(h.status, 200, 'the first server still serves');
   });
 }, { clients: ['a', 'b'] });

@@ -21,8 +21,8 @@ class BackendTest : public ::testing::TestWithParam<Backend> {
   }
   void TearDown() override { db_.reset(); }
 
-  std::unique_ptr<Store> Open() {
-    auto s = OpenStore(db_->url());
+  std::unique_ptr<Store> Open(bool writer = true) {
+    auto s = OpenStore(db_->url(), writer);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     return s.ok() ? std::move(*s) : nullptr;
   }

@@ -81,7 +81,7 @@ class SequencerTest : public BackendTest {
   // Stops the sequencer and loads the database afresh, through a new connection.
   std::unique_ptr<State> StopAndReload() {
     seq_->Stop();
-    auto store = Open();
+    auto store = Open(/*writer=*/false);  // the test's writer store is still open
     auto s = std::make_unique<State>();
     EXPECT_TRUE(store->Load(*s).ok());
     auto rep = Verify(*store);

@@ -109,9 +109,10 @@ Result<long long> TestDatabase::QueryInt(const std::string& sql) {
   }
 }
 
-Result<std::unique_ptr<Store>> OpenStore(const std::string& url) {
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, bool writer) {
   StoreOptions o;
   o.url = url;
+  o.writer = writer;
   return Store::Open(o);
 }
 

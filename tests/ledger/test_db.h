@@ -41,7 +41,8 @@ class TestDatabase {
   std::string db_name_;  // PostgreSQL: the database name
 };
 
-Result<std::unique_ptr<Store>> OpenStore(const std::string& url);
+// `writer`: take the single-writer lease (StoreOptions::writer); readers may open alongside.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, bool writer = true);
 
 // A create request with `n_lines` random lines (EUR, provider "Stripe").
 CreateIntentInput RandomCreate(std::mt19937_64& rng, int n_lines, const std::string& tag);

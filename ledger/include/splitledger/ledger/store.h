@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,12 @@ struct StoreOptions {
   std::string url;
   // SQLite only: synchronous=FULL unless false (benchmarks of the non-durable path only).
   bool durable = true;
+  // The single writer of a database holds its lease for the store's lifetime: an exclusive
+  // flock on PATH.lock (SQLite) or a session advisory lock (PostgreSQL). A second writer is
+  // refused with kUnavailable. Readers (verify, client create, lookups) pass false.
+  bool writer = true;
+  // How long to wait for the lease (a previous writer may still be shutting down).
+  int lease_wait_ms = 5000;
 };
 
 class Store {
@@ -62,6 +69,11 @@ class Store {
   // Schema version after migrations.
   int SchemaVersion();
 
+  // Platform credentials, outside the write path: `client create` uses these (as a reader) so it
+  // works while a server holds the writer lease. Inserts the client, or replaces only its key.
+  Status UpsertClientCredentials(const ClientRecord& client);
+  Result<std::optional<ClientRecord>> ReadClient(const std::string& id);
+
   soci::session& session() { return *sql_; }
 
  private:
@@ -72,6 +84,7 @@ class Store {
   std::string url_;
   std::unique_ptr<soci::session> sql_;
   std::unique_ptr<SqliteStatementCache> sqlite_cache_;
+  int lock_fd_ = -1;  // SQLite writer lease
 };
 
 // Parses a database URL; kInvalidArgument for anything else.
