@@ -337,9 +337,11 @@ Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, st
       if (!parts.ok()) return parts.status();
       top_level_parts = std::move(*parts);
     } else if (input.platform_fees && any_line_fee) {
-      Amount sum = 0;
+      // Stated parts are only bounded by the line fees later: sum them checked.
+      CheckedSum sum;
       for (const ResolvedLine& r : *lines) sum += r.fees_amount.value_or(0);
-      if (sum != *input.platform_fees) {
+      if (!sum.ok()) return Status::Overflow("PlatformFeesAmount");
+      if (sum.value() != *input.platform_fees) {
         return Status::Rule("PlatformFeesAmount must equal the sum of the line items' FeesAmount",
                             "PlatformFeesAmount");
       }

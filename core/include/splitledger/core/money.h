@@ -29,9 +29,25 @@ const Currency* FindCurrency(std::string_view code);
 Result<const Currency*> ParseCurrency(std::string_view code, std::string_view field = "Currency");
 
 // Overflow-checked arithmetic. Each returns false (and leaves *out untouched) on overflow.
-inline bool CheckedAdd(Amount a, Amount b, Amount* out) { return !__builtin_add_overflow(a, b, out); }
-inline bool CheckedSub(Amount a, Amount b, Amount* out) { return !__builtin_sub_overflow(a, b, out); }
-inline bool CheckedMul(Amount a, Amount b, Amount* out) { return !__builtin_mul_overflow(a, b, out); }
+// (The builtins store the wrapped result even on overflow, hence the local.)
+inline bool CheckedAdd(Amount a, Amount b, Amount* out) {
+  Amount r;
+  if (__builtin_add_overflow(a, b, &r)) return false;
+  *out = r;
+  return true;
+}
+inline bool CheckedSub(Amount a, Amount b, Amount* out) {
+  Amount r;
+  if (__builtin_sub_overflow(a, b, &r)) return false;
+  *out = r;
+  return true;
+}
+inline bool CheckedMul(Amount a, Amount b, Amount* out) {
+  Amount r;
+  if (__builtin_mul_overflow(a, b, &r)) return false;
+  *out = r;
+  return true;
+}
 
 // Accumulates a sum and remembers whether it ever overflowed.
 class CheckedSum {
