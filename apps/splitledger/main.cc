@@ -23,8 +23,6 @@ commands:
         recompute every balance and intent amount from the journal; exit 1 on any difference
   bench ledger [--db URL] [--ops N] [--baseline-ops N]
         group-commit throughput against one transaction per operation
-  plugin check PATH.so [--config FILE]
-        run the PSP adapter conformance scenarios against a plugin
 )";
 
 std::string FlagValue(int argc, char** argv, const char* name, std::string fallback) {
