@@ -23,6 +23,8 @@ commands:
         recompute every balance and intent amount from the journal; exit 1 on any difference
   bench ledger [--db URL] [--ops N] [--baseline-ops N]
         group-commit throughput against one transaction per operation
+  plugin check PATH.so [--config FILE] [--only SCENARIO]
+        load a PSP adapter and run the conformance scenarios (docs/plugins.md)
 )";
 
 std::string FlagValue(int argc, char** argv, const char* name, std::string fallback) {
