@@ -20,6 +20,7 @@
 #include "splitledger/ledger/sequencer.h"
 #include "splitledger/ledger/state.h"
 #include "splitledger/ledger/store.h"
+#include "splitledger/plugins/host_config.h"
 
 namespace splitledger::api {
 
@@ -33,6 +34,7 @@ struct Config {
   int max_queued = 4096;
   int keep_alive_timeout_seconds = 15;
   int64_t rate_limit_per_window = 1000000;  // advertised in x-ratelimit-* (not enforced)
+  std::string plugins_json;  // the "plugins" section (docs/plugins.md), "" = no adapters
 };
 
 struct App {
@@ -43,6 +45,8 @@ struct App {
   TokenCache tokens;
   Metrics metrics;
   Logger log;
+  // PSP adapters named in the configuration; each loaded or refused on its own.
+  std::unique_ptr<plugins::AdapterRegistry> adapters;
 
   // Reads a client's row from the database through a reader connection (opened on first use),
   // for credentials written by `splitledger client create` while this server runs. nullopt when

@@ -18,6 +18,8 @@
 #include <thread>
 
 #include "app.h"
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include "dialects.h"
 #include "splitledger/api/commands.h"
 
@@ -318,6 +320,16 @@ bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
   if (auto v = b.Amount(d, "max_queued", false)) cfg->max_queued = static_cast<int>(*v);
   if (auto v = b.Amount(d, "keep_alive_timeout_seconds", false)) cfg->keep_alive_timeout_seconds = static_cast<int>(*v);
   if (auto v = b.Amount(d, "rate_limit_per_window", false)) cfg->rate_limit_per_window = *v;
+  if (auto it = d.FindMember("plugins"); it != d.MemberEnd()) {
+    if (!it->value.IsObject()) {
+      *err = "plugins: must be an object";
+      return false;
+    }
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    it->value.Accept(w);
+    cfg->plugins_json = buf.GetString();
+  }
   if (!b.ok()) {
     *err = b.errors()[0].first + ": " + b.errors()[0].second;
     return false;
@@ -365,6 +377,29 @@ int ServeMain(int argc, char** argv) {
     return 2;
   }
   app.seq = std::make_unique<ledger::Sequencer>(*app.store, app.state);
+
+  // PSP adapters: a refused plugin is logged and left out; the service starts regardless.
+  if (!app.cfg.plugins_json.empty()) {
+    plugins::PluginHostConfig pc;
+    if (Status st = plugins::ParsePluginHostConfig(app.cfg.plugins_json, &pc); !st.ok()) {
+      app.log.Write(LogLevel::kError, "plugins: bad configuration", "\"error\":" + JsonQuote(st.ToString()), true);
+      app.seq->Stop();
+      return 2;
+    }
+    app.adapters = plugins::AdapterRegistry::Load(pc, [&app](int level, const std::string& adapter, const std::string& line) {
+      app.log.Write(level >= PSP_LOG_ERROR ? LogLevel::kError : level >= PSP_LOG_WARN ? LogLevel::kWarn : LogLevel::kInfo,
+                    "adapter log", "\"adapter\":" + JsonQuote(adapter) + ",\"line\":" + JsonQuote(line));
+    });
+    for (const auto& e : app.adapters->entries()) {
+      std::string fields = "\"name\":" + JsonQuote(e.spec.name) + ",\"library\":" + JsonQuote(e.spec.library);
+      if (e.adapter) {
+        app.log.Always("adapter loaded", fields + ",\"adapter\":" + JsonQuote(e.adapter->library().name() + " " +
+                                                                         e.adapter->library().version()));
+      } else {
+        app.log.Write(LogLevel::kError, "adapter refused", fields + ",\"error\":" + JsonQuote(e.error), true);
+      }
+    }
+  }
 
   Poco::ThreadPool pool(8, app.cfg.max_threads + 8, 60);
   std::unique_ptr<Poco::Net::HTTPServer> server;

@@ -5,6 +5,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <climits>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -21,22 +23,30 @@ inline std::string ToHex(const unsigned char* data, size_t len) {
   return out;
 }
 
-// Lower-case hex of HMAC-SHA256(key, data).
+// A non-null pointer for empty views: OpenSSL 3 refuses HMAC(NULL key, NULL data) although both
+// are empty, and a default std::string_view has a null data().
+inline const unsigned char* NonNullBytes(std::string_view s) {
+  static const unsigned char kEmpty[1] = {0};
+  return s.data() ? reinterpret_cast<const unsigned char*>(s.data()) : kEmpty;
+}
+
+// Lower-case hex of HMAC-SHA256(key, data); "" on failure (never equal to a real MAC).
 inline std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  if (key.size() > static_cast<size_t>(INT_MAX)) return {};
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len)) {
+  if (!HMAC(EVP_sha256(), NonNullBytes(key), static_cast<int>(key.size()), NonNullBytes(data),
+            data.size(), mac, &len)) {
     return {};
   }
   return ToHex(mac, len);
 }
 
-// Lower-case hex of SHA-256(data).
+// Lower-case hex of SHA-256(data); "" on failure.
 inline std::string Sha256Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (!EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr)) return {};
+  if (!EVP_Digest(NonNullBytes(data), data.size(), md, &len, EVP_sha256(), nullptr)) return {};
   return ToHex(md, len);
 }
 
@@ -61,7 +71,8 @@ inline bool HexDecode(std::string_view hex, std::string* out) {
 
 // Compares in time that depends only on the length (which is public: a SHA-256 MAC is 32 bytes).
 inline bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+  if (a.size() != b.size()) return false;
+  return a.empty() || CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace splitledger_adapters

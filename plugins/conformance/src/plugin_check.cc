@@ -17,6 +17,7 @@
 #include <random>
 #include <sstream>
 
+#include "splitledger/plugins/host_config.h"
 #include "splitledger/plugins/http_transport.h"
 #include "splitledger/plugins/loader.h"
 
@@ -47,24 +48,6 @@ struct KitConfig {
   int max_syncs = 10;
   std::optional<WebhookSpec> webhook;
 };
-
-// Replaces ${NAME} with the environment variable NAME (empty when unset).
-std::string ExpandEnv(const std::string& in) {
-  std::string out;
-  for (size_t i = 0; i < in.size();) {
-    if (in.compare(i, 2, "${") == 0) {
-      size_t end = in.find('}', i + 2);
-      if (end != std::string::npos) {
-        const char* v = std::getenv(in.substr(i + 2, end - i - 2).c_str());
-        out += v ? v : "";
-        i = end + 1;
-        continue;
-      }
-    }
-    out += in[i++];
-  }
-  return out;
-}
 
 std::string Serialize(const rapidjson::Value& v);
 
@@ -143,31 +126,11 @@ Status LoadConfig(const std::string& path, KitConfig* cfg) {
   }
   if (auto it = doc.FindMember("config"); it != doc.MemberEnd()) cfg->adapter_config = Serialize(it->value);
   cfg->environment = GetString(doc, "environment", cfg->environment);
-  if (auto it = doc.FindMember("secrets"); it != doc.MemberEnd() && it->value.IsObject()) {
-    for (const auto& m : it->value.GetObject()) {
-      std::string name(m.name.GetString(), m.name.GetStringLength());
-      if (m.value.IsString()) {
-        cfg->secrets[name] = ExpandEnv(m.value.GetString());
-      } else if (m.value.IsObject()) {  // {"env": "NAME"}
-        std::string env = GetString(m.value, "env", "");
-        const char* v = env.empty() ? nullptr : std::getenv(env.c_str());
-        if (v) cfg->secrets[name] = v;
-      }
-    }
-  }
-  if (auto it = doc.FindMember("tls_profiles"); it != doc.MemberEnd() && it->value.IsObject()) {
-    for (const auto& m : it->value.GetObject()) {
-      if (!m.value.IsObject()) continue;
-      TlsProfile p;
-      p.ca_file = GetString(m.value, "ca_file", "");
-      p.cert_file = GetString(m.value, "cert_file", "");
-      p.key_file = GetString(m.value, "key_file", "");
-      if (auto v = m.value.FindMember("verify_server"); v != m.value.MemberEnd() && v->value.IsBool()) {
-        p.verify_server = v->value.GetBool();
-      }
-      cfg->transport.tls_profiles[m.name.GetString()] = p;
-    }
-  }
+  // "secrets", "tls_profiles" and "default_timeout_ms" have the same shape as in `serve`.
+  PluginHostConfig host;
+  if (Status s = ParsePluginHostConfig(text, &host); !s.ok()) return s;
+  cfg->secrets = std::move(host.secrets);
+  cfg->transport = std::move(host.transport);
   auto conf = doc.FindMember("conformance");
   if (conf == doc.MemberEnd() || !conf->value.IsObject()) return Status::Ok();
   const auto& c = conf->value;
