@@ -10,6 +10,11 @@
 #include <Poco/Net/NetSSL.h>
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/X509Certificate.h>
+#include <Poco/Net/IPAddress.h>
+#include <openssl/x509v3.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -34,8 +39,32 @@ class EagerHttpSession : public Poco::Net::HTTPClientSession {
 };
 class EagerHttpsSession : public Poco::Net::HTTPSClientSession {
  public:
-  using HTTPSClientSession::HTTPSClientSession;
-  void Connect() { reconnect(); }
+  EagerHttpsSession(const std::string& host, Poco::UInt16 port, Poco::Net::Context::Ptr ctx,
+                    bool verify_host)
+      : HTTPSClientSession(host, port, ctx), verify_host_(verify_host) {}
+  void Connect() {
+    reconnect();
+    if (verify_host_) VerifyHost();
+  }
+
+ private:
+  // Poco 1.11 does not reject a certificate issued for another host when the peer is named by IP
+  // address; check the name ourselves, after the handshake and before the first byte is written.
+  void VerifyHost() {
+    Poco::Net::SecureStreamSocket secure(socket());
+    Poco::Net::X509Certificate cert = secure.peerCertificate();
+    X509* x509 = const_cast<X509*>(cert.certificate());
+    const std::string& host = getHost();
+    Poco::Net::IPAddress ip;
+    bool match = Poco::Net::IPAddress::tryParse(host, ip)
+                     ? X509_check_ip_asc(x509, host.c_str(), 0) == 1
+                     : X509_check_host(x509, host.data(), host.size(), 0, nullptr) == 1;
+    if (!match) {
+      socket().close();
+      throw Poco::Net::CertificateValidationException("the server certificate is not valid for " + host);
+    }
+  }
+  bool verify_host_;
 };
 
 void InitSslOnce() {
@@ -182,7 +211,8 @@ HttpResponse HttpTransport::Perform(const HttpRequest& request) {
     session.setTimeout(timeout, timeout, timeout);
     return Exchange(session, request, path, options_.max_response_bytes);
   }
-  EagerHttpsSession session(uri.getHost(), uri.getPort(), profile->second);
+  bool verify = options_.tls_profiles.at(request.tls_profile).verify_server;
+  EagerHttpsSession session(uri.getHost(), uri.getPort(), profile->second, verify);
   session.setTimeout(timeout, timeout, timeout);
   return Exchange(session, request, path, options_.max_response_bytes);
 }
