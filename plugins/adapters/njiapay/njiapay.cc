@@ -189,7 +189,8 @@ std::string DetailOf(std::string_view body) {
   if (!detail) detail = Member(d, "message");
   if (!detail) detail = Member(d, "error");
   if (!detail || detail->IsNull()) return {};
-  if (detail->IsString()) return CleanText(std::string_view(detail->GetString(), detail->GetStringLength()));
+  if (detail->IsString())
+    return CleanText(std::string_view(detail->GetString(), detail->GetStringLength()));
   if (detail->IsArray()) {
     std::string out;
     for (const auto& item : detail->GetArray()) {
@@ -231,7 +232,8 @@ void ConfigError(const psp::Sink& errors, std::string_view field, const std::str
 // https; so does anything that is not "test"). Every problem goes to the error sink with the field
 // name as its code; returns PSP_E_CONFIG when there was any.
 psp_rc LoadConfig(const psp::Host& host, std::string_view json,
-                  std::optional<std::string_view> environment, const psp::Sink& errors, Config* out) {
+                  std::optional<std::string_view> environment, const psp::Sink& errors,
+                  Config* out) {
   rapidjson::Document d;
   if (!ParseJson(json, &d)) {
     errors.Error("config", "the njiapay config is not valid JSON", "config_error");
@@ -269,8 +271,9 @@ psp_rc LoadConfig(const psp::Host& host, std::string_view json,
                   "base_url must be an absolute URL with a host and no spaces, query or fragment");
       ok = false;
     } else if (!https && environment && *environment != "test") {
-      ConfigError(errors, "base_url",
-                  "base_url must use https:// in the \"" + std::string(*environment) + "\" environment");
+      ConfigError(
+          errors, "base_url",
+          "base_url must use https:// in the \"" + std::string(*environment) + "\" environment");
       ok = false;
     } else {
       c.base_url = std::move(url);
@@ -279,7 +282,8 @@ psp_rc LoadConfig(const psp::Host& host, std::string_view json,
 
   // api_key_secret (a secret NAME, resolved here)
   if (const rapidjson::Value* v = Member(d, "api_key_secret"); !v) {
-    ConfigError(errors, "api_key_secret", "api_key_secret (the name of the API key secret) is required");
+    ConfigError(errors, "api_key_secret",
+                "api_key_secret (the name of the API key secret) is required");
     ok = false;
   } else if (!v->IsString() || v->GetStringLength() == 0) {
     ConfigError(errors, "api_key_secret", "api_key_secret must be a non-empty secret name");
@@ -288,8 +292,9 @@ psp_rc LoadConfig(const psp::Host& host, std::string_view json,
     c.api_key_secret.assign(v->GetString(), v->GetStringLength());
     std::optional<std::string> key = host.Secret(c.api_key_secret);
     if (!key) {
-      ConfigError(errors, "api_key_secret",
-                  "api_key_secret: secret '" + CleanText(c.api_key_secret, 100) + "' is not configured");
+      ConfigError(
+          errors, "api_key_secret",
+          "api_key_secret: secret '" + CleanText(c.api_key_secret, 100) + "' is not configured");
       ok = false;
     } else if (key->empty()) {
       ConfigError(errors, "api_key_secret",
@@ -308,7 +313,8 @@ psp_rc LoadConfig(const psp::Host& host, std::string_view json,
     } else {
       for (const auto& item : v->GetArray()) {
         if (!item.IsString() || item.GetStringLength() == 0) {
-          ConfigError(errors, "webhook_secrets", "webhook_secrets must be an array of secret names");
+          ConfigError(errors, "webhook_secrets",
+                      "webhook_secrets must be an array of secret names");
           ok = false;
           continue;
         }
@@ -331,7 +337,8 @@ psp_rc LoadConfig(const psp::Host& host, std::string_view json,
   if (const rapidjson::Value* v = Member(d, "timeout_ms"); v && !v->IsNull()) {
     if (!v->IsInt64() || v->GetInt64() <= 0 || v->GetInt64() > kMaxTimeoutMs) {
       ConfigError(errors, "timeout_ms",
-                  "timeout_ms must be a positive integer of at most " + std::to_string(kMaxTimeoutMs) +
+                  "timeout_ms must be a positive integer of at most " +
+                      std::to_string(kMaxTimeoutMs) +
                       " (NjiaPay's sandbox may take 10-20 s to answer after a cold start)");
       ok = false;
     } else {
@@ -364,7 +371,8 @@ psp_state IntentState(std::string_view status, std::string_view failure_reason) 
   if (Is(status, "pending")) return PSP_STATE_PENDING;
   if (Is(status, "authorized")) return PSP_STATE_AUTHORIZED;
   if (Is(status, "success")) return PSP_STATE_CAPTURED;
-  if (Is(status, "failed")) return Is(failure_reason, "CardDeclined") ? PSP_STATE_DECLINED : PSP_STATE_FAILED;
+  if (Is(status, "failed"))
+    return Is(failure_reason, "CardDeclined") ? PSP_STATE_DECLINED : PSP_STATE_FAILED;
   if (Is(status, "canceled") || Is(status, "cancelled")) return PSP_STATE_VOIDED;
   if (Is(status, "expired")) return PSP_STATE_EXPIRED;
   if (Is(status, "chargeback")) return PSP_STATE_CHARGEBACK;
@@ -389,7 +397,8 @@ struct Intent {
 // The failure_reason of the intent's latest attempt: `attempts[]` (the highest integer id, else
 // the last entry), else a single `last_attempt`/`attempt` object, else the intent's own field.
 std::string LastFailureReason(const rapidjson::Value& intent) {
-  if (const rapidjson::Value* attempts = Member(intent, "attempts"); attempts && attempts->IsArray()) {
+  if (const rapidjson::Value* attempts = Member(intent, "attempts");
+      attempts && attempts->IsArray()) {
     const rapidjson::Value* last = nullptr;
     const rapidjson::Value* newest = nullptr;
     int64_t newest_id = INT64_MIN;
@@ -443,8 +452,8 @@ std::string NormalizeEventType(std::string_view type) {
     if (c >= 'A' && c <= 'Z') {
       bool after_lower = i > 0 && ((type[i - 1] >= 'a' && type[i - 1] <= 'z') ||
                                    (type[i - 1] >= '0' && type[i - 1] <= '9'));
-      bool before_lower = i > 0 && i + 1 < type.size() && type[i + 1] >= 'a' && type[i + 1] <= 'z' &&
-                          type[i - 1] >= 'A' && type[i - 1] <= 'Z';
+      bool before_lower = i > 0 && i + 1 < type.size() && type[i + 1] >= 'a' &&
+                          type[i + 1] <= 'z' && type[i - 1] >= 'A' && type[i - 1] <= 'Z';
       if ((after_lower || before_lower) && !out.empty() && out.back() != '_') out += '_';
       out += static_cast<char>(c - 'A' + 'a');
     } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
@@ -463,12 +472,12 @@ std::string NormalizeEventType(std::string_view type) {
 
 enum class Phase {
   kStart,
-  kCreate,      // AUTHORIZE: waiting for POST /api/intents
-  kRead,        // COMPLETE_AUTH, SYNC_*: waiting for GET /api/intents/{id}
-  kPreRead,     // CAPTURE, VOID: waiting for the intent before acting
-  kAction,      // CAPTURE, VOID: waiting for the side-effecting GET
-  kConfirm,     // CAPTURE, VOID: re-reading the intent after an inconclusive answer
-  kRefund,      // REFUND: waiting for POST …/refund
+  kCreate,   // AUTHORIZE: waiting for POST /api/intents
+  kRead,     // COMPLETE_AUTH, SYNC_*: waiting for GET /api/intents/{id}
+  kPreRead,  // CAPTURE, VOID: waiting for the intent before acting
+  kAction,   // CAPTURE, VOID: waiting for the side-effecting GET
+  kConfirm,  // CAPTURE, VOID: re-reading the intent after an inconclusive answer
+  kRefund,   // REFUND: waiting for POST …/refund
 };
 
 class NjiaPayOp : public psp::Op {
@@ -480,18 +489,26 @@ class NjiaPayOp : public psp::Op {
     if (phase_ == Phase::kStart) return Start(out);
     if (r == nullptr || r->raw == nullptr) {
       // The host broke the contract (no answer to our request). We cannot know what happened.
-      sink.Error("no_response", "the host resumed the operation without the response", "processing_error");
+      sink.Error("no_response", "the host resumed the operation without the response",
+                 "processing_error");
       sink.Outcome(PSP_OUT_UNKNOWN);
       return PSP_STEP_DONE;
     }
     switch (phase_) {
-      case Phase::kCreate: return OnCreate(*r, sink);
-      case Phase::kRead: return OnRead(*r, sink);
-      case Phase::kPreRead: return OnPreRead(*r, sink, out);
-      case Phase::kAction: return OnAction(*r, sink, out);
-      case Phase::kConfirm: return OnConfirm(*r, sink);
-      case Phase::kRefund: return OnRefund(*r, sink);
-      case Phase::kStart: break;
+      case Phase::kCreate:
+        return OnCreate(*r, sink);
+      case Phase::kRead:
+        return OnRead(*r, sink);
+      case Phase::kPreRead:
+        return OnPreRead(*r, sink, out);
+      case Phase::kAction:
+        return OnAction(*r, sink, out);
+      case Phase::kConfirm:
+        return OnConfirm(*r, sink);
+      case Phase::kRefund:
+        return OnRefund(*r, sink);
+      case Phase::kStart:
+        break;
     }
     sink.Outcome(PSP_OUT_UNKNOWN);
     return PSP_STEP_DONE;
@@ -499,15 +516,18 @@ class NjiaPayOp : public psp::Op {
 
  private:
   bool IsCapture() const { return in_.kind == PSP_OP_CAPTURE; }
-  std::string IntentUrl() const { return cfg_->base_url + "/api/intents/" + EncodeSegment(in_.psp_payment_ref); }
+  std::string IntentUrl() const {
+    return cfg_->base_url + "/api/intents/" + EncodeSegment(in_.psp_payment_ref);
+  }
 
   void Prepare(psp::Request& out, const char* method, std::string url, bool side_effecting,
                bool with_body) const {
     out.method = method;
     out.url = std::move(url);
-    out.headers = {{"Authorization", "Bearer " + cfg_->api_key},
-                   {"Accept", "application/json"},
-                   {"User-Agent", std::string("splitledger-") + kAdapterName + "/" + kAdapterVersion}};
+    out.headers = {
+        {"Authorization", "Bearer " + cfg_->api_key},
+        {"Accept", "application/json"},
+        {"User-Agent", std::string("splitledger-") + kAdapterName + "/" + kAdapterVersion}};
     if (with_body) {
       out.headers.emplace_back("Content-Type", "application/json");
       out.body = body_;
@@ -555,15 +575,18 @@ class NjiaPayOp : public psp::Op {
   bool HandleCommon(const psp::Response& r, const psp::Sink& sink, std::string_view what) const {
     const std::string w(what);
     if (r.transport() == PSP_TRANSPORT_NOT_SENT) {
-      sink.Error("not_sent", w + ": the request could not be sent (connection failed before sending)",
+      sink.Error("not_sent",
+                 w + ": the request could not be sent (connection failed before sending)",
                  "network_error", true, 0);
       sink.Outcome(PSP_OUT_NOT_SUBMITTED);
       return true;
     }
     if (r.transport() != PSP_TRANSPORT_OK || r.status() <= 0) {
       // NO_ANSWER (and anything the host may add later): sent, fate unknown.
-      sink.Error("no_answer", w + ": no answer from NjiaPay after sending (timeout or connection lost); "
-                 "the outcome is unknown and must be synced", "network_error", false, 0);
+      sink.Error("no_answer",
+                 w + ": no answer from NjiaPay after sending (timeout or connection lost); "
+                     "the outcome is unknown and must be synced",
+                 "network_error", false, 0);
       sink.Outcome(PSP_OUT_UNKNOWN);
       return true;
     }
@@ -581,17 +604,18 @@ class NjiaPayOp : public psp::Op {
       return true;
     }
     if (status == 401 || status == 403) {
-      sink.Error("http_" + std::to_string(status),
-                 w + ": " + Describe(r) + " (check the API key and that it belongs to this environment)",
-                 "config_error", false, status);
+      sink.Error(
+          "http_" + std::to_string(status),
+          w + ": " + Describe(r) + " (check the API key and that it belongs to this environment)",
+          "config_error", false, status);
       sink.Outcome(PSP_OUT_FAILED);
       return true;
     }
     if (status < 200 || (status >= 300 && status < 400) || status == 408) {
       // 1xx/3xx, and 408 (which some intermediaries send after forwarding): not an answer we can
       // interpret; the request may have been acted upon.
-      sink.Error("http_" + std::to_string(status), w + ": unexpected " + Describe(r), "processing_error",
-                 false, status);
+      sink.Error("http_" + std::to_string(status), w + ": unexpected " + Describe(r),
+                 "processing_error", false, status);
       sink.Outcome(PSP_OUT_UNKNOWN);
       return true;
     }
@@ -599,11 +623,13 @@ class NjiaPayOp : public psp::Op {
   }
 
   // A 2xx whose body we cannot read: the request was processed, we do not know how.
-  void UnreadableSuccess(const psp::Response& r, const psp::Sink& sink, std::string_view what) const {
-    sink.Error("bad_response",
-               std::string(what) + ": NjiaPay answered HTTP " + std::to_string(r.status()) +
-                   " with a body that is not the expected JSON; the outcome is unknown and must be synced",
-               "processing_error", false, r.status());
+  void UnreadableSuccess(const psp::Response& r, const psp::Sink& sink,
+                         std::string_view what) const {
+    sink.Error(
+        "bad_response",
+        std::string(what) + ": NjiaPay answered HTTP " + std::to_string(r.status()) +
+            " with a body that is not the expected JSON; the outcome is unknown and must be synced",
+        "processing_error", false, r.status());
     sink.Outcome(PSP_OUT_UNKNOWN);
   }
 
@@ -612,7 +638,8 @@ class NjiaPayOp : public psp::Op {
     sink.Outcome(PSP_OUT_FAILED);
   }
 
-  void OtherClientError(const psp::Response& r, const psp::Sink& sink, std::string_view what) const {
+  void OtherClientError(const psp::Response& r, const psp::Sink& sink,
+                        std::string_view what) const {
     sink.Error("http_" + std::to_string(r.status()), std::string(what) + ": " + Describe(r),
                "invalid_request", false, r.status());
     sink.Outcome(PSP_OUT_FAILED);
@@ -658,11 +685,13 @@ class NjiaPayOp : public psp::Op {
       bool declined = Is(it.failure_reason, "CardDeclined");
       sink.Error(it.failure_reason.empty() ? "failed" : CleanText(it.failure_reason, 100),
                  "NjiaPay: the payment failed" +
-                     (it.failure_reason.empty() ? std::string() : " (" + CleanText(it.failure_reason, 100) + ")"),
+                     (it.failure_reason.empty() ? std::string()
+                                                : " (" + CleanText(it.failure_reason, 100) + ")"),
                  declined ? "card_declined" : "processing_error");
       sink.Outcome(PSP_OUT_DECLINED);
     } else if (Is(s, "canceled") || Is(s, "cancelled") || Is(s, "expired")) {
-      sink.Error(CleanText(s, 50), "NjiaPay: the payment intent is " + CleanText(s, 50), "invalid_state");
+      sink.Error(CleanText(s, 50), "NjiaPay: the payment intent is " + CleanText(s, 50),
+                 "invalid_state");
       sink.Outcome(PSP_OUT_DECLINED);
     } else if (Is(s, "chargeback")) {
       sink.Outcome(PSP_OUT_SUCCEEDED);  // it was paid (and is now disputed)
@@ -690,17 +719,18 @@ class NjiaPayOp : public psp::Op {
     if (status == 409) {
       // reference_id already used: most likely an earlier attempt of this very operation whose
       // answer was lost. Nothing new was created now, but the payment may exist.
-      sink.Error("reference_in_use",
-                 "create intent: " + Describe(r) + "; reference_id '" + CleanText(in_.payment_id, 100) +
-                     "' is already used at NjiaPay, so the payment may already exist and must be synced "
-                     "(e.g. from its webhook) instead of being created again",
-                 "duplicate_reference", false, status);
+      sink.Error(
+          "reference_in_use",
+          "create intent: " + Describe(r) + "; reference_id '" + CleanText(in_.payment_id, 100) +
+              "' is already used at NjiaPay, so the payment may already exist and must be synced "
+              "(e.g. from its webhook) instead of being created again",
+          "duplicate_reference", false, status);
       sink.Outcome(PSP_OUT_UNKNOWN);
       return PSP_STEP_DONE;
     }
     if (status == 404) {
-      sink.Error("http_404", "create intent: " + Describe(r) + " (is base_url right?)", "config_error", false,
-                 status);
+      sink.Error("http_404", "create intent: " + Describe(r) + " (is base_url right?)",
+                 "config_error", false, status);
       sink.Outcome(PSP_OUT_FAILED);
       return PSP_STEP_DONE;
     }
@@ -748,7 +778,8 @@ class NjiaPayOp : public psp::Op {
     std::string currency = CurrencyOf(it);
     if (it.refunds == nullptr) {
       sink.Error("refunds_not_listed",
-                 "NjiaPay's intent lists no refunds, so refund " + CleanText(in_.psp_refund_ref, 100) +
+                 "NjiaPay's intent lists no refunds, so refund " +
+                     CleanText(in_.psp_refund_ref, 100) +
                      " cannot be looked up; its state is unknown",
                  "processing_error", true, 200);
       sink.Outcome(PSP_OUT_UNKNOWN);
@@ -763,7 +794,8 @@ class NjiaPayOp : public psp::Op {
       if (!rstatus.empty()) sink.Field("psp_status", rstatus);
       std::string rcurrency = GetString(refund, "currency").value_or("");
       if (!ValidCurrency(rcurrency)) rcurrency = currency;
-      if (auto amount = GetInt(refund, "amount")) sink.Amount("processed", psp::Money{*amount, rcurrency});
+      if (auto amount = GetInt(refund, "amount"))
+        sink.Amount("processed", psp::Money{*amount, rcurrency});
       if (it.amount_refunded) sink.Amount("refunded", psp::Money{*it.amount_refunded, currency});
       sink.State(RefundState(rstatus));
       sink.Outcome(PSP_OUT_SUCCEEDED);  // the refund's state is known
@@ -809,8 +841,8 @@ class NjiaPayOp : public psp::Op {
     if (IsCapture()) {
       if (ValidCurrency(it.currency) && it.currency != in_.amount.currency) {
         sink.Error("currency_mismatch",
-                   "the intent is in " + it.currency + ", the capture asked for " + in_.amount.currency +
-                       "; nothing was sent",
+                   "the intent is in " + it.currency + ", the capture asked for " +
+                       in_.amount.currency + "; nothing was sent",
                    "invalid_request");
         sink.Outcome(PSP_OUT_FAILED);
         return PSP_STEP_DONE;
@@ -819,9 +851,10 @@ class NjiaPayOp : public psp::Op {
       if (!it.amount || *it.amount != in_.amount.minor) {
         sink.Error("partial_capture_unsupported",
                    "NjiaPay captures the whole authorization only: the intent is for " +
-                       (it.amount ? std::to_string(*it.amount) : std::string("an unknown amount")) + " " +
-                       CurrencyOf(it) + ", the capture asked for " + std::to_string(in_.amount.minor) + " " +
-                       in_.amount.currency + "; nothing was sent",
+                       (it.amount ? std::to_string(*it.amount) : std::string("an unknown amount")) +
+                       " " + CurrencyOf(it) + ", the capture asked for " +
+                       std::to_string(in_.amount.minor) + " " + in_.amount.currency +
+                       "; nothing was sent",
                    "unsupported_feature");
         sink.Outcome(PSP_OUT_FAILED);
         return PSP_STEP_DONE;
@@ -832,12 +865,15 @@ class NjiaPayOp : public psp::Op {
         return PSP_STEP_DONE;
       }
       if (!Is(s, "authorized")) {
-        sink.Error("invalid_state", "NjiaPay: the intent is '" + shown + "', only an authorized intent can be captured",
-                   "invalid_state");
+        sink.Error(
+            "invalid_state",
+            "NjiaPay: the intent is '" + shown + "', only an authorized intent can be captured",
+            "invalid_state");
         sink.Outcome(PSP_OUT_DECLINED);
         return PSP_STEP_DONE;
       }
-      Prepare(out, "GET", cfg_->base_url + "/api/v2/intents/" + EncodeSegment(in_.psp_payment_ref) + "/capture",
+      Prepare(out, "GET",
+              cfg_->base_url + "/api/v2/intents/" + EncodeSegment(in_.psp_payment_ref) + "/capture",
               true, false);
     } else {
       if (Is(s, "canceled") || Is(s, "cancelled")) {  // already voided (a retry)
@@ -845,19 +881,22 @@ class NjiaPayOp : public psp::Op {
         return PSP_STEP_DONE;
       }
       if (Is(s, "success")) {
-        sink.Error("invalid_state", "NjiaPay: the payment is captured; refund it instead", "invalid_state");
-        sink.Outcome(PSP_OUT_DECLINED);
-        return PSP_STEP_DONE;
-      }
-      if (!Is(s, "authorized")) {
-        sink.Error("invalid_state",
-                   "NjiaPay: the intent is '" + shown + "', only an authorized intent can be cancelled",
+        sink.Error("invalid_state", "NjiaPay: the payment is captured; refund it instead",
                    "invalid_state");
         sink.Outcome(PSP_OUT_DECLINED);
         return PSP_STEP_DONE;
       }
+      if (!Is(s, "authorized")) {
+        sink.Error(
+            "invalid_state",
+            "NjiaPay: the intent is '" + shown + "', only an authorized intent can be cancelled",
+            "invalid_state");
+        sink.Outcome(PSP_OUT_DECLINED);
+        return PSP_STEP_DONE;
+      }
       Prepare(out, "GET",
-              cfg_->base_url + "/api/v2/intents/" + EncodeSegment(in_.psp_payment_ref) + "/cancel-authorization",
+              cfg_->base_url + "/api/v2/intents/" + EncodeSegment(in_.psp_payment_ref) +
+                  "/cancel-authorization",
               true, false);
     }
     phase_ = Phase::kAction;
@@ -908,8 +947,8 @@ class NjiaPayOp : public psp::Op {
         return PSP_STEP_DONE;
       }
       // A 2xx that does not say done: confirm with the intent itself.
-      return Confirm(out, std::string(Verb()) + ": NjiaPay answered HTTP " + std::to_string(status) +
-                              " with status '" + CleanText(st, 50) + "'");
+      return Confirm(out, std::string(Verb()) + ": NjiaPay answered HTTP " +
+                              std::to_string(status) + " with status '" + CleanText(st, 50) + "'");
     }
     if (status == 409 || status == 422) {
       // Refused, e.g. "not in authorized status". A replayed GET may already have done it, so
@@ -929,9 +968,10 @@ class NjiaPayOp : public psp::Op {
   psp_step OnConfirm(const psp::Response& r, const psp::Sink& sink) {
     // The side-effecting request reached NjiaPay; if the re-read fails we cannot tell what it did.
     auto unknown = [&](const std::string& why) {
-      sink.Error("unconfirmed", confirm_reason_ + "; confirming with the intent failed (" + why +
-                 "), the outcome is unknown and must be synced", "processing_error", false,
-                 refused_status_);
+      sink.Error("unconfirmed",
+                 confirm_reason_ + "; confirming with the intent failed (" + why +
+                     "), the outcome is unknown and must be synced",
+                 "processing_error", false, refused_status_);
       sink.Outcome(PSP_OUT_UNKNOWN);
       return PSP_STEP_DONE;
     };
@@ -950,18 +990,22 @@ class NjiaPayOp : public psp::Op {
     if (refused_status_ == 0) {
       // NjiaPay said 2xx but the intent does not show it done.
       if (Is(it.status, "authorized") || Is(it.status, "pending")) {
-        sink.Error("not_yet_visible", confirm_reason_ + "; the intent is still '" + CleanText(it.status, 50) +
-                   "', sync later", "processing_error", false, 0);
+        sink.Error("not_yet_visible",
+                   confirm_reason_ + "; the intent is still '" + CleanText(it.status, 50) +
+                       "', sync later",
+                   "processing_error", false, 0);
         sink.Outcome(PSP_OUT_PENDING);
       } else {
-        sink.Error("invalid_state", confirm_reason_ + "; the intent is '" + CleanText(it.status, 50) + "'",
+        sink.Error("invalid_state",
+                   confirm_reason_ + "; the intent is '" + CleanText(it.status, 50) + "'",
                    "invalid_state", false, 0);
         sink.Outcome(PSP_OUT_DECLINED);
       }
       return PSP_STEP_DONE;
     }
     sink.Error("http_" + std::to_string(refused_status_),
-               std::string(Verb()) + ": " + refused_detail_ + " (the intent is '" + CleanText(it.status, 50) + "')",
+               std::string(Verb()) + ": " + refused_detail_ + " (the intent is '" +
+                   CleanText(it.status, 50) + "')",
                "invalid_state", false, refused_status_);
     sink.Outcome(PSP_OUT_DECLINED);
     return PSP_STEP_DONE;
@@ -988,14 +1032,16 @@ class NjiaPayOp : public psp::Op {
       if (rstatus) sink.Field("psp_status", *rstatus);
       if (auto amount = GetInt(d, "amount")) {
         std::string currency = GetString(d, "currency").value_or("");
-        sink.Amount("processed", psp::Money{*amount, ValidCurrency(currency) ? currency : in_.amount.currency});
+        sink.Amount("processed",
+                    psp::Money{*amount, ValidCurrency(currency) ? currency : in_.amount.currency});
       }
       psp_state state = RefundState(rstatus.value_or(""));
       sink.State(state);
       if (state == PSP_STATE_REFUNDED) {
         sink.Outcome(PSP_OUT_SUCCEEDED);
       } else if (state == PSP_STATE_REFUND_FAILED) {
-        sink.Error(CleanText(*rstatus, 50), "NjiaPay: the refund is " + CleanText(*rstatus, 50), "processing_error");
+        sink.Error(CleanText(*rstatus, 50), "NjiaPay: the refund is " + CleanText(*rstatus, 50),
+                   "processing_error");
         sink.Outcome(PSP_OUT_DECLINED);
       } else {
         sink.Outcome(PSP_OUT_PENDING);
@@ -1006,7 +1052,8 @@ class NjiaPayOp : public psp::Op {
       // Refused (e.g. more than the refundable amount, or not captured): nothing moved.
       std::string detail = DetailOf(r.body());
       sink.Error("http_422", "refund: " + Describe(r),
-                 ContainsIgnoreCase(detail, "amount") ? "invalid_amount" : "invalid_request", false, status);
+                 ContainsIgnoreCase(detail, "amount") ? "invalid_amount" : "invalid_request", false,
+                 status);
       sink.Outcome(PSP_OUT_DECLINED);
       return PSP_STEP_DONE;
     }
@@ -1030,8 +1077,9 @@ class NjiaPayOp : public psp::Op {
 
 // ---- request bodies ----------------------------------------------------------------------------
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
-                                     rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
+using JsonWriter =
+    rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
+                      rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
 
 bool WriteString(JsonWriter& w, std::string_view s) {
   return w.String(s.data() ? s.data() : "", static_cast<rapidjson::SizeType>(s.size()));
@@ -1039,7 +1087,8 @@ bool WriteString(JsonWriter& w, std::string_view s) {
 
 // POST /api/intents. False when an input is not valid UTF-8.
 bool AuthorizeBody(const psp::OpInput& in, std::string* out) {
-  if (in.payment_id.size() > 1024 || in.customer_ref.size() > 1024 || in.return_url.size() > 8192) return false;
+  if (in.payment_id.size() > 1024 || in.customer_ref.size() > 1024 || in.return_url.size() > 8192)
+    return false;
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   bool ok = w.StartObject();
@@ -1061,8 +1110,8 @@ bool AuthorizeBody(const psp::OpInput& in, std::string* out) {
 // POST /api/intents/{id}/refund
 std::string RefundBody(const psp::OpInput& in) {
   std::string reason = in.Property("reason").value_or("");
-  if (reason != "fraud" && reason != "customer_request" && reason != "return" && reason != "duplicate" &&
-      reason != "other") {
+  if (reason != "fraud" && reason != "customer_request" && reason != "return" &&
+      reason != "duplicate" && reason != "other") {
     reason = "customer_request";
   }
   rapidjson::StringBuffer buf;
@@ -1120,12 +1169,14 @@ class NjiaPayInstance : public psp::Instance {
         if (!ValidRef(in.psp_payment_ref)) return PSP_E_INVALID_ARG;
         break;
       case PSP_OP_CAPTURE:
-        if (!ValidRef(in.psp_payment_ref) || in.amount.minor <= 0 || !ValidCurrency(in.amount.currency)) {
+        if (!ValidRef(in.psp_payment_ref) || in.amount.minor <= 0 ||
+            !ValidCurrency(in.amount.currency)) {
           return PSP_E_INVALID_ARG;
         }
         break;
       case PSP_OP_REFUND:
-        if (!ValidRef(in.psp_payment_ref) || in.amount.minor <= 0 || !ValidCurrency(in.amount.currency)) {
+        if (!ValidRef(in.psp_payment_ref) || in.amount.minor <= 0 ||
+            !ValidCurrency(in.amount.currency)) {
           return PSP_E_INVALID_ARG;
         }
         body = RefundBody(in);
@@ -1181,8 +1232,9 @@ class NjiaPayInstance : public psp::Instance {
         state = IntentState(status, GetString(*content, "failure_reason").value_or(""));
       }
     } else if (event_type == "cancelation") {
-      state = status.empty() ? PSP_STATE_VOIDED
-                             : IntentState(status, GetString(*content, "failure_reason").value_or(""));
+      state = status.empty()
+                  ? PSP_STATE_VOIDED
+                  : IntentState(status, GetString(*content, "failure_reason").value_or(""));
     } else if (event_type == "refund") {
       if (!status.empty()) state = RefundState(status);
     }
@@ -1223,7 +1275,8 @@ class NjiaPayInstance : public psp::Instance {
         std::string_view entry = Trim(rest.substr(0, comma));
         if (StartsWith(entry, "v0=")) {
           std::string mac;
-          if (HexDecode(Trim(entry.substr(3)), &mac) && mac.size() == 32) signatures.push_back(std::move(mac));
+          if (HexDecode(Trim(entry.substr(3)), &mac) && mac.size() == 32)
+            signatures.push_back(std::move(mac));
         }
         if (comma == std::string_view::npos) break;
         rest.remove_prefix(comma + 1);
@@ -1253,17 +1306,20 @@ struct NjiaPayTraits {
                                             PSP_CAP_WEBHOOKS | PSP_CAP_SYNC_REFUND |
                                             PSP_CAP_HOSTED_CHECKOUT | PSP_CAP_THREEDS;
 
-  static psp_rc Validate(const psp::Host& host, std::string_view config_json, const psp::Sink& errors) {
+  static psp_rc Validate(const psp::Host& host, std::string_view config_json,
+                         const psp::Sink& errors) {
     return LoadConfig(host, config_json, std::nullopt, errors, nullptr);
   }
 
-  static psp_rc Create(const psp::Host& host, std::string_view config_json, std::string_view environment,
-                       const psp::Sink& errors, std::unique_ptr<psp::Instance>* out) {
+  static psp_rc Create(const psp::Host& host, std::string_view config_json,
+                       std::string_view environment, const psp::Sink& errors,
+                       std::unique_ptr<psp::Instance>* out) {
     Config cfg;
     psp_rc rc = LoadConfig(host, config_json, environment, errors, &cfg);
     if (rc != PSP_OK) return rc;
     if (environment == "test" && cfg.base_url == "https://app.infinic.com") {
-      host.Log(PSP_LOG_WARN, "njiapay: the \"test\" environment points at NjiaPay's production base_url");
+      host.Log(PSP_LOG_WARN,
+               "njiapay: the \"test\" environment points at NjiaPay's production base_url");
     }
     *out = std::make_unique<NjiaPayInstance>(host, std::move(cfg));
     return PSP_OK;

@@ -298,6 +298,11 @@ struct AdapterTable {
       if (!instance || !input || !out) return PSP_E_INVALID_ARG;
       *out = nullptr;
       if (input->struct_size < offsetof(psp_op_input, resume_params)) return PSP_E_INVALID_ARG;
+      // Enum values from the host are checked before they become C++ enums (UB otherwise).
+      if (input->kind < PSP_OP_AUTHORIZE || input->kind > PSP_OP_SYNC_REFUND ||
+          input->capture_mode < PSP_CAPTURE_IMMEDIATE || input->capture_mode > PSP_CAPTURE_MANUAL) {
+        return PSP_E_INVALID_ARG;
+      }
       auto* ibox = reinterpret_cast<detail::InstanceBox*>(instance);
       std::unique_ptr<Op> op;
       psp_rc rc = ibox->instance->Begin(OpInput::FromC(*input), &op);
