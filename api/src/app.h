@@ -1,26 +1,21 @@
-// The running service: configuration, the ledger (store, state, sequencer) and the shared
-// read-side caches, plus the request context the dialect handlers receive.
+// The running service as the HTTP layer sees it: configuration, the service floor, the shared
+// read-side caches, and the request context the dialect translators receive.
 //
-// Threading contract: HTTP worker threads never touch `state` directly. Every read and write of
-// the State runs as a sequencer command (RunCommand), which completes only after its batch has
-// committed. Only `tokens`, `metrics` and `log` are used from worker threads directly.
+// Threading contract: HTTP worker threads never touch the ledger. Every read and write is a
+// typed command run by `service` (Run), answered after its batch committed. Only `tokens`,
+// `metrics` and `log` are used from worker threads directly.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "auth.h"
 #include "http.h"
 #include "observe.h"
-#include "splitledger/ledger/sequencer.h"
-#include "splitledger/ledger/state.h"
-#include "splitledger/ledger/store.h"
 #include "splitledger/plugins/host_config.h"
+#include "splitledger/service/service.h"
 
 namespace splitledger::api {
 
@@ -39,51 +34,32 @@ struct Config {
 
 struct App {
   Config cfg;
-  std::unique_ptr<ledger::Store> store;
-  ledger::State state;
-  std::unique_ptr<ledger::Sequencer> seq;
+  std::unique_ptr<service::Service> service;
   TokenCache tokens;
   Metrics metrics;
   Logger log;
+  // The secret of the loopback admin endpoint (`client create` next to a running server).
+  std::string admin_secret;
   // PSP adapters named in the configuration; each loaded or refused on its own.
   std::unique_ptr<plugins::AdapterRegistry> adapters;
-
-  // Reads a client's row from the database through a reader connection (opened on first use),
-  // for credentials written by `splitledger client create` while this server runs. nullopt when
-  // the client does not exist or the database cannot be read.
-  std::optional<ledger::ClientRecord> ReadClient(const std::string& id);
-
- private:
-  std::mutex reader_mu_;
-  std::unique_ptr<ledger::Store> reader_;
 };
 
 struct Request {
-  std::string method;        // upper case
+  std::string method;  // upper case
   Dialect dialect = Dialect::kPlain;
-  std::string client_id;     // from the path (v2.01/V3.0), equals the token's client
-  std::vector<std::string> segs;  // path segments after {ClientId}
+  std::string client_id;            // from the path (v2.01/V3.0), equals the token's client
+  std::vector<std::string> params;  // the route's {Placeholders}, in order
   Query query;
   std::string body;
-  std::string url;           // absolute URL of the request, for idempotency records
-  std::string idem_key;      // validated Idempotency-Key, or empty
+  std::string url;       // absolute URL of the request, for idempotency records
+  std::string idem_key;  // validated Idempotency-Key, or empty
   int64_t now_ms = 0;
-  std::string route;         // route template, set by the handler that matched
+  std::string route;  // route template, set by the router
 };
 
-using Command = std::function<Reply(ledger::CommandContext&)>;
-
-// Runs `fn` as one sequencer command and waits for its commit. When req.idem_key is set, the
-// command first refuses a reused key (409 idempotent_creation_conflict) and otherwise stores the
-// reply it produced as the key's record, in the same batch as the effects.
-Reply RunCommand(App& app, const Request& req, Command fn);
-
-// Makes sure the client's FEES_<CUR> and CREDIT_<CUR> wallets exist (accounts + documents).
-// Call only after the command has validated everything (it mutates the State).
-void EnsureClientCurrency(ledger::State& state, const std::string& client_id, const std::string& currency,
-                          int64_t now_s);
-
-// The default client profile served by GET /clients.
-std::string DefaultClientProfile(const std::string& client_id);
+// Runs a command for the request's client and waits for its durable outcome. With an
+// Idempotency-Key, the key, a hash of the request and its URL travel with the command: the
+// service stores the outcome under the key in the same batch as the effects.
+service::Outcome Run(App& app, const Request& req, service::Command command);
 
 }  // namespace splitledger::api

@@ -1,10 +1,18 @@
 // `splitledger client create --id ID [--api-key KEY] [--db URL]`: creates (or re-keys) a platform
-// client. The row is committed before the credentials are printed, and it works while a server
-// runs on the same database: the server picks the client up on its first token request.
+// client through the sequencer: the running server's, over its loopback admin endpoint, when a
+// server holds the database's lease; otherwise a sequencer of its own on the database. The key
+// is hashed here; only the salted hash travels and is stored. Prints the credentials once the
+// write is durable.
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SocketAddress.h>
+
 #include <cstring>
 #include <iostream>
+#include <sstream>
 
-#include "app.h"
+#include "admin.h"
 #include "splitledger/api/commands.h"
 #include "splitledger/core/ids.h"
 
@@ -18,12 +26,37 @@ std::string Flag(int argc, char** argv, const char* name) {
   return {};
 }
 
-bool ValidClientId(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+// Sends the command to the server holding the lease.
+Status ViaServer(const std::string& db, const service::PutClientCredentials& cmd) {
+  auto ep = service::ReadAdminEndpoint(db);
+  if (!ep.ok()) return ep.status();
+  try {
+    Poco::Net::SocketAddress addr(ep->first);
+    Poco::Net::HTTPClientSession session(addr);
+    session.setTimeout(Poco::Timespan(30, 0));
+    Poco::Net::HTTPRequest hreq(Poco::Net::HTTPRequest::HTTP_POST, "/admin/clients",
+                                Poco::Net::HTTPMessage::HTTP_1_1);
+    std::string body = "{\"ClientId\":" + JsonQuote(cmd.client_id) +
+                       ",\"ApiKeySalt\":" + JsonQuote(cmd.api_key_salt) +
+                       ",\"ApiKeyHash\":" + JsonQuote(cmd.api_key_hash) + "}";
+    hreq.setContentType("application/json");
+    hreq.setContentLength(static_cast<std::streamsize>(body.size()));
+    hreq.set("Authorization", "Bearer " + ep->second);
+    session.sendRequest(hreq) << body;
+    Poco::Net::HTTPResponse hres;
+    std::istream& in = session.receiveResponse(hres);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (hres.getStatus() != Poco::Net::HTTPResponse::HTTP_OK) {
+      return Status::Unavailable("the server at " + ep->first + " answered " +
+                                 std::to_string(static_cast<int>(hres.getStatus())) + ": " +
+                                 ss.str());
+    }
+  } catch (const Poco::Exception& e) {
+    return Status::Unavailable("cannot reach the server holding the database (" + ep->first +
+                               "): " + e.displayText());
   }
-  return true;
+  return Status::Ok();
 }
 }  // namespace
 
@@ -32,37 +65,40 @@ int ClientCreateMain(int argc, char** argv) {
   std::string key = Flag(argc, argv, "--api-key");
   std::string db = Flag(argc, argv, "--db");
   if (db.empty()) db = "sqlite:./data/splitledger.db";
-  if (!ValidClientId(id)) {
-    std::cerr << "client create: --id is required (1-64 characters of A-Z a-z 0-9 - _ .)\n";
-    return 2;
-  }
   if (key.empty()) key = RandomHex(24);
   if (key.size() < 8 || key.size() > 256) {
     std::cerr << "client create: --api-key must have 8 to 256 characters\n";
     return 2;
   }
-  // As a reader: a running server holds the writer lease, and this only touches the client's
-  // credentials row, which the server reads on its next token request.
-  ledger::StoreOptions options;
-  options.url = db;
-  options.writer = false;
-  auto store = ledger::Store::Open(options);
-  if (!store.ok()) {
-    std::cerr << "client create: " << store.status().ToString() << "\n";
+  service::PutClientCredentials cmd;
+  cmd.client_id = id;
+  cmd.api_key_salt = RandomHex(16);
+  cmd.api_key_hash = HashApiKey(cmd.api_key_salt, key);
+  std::vector<service::FieldError> errors;
+  if (Status st = service::Preflight(cmd, {id, NowMs()}, &errors); !st.ok()) {
+    std::cerr << "client create: --id is required (1-64 characters of A-Z a-z 0-9 - _ .)\n";
     return 2;
   }
-  ledger::ClientRecord rec;
-  rec.id = id;
-  rec.name = id;
-  rec.created_at = NowMs() / 1000;
-  rec.profile = DefaultClientProfile(id);
-  rec.api_key_salt = RandomHex(16);
-  rec.api_key_hash = HashApiKey(rec.api_key_salt, key);
-  if (Status st = (*store)->UpsertClientCredentials(rec); !st.ok()) {
-    std::cerr << "client create: " << st.ToString() << "\n";
+  service::ServiceOptions options;
+  options.db_url = db;
+  options.lease_wait_ms = 0;
+  auto svc = service::Service::Open(options);
+  Status result;
+  if (svc.ok()) {
+    service::Envelope env{{id, NowMs()}, cmd, std::nullopt};
+    result = (*svc)->Execute(std::move(env)).status;
+  } else if (svc.status().code() == ErrorCode::kUnavailable &&
+             svc.status().message().find("in use") != std::string::npos) {
+    result = ViaServer(db, cmd);
+  } else {
+    result = svc.status();
+  }
+  if (!result.ok()) {
+    std::cerr << "client create: " << result.ToString() << "\n";
     return 1;
   }
-  std::cout << "{\"ClientId\":" << JsonQuote(id) << ",\"ApiKey\":" << JsonQuote(key) << "}" << std::endl;
+  std::cout << "{\"ClientId\":" << JsonQuote(id) << ",\"ApiKey\":" << JsonQuote(key) << "}"
+            << std::endl;
   return 0;
 }
 

@@ -1,19 +1,20 @@
-// The Echo dialect's handlers (shared/reference/echo-api.md). Each receives an authenticated,
-// size-checked request (except HandleOAuth, which authenticates itself), sets req.route to the
-// matched route template, and returns the reply. None throws.
+// The dialects: each is a routing table (router.h) plus its translators. The server finds the
+// dialect by the first path segment (kDialects in server.cc), authenticates, matches the route
+// and calls the translator; a translator returns a Reply and never throws.
 #pragma once
 
 #include <string>
+#include <vector>
 
-#include "app.h"
+#include "router.h"
 
 namespace splitledger::api {
 
-// POST /v2.01/oauth/token (§2).
+// Echo v2.01: /v2.01/{ClientId}/… (§4.1 responses, §6).
+const std::vector<Route>& V2Routes();
+// Echo V3.0: /V3.0/{ClientId}/payins/intents… (§7, §8, §10).
+const std::vector<Route>& V3Routes();
+// POST /v2.01/oauth/token (§2): authenticates itself.
 Reply HandleOAuth(App& app, Request& req, const std::string& authorization);
-// /v2.01/{ClientId}/… (§4.1 responses, §6).
-Reply HandleV2(App& app, Request& req);
-// /V3.0/{ClientId}/payins/intents… (§7, §8, §10).
-Reply HandleV3(App& app, Request& req);
 
 }  // namespace splitledger::api

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "json.h"
-#include "splitledger/ledger/sequencer.h"
+#include "splitledger/service/service.h"
 
 namespace splitledger::api {
 
@@ -23,9 +23,9 @@ void Metrics::Record(std::string_view method, std::string_view route, int status
   latency_sum_s_ += micros / 1e6;
 }
 
-std::string Metrics::Render(ledger::Sequencer& seq) {
+std::string Metrics::Render(service::Service& seq) {
   std::vector<uint32_t> sizes = seq.TakeBatchSizes();
-  ledger::SequencerStats st = seq.stats();
+  service::ServiceStats st = seq.stats();
   std::ostringstream o;
   std::lock_guard lock(mu_);
   for (uint32_t s : sizes) {

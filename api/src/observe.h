@@ -16,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
-namespace splitledger::ledger {
-class Sequencer;
+namespace splitledger::service {
+class Service;
 }
 
 namespace splitledger::api {
@@ -26,7 +26,7 @@ class Metrics {
  public:
   void Record(std::string_view method, std::string_view route, int status, int64_t micros);
   // Prometheus text exposition, including the sequencer's batch sizes and commit time.
-  std::string Render(ledger::Sequencer& seq);
+  std::string Render(service::Service& seq);
 
  private:
   static constexpr double kBucketsMs[] = {0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000};

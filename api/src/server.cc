@@ -21,6 +21,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include "dialects.h"
+#include "admin.h"
 #include "splitledger/api/commands.h"
 
 namespace splitledger::api {
@@ -122,6 +123,18 @@ bool ReadBody(Poco::Net::HTTPServerRequest& hreq, int64_t limit, std::string* ou
   return true;
 }
 
+// The dialects the server speaks: path prefix, error format, routing table. Adding a dialect
+// adds an entry here and its table; nothing else in the server changes.
+struct DialectEntry {
+  const char* prefix;
+  Dialect errors;
+  const std::vector<Route>& (*routes)();
+};
+const DialectEntry kDialects[] = {
+    {"v2.01", Dialect::kV2, V2Routes},
+    {"V3.0", Dialect::kV3, V3Routes},
+};
+
 class ApiHandler : public Poco::Net::HTTPRequestHandler {
  public:
   explicit ApiHandler(App& app) : app_(app) {}
@@ -178,18 +191,21 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
       if (segs[0] == "healthz") return JsonReply("{\"status\":\"ok\"}");
       Reply r;
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = app_.metrics.Render(*app_.seq);
+      r.body = app_.metrics.Render(*app_.service);
       return r;
     }
     if (segs.size() < 2) return PlainNotFound();
-    std::string version = ToLower(segs[0]);
-    if (version == "v2.01") {
-      req.dialect = IEquals(segs[1], "oauth") ? Dialect::kOAuth : Dialect::kV2;
-    } else if (version == "v3.0") {
-      req.dialect = Dialect::kV3;
-    } else {
-      return PlainNotFound();
+    if (segs.size() == 2 && segs[0] == "admin" && segs[1] == "clients") {
+      req.route = "/admin/clients";
+      return HandleAdmin(hreq, req);
     }
+    const DialectEntry* dialect = nullptr;
+    for (const DialectEntry& d : kDialects) {
+      if (IEquals(segs[0], d.prefix)) dialect = &d;
+    }
+    if (dialect == nullptr) return PlainNotFound();
+    req.dialect = dialect->errors;
+    if (dialect->errors == Dialect::kV2 && IEquals(segs[1], "oauth")) req.dialect = Dialect::kOAuth;
 
     // Body: size limit (413), then content type (415) on JSON routes.
     if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
@@ -239,15 +255,11 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
     std::string th = Sha256Hex(token);
     auto entry = app_.tokens.Find(th);
     if (!entry) {
-      auto fut = app_.seq->Submit([&th](ledger::CommandContext& ctx) -> Result<TokenCache::Entry> {
-        const ledger::TokenRecord* t = ctx.state().FindToken(th);
-        if (t == nullptr) return Status(ErrorCode::kUnauthenticated, "unknown token");
-        return TokenCache::Entry{t->client_id, t->expires_at};
-      });
-      auto res = fut.get();
-      if (res.ok()) {
-        entry = *res;
-        app_.tokens.Put(th, *res);
+      service::Outcome o = Run(app_, req, service::FindToken{th});
+      if (o.ok()) {
+        const auto& grant = std::get<service::TokenGrant>(o.value);
+        entry = TokenCache::Entry{grant.client_id, grant.expires_at};
+        app_.tokens.Put(th, *entry);
       }
     }
     if (!entry || entry->expires_at <= req.now_ms / 1000) {
@@ -261,7 +273,6 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
       return ErrorReply(req.dialect, e);
     }
     segs.erase(segs.begin(), segs.begin() + 2);
-    req.segs = std::move(segs);
 
     if (req.method == "POST" && hreq.has("Idempotency-Key")) {
       std::string key = hreq.get("Idempotency-Key");
@@ -271,7 +282,32 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
       }
       req.idem_key = key;
     }
-    return req.dialect == Dialect::kV3 ? HandleV3(app_, req) : HandleV2(app_, req);
+    RouteMatch m = MatchRoute(dialect->routes(), segs, req.method);
+    if (m.route == nullptr) {
+      if (!m.path_known) return ErrorReply(req.dialect, NotFoundError("Path", "Unknown route"));
+      ApiError e;
+      e.status = 405;
+      e.type = "method_not_allowed";
+      e.message = "The requested method is not allowed on this resource";
+      return ErrorReply(req.dialect, e);
+    }
+    req.route = std::string("/") + dialect->prefix + "/{ClientId}/" + m.route->path;
+    req.params = std::move(m.params);
+    return m.route->handler(app_, req);
+  }
+
+  // POST /admin/clients: `splitledger client create` next to a running server. Loopback peers
+  // only, with the secret this server published in the database at start (admin.h).
+  Reply HandleAdmin(Poco::Net::HTTPServerRequest& hreq, Request& req) {
+    if (!hreq.clientAddress().host().isLoopback()) return PlainNotFound();
+    if (req.method != "POST") return PlainNotFound();
+    if (!ConstantTimeEquals(ParseBearer(hreq.get("Authorization", "")), app_.admin_secret) ||
+        app_.admin_secret.empty()) {
+      ApiError e; e.status = 401; e.type = "authentication_error"; e.message = "admin secret required";
+      return ErrorReply(Dialect::kV2, e);
+    }
+    if (!ReadBody(hreq, 65536, &req.body)) return ErrorReply(Dialect::kV2, ParamError("Body", "too large"));
+    return HandleAdminClients(app_, req);
   }
 
   App& app_;
@@ -366,24 +402,21 @@ int ServeMain(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  auto store = ledger::Store::Open({app.cfg.db});
-  if (!store.ok()) {
-    app.log.Write(LogLevel::kError, "cannot open database", "\"error\":" + JsonQuote(store.status().ToString()), true);
+  service::ServiceOptions so;
+  so.db_url = app.cfg.db;
+  auto svc = service::Service::Open(so);
+  if (!svc.ok()) {
+    app.log.Write(LogLevel::kError, "cannot open database", "\"error\":" + JsonQuote(svc.status().ToString()), true);
     return 2;
   }
-  app.store = std::move(*store);
-  if (Status st = app.store->Load(app.state); !st.ok()) {
-    app.log.Write(LogLevel::kError, "cannot load state", "\"error\":" + JsonQuote(st.ToString()), true);
-    return 2;
-  }
-  app.seq = std::make_unique<ledger::Sequencer>(*app.store, app.state);
+  app.service = std::move(*svc);
 
   // PSP adapters: a refused plugin is logged and left out; the service starts regardless.
   if (!app.cfg.plugins_json.empty()) {
     plugins::PluginHostConfig pc;
     if (Status st = plugins::ParsePluginHostConfig(app.cfg.plugins_json, &pc); !st.ok()) {
       app.log.Write(LogLevel::kError, "plugins: bad configuration", "\"error\":" + JsonQuote(st.ToString()), true);
-      app.seq->Stop();
+      app.service->Stop();
       return 2;
     }
     app.adapters = plugins::AdapterRegistry::Load(pc, [&app](int level, const std::string& adapter, const std::string& line) {
@@ -413,18 +446,24 @@ int ServeMain(int argc, char** argv) {
     params->setKeepAlive(true);
     params->setMaxKeepAliveRequests(0);
     params->setKeepAliveTimeout(Poco::Timespan(app.cfg.keep_alive_timeout_seconds, 0));
+    // Publish the admin endpoint for `client create` (admin.h) before serving: the sequencer is
+    // still idle, so the store is free. A failure only disables it.
+    if (Status st = PublishAdminEndpoint(app, socket.address().toString()); !st.ok()) {
+      app.log.Write(LogLevel::kWarn, "admin endpoint not published", "\"error\":" + JsonQuote(st.ToString()), true);
+    }
     server = std::make_unique<Poco::Net::HTTPServer>(new Factory(app), pool, socket, params);
     server->start();
     address = socket.address().toString();
   } catch (const Poco::Exception& e) {
     app.log.Write(LogLevel::kError, "cannot listen", "\"error\":" + JsonQuote(e.displayText()), true);
-    app.seq->Stop();
+    app.service->Stop();
     return 2;
   }
   // Tests parse this line: keep the "msg":"listening" and "address" keys.
   app.log.Always("listening",
                 "\"address\":" + JsonQuote(address) + ",\"db\":" +
-                    JsonQuote(app.store->backend() == ledger::Backend::kSqlite ? "sqlite" : "postgresql"));
+                    JsonQuote(app.service->sqlite() ? "sqlite" : "postgresql"));
+
 
   std::atomic<bool> done{false};
   std::thread flusher([&] {
@@ -442,7 +481,7 @@ int ServeMain(int argc, char** argv) {
   server->stopAll(false);
   // Finish in-flight requests (bounded wait), then flush the sequencer.
   for (int i = 0; i < 300 && g_inflight.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  app.seq->Stop();
+  app.service->Stop();
   done = true;
   flusher.join();
   pool.stopAll();

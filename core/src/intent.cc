@@ -12,63 +12,69 @@ constexpr const char* kStatusNames[] = {
     "REFUND_REVERSED", "DISPUTED",      "DEFENDED",  "DISPUTED_WON", "DISPUTED_LOST",
 };
 
-std::string LineField(size_t i, const char* name) {
-  return "LineItems[" + std::to_string(i) + "]." + name;
-}
+// A field of the i-th line of the request (neutral names: dialects spell them).
+FieldRef LineField(size_t i, const char* name) { return FieldRef(name, static_cast<int>(i)); }
 
 // Validates one requested line and computes its total.
-Status BuildLine(const LineItemInput& in, size_t i, std::string id, LineItem* out) {
-  if (in.quantity < 1) return Status::Invalid("Quantity must be at least 1", LineField(i, "Quantity"));
-  if (in.unit_amount < 0) return Status::Invalid("UnitAmount must be >= 0", LineField(i, "UnitAmount"));
-  if (in.tax_amount < 0) return Status::Invalid("TaxAmount must be >= 0", LineField(i, "TaxAmount"));
+Status CheckLine(const LineItemInput& in, size_t i, Amount* total_out) {
+  if (in.quantity < 1) return Status::Invalid("Quantity must be at least 1", LineField(i, "quantity"));
+  if (in.unit_amount < 0) return Status::Invalid("UnitAmount must be >= 0", LineField(i, "unit_amount"));
+  if (in.tax_amount < 0) return Status::Invalid("TaxAmount must be >= 0", LineField(i, "tax_amount"));
   if (in.discount_amount < 0) {
-    return Status::Invalid("DiscountAmount must be >= 0", LineField(i, "DiscountAmount"));
+    return Status::Invalid("DiscountAmount must be >= 0", LineField(i, "discount_amount"));
   }
   if (in.seller.fees_amount < 0) {
-    return Status::Invalid("Seller.FeesAmount must be >= 0", LineField(i, "Seller.FeesAmount"));
+    return Status::Invalid("Seller.FeesAmount must be >= 0", LineField(i, "fees_amount"));
   }
   Amount gross = 0;
   if (!CheckedMul(in.unit_amount, in.quantity, &gross)) {
-    return Status::Overflow(LineField(i, "UnitAmount"));
+    return Status::Overflow(LineField(i, "unit_amount"));
   }
   if (in.discount_amount > gross) {
     return Status::Invalid("DiscountAmount can't exceed UnitAmount x Quantity",
-                           LineField(i, "DiscountAmount"));
+                           LineField(i, "discount_amount"));
   }
   Amount total = gross - in.discount_amount;
   if (in.seller.fees_amount > total) {
     return Status::Invalid("Seller.FeesAmount can't exceed the line item's TotalLineItemAmount",
-                           LineField(i, "Seller.FeesAmount"));
+                           LineField(i, "fees_amount"));
   }
-  out->id = std::move(id);
-  out->input = in;
-  out->total = total;
-  out->fee_initial = in.seller.fees_amount;
-  out->fee = in.seller.fees_amount;
+  *total_out = total;
   return Status::Ok();
 }
 
 // Builds the lines of a create / add-lines request. `base` is the number of existing lines.
-Result<IntentPlan> PlanNewLines(const CreateIntentInput& input, const std::vector<std::string>& ids,
+// With `ids` null it only validates (nothing is copied): the request-thread preflight.
+Result<IntentPlan> PlanNewLines(const CreateIntentInput& input, const std::vector<std::string>* ids,
                                 size_t base, Amount existing_amount, Amount existing_fees) {
-  if (input.lines.empty()) return Status::Invalid("At least one line item is required", "LineItems");
+  if (input.lines.empty()) return Status::Invalid("At least one line item is required", "line_items");
   if (base + input.lines.size() > kMaxLineItems) {
-    return Status::Invalid("A maximum of 100 line items can be created per Intent", "LineItems");
+    return Status::Invalid("A maximum of 100 line items can be created per Intent", "line_items");
   }
-  if (ids.size() != input.lines.size()) return Status::Internal("one line id per line expected");
+  if (ids != nullptr && ids->size() != input.lines.size()) {
+    return Status::Internal("one line id per line expected");
+  }
   IntentPlan plan;
   CheckedSum amount, fees;
   amount += existing_amount;
   fees += existing_fees;
   CheckedSum request_amount, request_fees;
   for (size_t i = 0; i < input.lines.size(); ++i) {
+    const LineItemInput& in = input.lines[i];
+    Amount total = 0;
+    SL_RETURN_IF_ERROR(CheckLine(in, i, &total));
+    amount += total;
+    fees += in.seller.fees_amount;
+    request_amount += total;
+    request_fees += in.seller.fees_amount;
+    if (!amount.ok() || !fees.ok()) return Status::Overflow("amount");
+    if (ids == nullptr) continue;
     LineItem line;
-    SL_RETURN_IF_ERROR(BuildLine(input.lines[i], i, ids[i], &line));
-    amount += line.total;
-    fees += line.fee;
-    request_amount += line.total;
-    request_fees += line.fee;
-    if (!amount.ok() || !fees.ok()) return Status::Overflow("Amount");
+    line.id = (*ids)[i];
+    line.input = in;
+    line.total = total;
+    line.fee_initial = in.seller.fees_amount;
+    line.fee = in.seller.fees_amount;
     LineDelta delta;
     delta.line_index = base + i;
     delta.authorized = line.total;
@@ -79,12 +85,12 @@ Result<IntentPlan> PlanNewLines(const CreateIntentInput& input, const std::vecto
   if (input.amount && *input.amount != request_amount.value()) {
     return Status::Rule("Amount must equal the sum of the line items' TotalLineItemAmount (" +
                             std::to_string(request_amount.value()) + ")",
-                        "Amount");
+                        "amount");
   }
   if (input.platform_fees && *input.platform_fees != request_fees.value()) {
     return Status::Rule("PlatformFeesAmount must equal the sum of the line items' "
                         "Seller.FeesAmount (" + std::to_string(request_fees.value()) + ")",
-                        "PlatformFeesAmount");
+                        "platform_fees");
   }
   plan.new_status = IntentStatus::kAuthorized;
   return plan;
@@ -99,13 +105,13 @@ struct ResolvedLine {
 
 Result<std::vector<ResolvedLine>> ResolvePartialLines(const Intent& intent, const ActionInput& in) {
   if (in.lines.empty()) {
-    return Status::Invalid("LineItems are required for a partial action", "LineItems");
+    return Status::Invalid("LineItems are required for a partial action", "line_items");
   }
-  if (!in.amount) return Status::Invalid("Amount is required for a partial action", "Amount");
-  if (*in.amount <= 0) return Status::Invalid("Amount must be greater than 0", "Amount");
+  if (!in.amount) return Status::Invalid("Amount is required for a partial action", "amount");
+  if (*in.amount <= 0) return Status::Invalid("Amount must be greater than 0", "amount");
   if (in.currency && *in.currency != intent.currency) {
     return Status::Invalid("Currency must be the intent's currency (" + intent.currency + ")",
-                           "Currency");
+                           "currency");
   }
   std::map<size_t, size_t> slot_of;  // line index -> position in `out`, keeps request order
   std::vector<ResolvedLine> out;
@@ -115,14 +121,14 @@ Result<std::vector<ResolvedLine>> ResolvePartialLines(const Intent& intent, cons
     int idx = intent.FindLine(l.line_item_id);
     if (idx < 0) {
       return Status::Invalid("Unknown line item '" + l.line_item_id.substr(0, 64) + "'",
-                             LineField(i, "Id"));
+                             LineField(i, "line_item_id"));
     }
-    if (l.amount <= 0) return Status::Invalid("Amount must be greater than 0", LineField(i, "Amount"));
+    if (l.amount <= 0) return Status::Invalid("Amount must be greater than 0", LineField(i, "amount"));
     if (l.fees_amount && *l.fees_amount < 0) {
-      return Status::Invalid("FeesAmount must be >= 0", LineField(i, "FeesAmount"));
+      return Status::Invalid("FeesAmount must be >= 0", LineField(i, "fee_part"));
     }
     sum += l.amount;
-    if (!sum.ok()) return Status::Overflow("Amount");
+    if (!sum.ok()) return Status::Overflow("amount");
     auto [it, inserted] = slot_of.emplace(static_cast<size_t>(idx), out.size());
     if (inserted) {
       out.push_back({static_cast<size_t>(idx), l.amount, l.fees_amount});
@@ -131,14 +137,14 @@ Result<std::vector<ResolvedLine>> ResolvePartialLines(const Intent& intent, cons
       r.amount += l.amount;  // bounded by `sum`, cannot overflow
       if (l.fees_amount) {
         Amount f = r.fees_amount.value_or(0);
-        if (!CheckedAdd(f, *l.fees_amount, &f)) return Status::Overflow(LineField(i, "FeesAmount"));
+        if (!CheckedAdd(f, *l.fees_amount, &f)) return Status::Overflow(LineField(i, "fee_part"));
         r.fees_amount = f;
       }
     }
   }
   if (sum.value() != *in.amount) {
     return Status::Rule("Amount must equal LineItems amounts (" + std::to_string(sum.value()) + ")",
-                        "Amount");
+                        "amount");
   }
   return out;
 }
@@ -246,24 +252,32 @@ Intent NewIntent(const CreateIntentInput& input, std::string id, std::string cli
   return intent;
 }
 
-Result<IntentPlan> PlanCreate(const CreateIntentInput& input, const std::vector<std::string>& line_ids) {
+namespace {
+Result<IntentPlan> PlanCreateOrCheck(const CreateIntentInput& input, const std::vector<std::string>* line_ids) {
   auto currency = ParseCurrency(input.currency);
   if (!currency.ok()) return currency.status();
-  if (input.amount && *input.amount < 0) return Status::Invalid("Amount must be >= 0", "Amount");
-  if (input.unfunded_amount < 0) return Status::Invalid("UnfundedAmount must be >= 0", "UnfundedAmount");
+  if (input.amount && *input.amount < 0) return Status::Invalid("Amount must be >= 0", "amount");
+  if (input.unfunded_amount < 0) return Status::Invalid("UnfundedAmount must be >= 0", "unfunded_amount");
   return PlanNewLines(input, line_ids, 0, 0, 0);
 }
+}  // namespace
+
+Result<IntentPlan> PlanCreate(const CreateIntentInput& input, const std::vector<std::string>& line_ids) {
+  return PlanCreateOrCheck(input, &line_ids);
+}
+
+Status CheckCreate(const CreateIntentInput& input) { return PlanCreateOrCheck(input, nullptr).status(); }
 
 Result<IntentPlan> PlanAddLines(const Intent& intent, const CreateIntentInput& input,
                                 const std::vector<std::string>& line_ids) {
   if (intent.status != IntentStatus::kAuthorized) {
-    return Status::Rule("Line items can only be added to an AUTHORIZED intent", "Status");
+    return Status::Rule("Line items can only be added to an AUTHORIZED intent", "status");
   }
   if (input.currency != intent.currency) {
     return Status::Rule("Currency must be the existing intent's currency (" + intent.currency + ")",
-                        "Currency");
+                        "currency");
   }
-  auto plan = PlanNewLines(input, line_ids, intent.lines.size(), intent.amount(),
+  auto plan = PlanNewLines(input, &line_ids, intent.lines.size(), intent.amount(),
                            intent.platform_fees());
   if (plan.ok()) plan->new_status = intent.status;
   return plan;
@@ -274,10 +288,10 @@ Result<IntentPlan> PlanCapture(const Intent& intent, const ActionInput& input, s
   IntentPlan plan;
   if (!input.partial) {
     if (intent.HasCapture()) {
-      return Status::Rule("Partial capture already done so full capture not allowed", "Status");
+      return Status::Rule("Partial capture already done so full capture not allowed", "status");
     }
     if (intent.status != IntentStatus::kAuthorized) {
-      return Status::Rule("Intent must be AUTHORIZED to be captured", "Status");
+      return Status::Rule("Intent must be AUTHORIZED to be captured", "status");
     }
     for (size_t i = 0; i < intent.lines.size(); ++i) {
       Amount r = intent.lines[i].remaining();
@@ -287,7 +301,7 @@ Result<IntentPlan> PlanCapture(const Intent& intent, const ActionInput& input, s
     if (intent.status != IntentStatus::kAuthorized &&
         intent.status != IntentStatus::kPartiallyCaptured) {
       return Status::Rule("Intent must be AUTHORIZED or PARTIALLY_CAPTURED to be captured",
-                          "Status");
+                          "status");
     }
     auto lines = ResolvePartialLines(intent, input);
     if (!lines.ok()) return lines.status();
@@ -295,12 +309,12 @@ Result<IntentPlan> PlanCapture(const Intent& intent, const ActionInput& input, s
       if (r.amount > intent.lines[r.index].remaining()) {
         return Status::Rule("Capture Amount for a line item can't exceed authorized amount for the "
                             "same line item",
-                            "LineItems");
+                            "line_items");
       }
       plan.deltas.push_back({.line_index = r.index, .captured = r.amount});
     }
   }
-  if (plan.deltas.empty()) return Status::Rule("Nothing left to capture", "Amount");
+  if (plan.deltas.empty()) return Status::Rule("Nothing left to capture", "amount");
   plan.new_status = AllRemainingZero(intent, plan.deltas) ? IntentStatus::kCaptured
                                                           : IntentStatus::kPartiallyCaptured;
   plan.action = MakeRecord(ActionKind::kCapture, std::move(capture_id), now, input, plan.deltas);
@@ -310,7 +324,7 @@ Result<IntentPlan> PlanCapture(const Intent& intent, const ActionInput& input, s
 Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, std::string cancel_id,
                               int64_t now) {
   if (intent.status != IntentStatus::kAuthorized) {
-    return Status::Rule("Intent must be AUTHORIZED to be canceled", "Status");
+    return Status::Rule("Intent must be AUTHORIZED to be canceled", "status");
   }
   IntentPlan plan;
   if (!input.partial) {
@@ -329,7 +343,7 @@ Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, st
     std::vector<Amount> top_level_parts;
     if (input.platform_fees && !any_line_fee) {
       if (*input.platform_fees < 0) {
-        return Status::Invalid("PlatformFeesAmount must be >= 0", "PlatformFeesAmount");
+        return Status::Invalid("PlatformFeesAmount must be >= 0", "platform_fees");
       }
       std::vector<Amount> weights;
       for (const ResolvedLine& r : *lines) weights.push_back(r.amount);
@@ -340,10 +354,10 @@ Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, st
       // Stated parts are only bounded by the line fees later: sum them checked.
       CheckedSum sum;
       for (const ResolvedLine& r : *lines) sum += r.fees_amount.value_or(0);
-      if (!sum.ok()) return Status::Overflow("PlatformFeesAmount");
+      if (!sum.ok()) return Status::Overflow("platform_fees");
       if (sum.value() != *input.platform_fees) {
         return Status::Rule("PlatformFeesAmount must equal the sum of the line items' FeesAmount",
-                            "PlatformFeesAmount");
+                            "platform_fees");
       }
     }
     for (size_t k = 0; k < lines->size(); ++k) {
@@ -352,7 +366,7 @@ Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, st
       if (r.amount > l.remaining()) {
         return Status::Rule("Cancel Amount for a line item can't exceed its amount still to be "
                             "captured or cancelled",
-                            "LineItems");
+                            "line_items");
       }
       Amount cancelled_after = l.cancelled + r.amount;
       Amount remaining_after = l.remaining() - r.amount;
@@ -363,15 +377,15 @@ Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, st
         if (*stated > l.fee) {
           return Status::Rule("The cancelled fee part can't exceed the line item's remaining fee (" +
                                   std::to_string(l.fee) + ")",
-                              "LineItems");
+                              "line_items");
         }
         if (remaining_after == 0 && *stated != l.fee) {
           return Status::Rule("Cancelling the rest of a line item removes its whole remaining fee (" +
                                   std::to_string(l.fee) + ")",
-                              "LineItems");
+                              "line_items");
         }
         if (l.fee - *stated > remaining_after) {
-          return Status::Rule("The line item's fee can't exceed its remaining amount", "LineItems");
+          return Status::Rule("The line item's fee can't exceed its remaining amount", "line_items");
         }
         fee_removed = *stated;
       } else {
@@ -386,7 +400,7 @@ Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, st
           {.line_index = r.index, .cancelled = r.amount, .fee_removed = fee_removed});
     }
   }
-  if (plan.deltas.empty()) return Status::Rule("Nothing left to cancel", "Amount");
+  if (plan.deltas.empty()) return Status::Rule("Nothing left to cancel", "amount");
   plan.new_status =
       AllRemainingZero(intent, plan.deltas) ? IntentStatus::kCancelled : IntentStatus::kAuthorized;
   plan.action = MakeRecord(ActionKind::kCancel, std::move(cancel_id), now, input, plan.deltas);

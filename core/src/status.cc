@@ -24,7 +24,11 @@ std::string Status::ToString() const {
   std::string s = ErrorCodeName(code_);
   s += ": ";
   s += message_;
-  if (!field_.empty()) s += " (" + field_ + ")";
+  if (!field_.name.empty()) {
+    s += " (" + field_.name;
+    if (field_.line >= 0) s += " of line " + std::to_string(field_.line);
+    s += ")";
+  }
   return s;
 }
 

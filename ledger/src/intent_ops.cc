@@ -2,7 +2,6 @@
 
 #include <cctype>
 
-#include "splitledger/core/ids.h"
 #include "splitledger/ledger/chart.h"
 
 namespace splitledger::ledger {
@@ -81,13 +80,13 @@ LineFigures DeriveLine(const Book& book, const Intent& intent, const LineItem& l
   LineFigures f;
   const std::string& c = intent.client_id;
   const std::string& cur = intent.currency;
-  if (const Account* p = book.Find(chart::Key(c, cur, chart::kLinePayable, line.id))) {
+  if (const Account* p = book.Find(c, cur, chart::kLinePayable, line.id)) {
     f.remaining = p->credits_pending;
     f.captured = p->credits_posted;
     f.available = p->credit_balance();
   }
-  f.cancelled = book.CreditBalance(chart::Key(c, cur, chart::kLineCancelled, line.id));
-  f.fee = book.CreditBalance(chart::Key(c, cur, chart::kLineFee, line.id));
+  if (const Account* x = book.Find(c, cur, chart::kLineCancelled, line.id)) f.cancelled = x->credit_balance();
+  if (const Account* x = book.Find(c, cur, chart::kLineFee, line.id)) f.fee = x->credit_balance();
   f.total = f.remaining + f.captured + f.cancelled;
   return f;
 }
@@ -106,10 +105,12 @@ IntentFigures DeriveIntent(const Book& book, const Intent& intent) {
 }
 
 Result<IntentActionResult> CreateIntent(State& state, const std::string& client_id,
-                                        const CreateIntentInput& input, int64_t now_ms) {
-  std::vector<std::string> line_ids;
-  line_ids.reserve(input.lines.size());
-  for (size_t i = 0; i < input.lines.size(); ++i) line_ids.push_back(NewId(id_prefix::kLineItem, now_ms));
+                                        const CreateIntentInput& input, const std::string& intent_id,
+                                        const std::vector<std::string>& line_ids, int64_t now_ms) {
+  if (intent_id.empty()) return Status::Internal("an intent id is required");
+  if (state.FindIntent(client_id, intent_id) != nullptr) {
+    return Status(ErrorCode::kAlreadyExists, "Intent " + intent_id + " already exists");
+  }
   int64_t now_s = now_ms / 1000;
 
   if (!input.external.provider_reference.empty()) {
@@ -127,7 +128,7 @@ Result<IntentActionResult> CreateIntent(State& state, const std::string& client_
   auto plan = PlanCreate(input, line_ids);
   if (!plan.ok()) return plan.status();
   // Check the postings against a shell before inserting anything.
-  Intent shell = NewIntent(input, NewId(id_prefix::kIntent, now_ms), client_id, now_s);
+  Intent shell = NewIntent(input, intent_id, client_id, now_s);
   std::vector<PostingSpec> specs = PlanPostings(shell, *plan);
   SL_RETURN_IF_ERROR(state.book().Check(specs));
   Intent& intent = state.InsertIntent(std::move(shell));
@@ -136,10 +137,10 @@ Result<IntentActionResult> CreateIntent(State& state, const std::string& client_
 
 Result<IntentActionResult> CaptureIntent(State& state, const std::string& client_id,
                                          const std::string& intent_id, const ActionInput& input,
-                                         int64_t now_ms) {
+                                         const std::string& capture_id, int64_t now_ms) {
   Intent* intent = state.MutableIntent(client_id, intent_id);
-  if (intent == nullptr) return Status::NotFound("Intent not found", "IntentId");
-  auto plan = PlanCapture(*intent, input, NewId(id_prefix::kCapture, now_ms), now_ms / 1000);
+  if (intent == nullptr) return Status::NotFound("Intent not found", "intent_id");
+  auto plan = PlanCapture(*intent, input, capture_id, now_ms / 1000);
   if (!plan.ok()) return plan.status();
   std::vector<PostingSpec> specs = PlanPostings(*intent, *plan);
   SL_RETURN_IF_ERROR(state.book().Check(specs));
@@ -148,10 +149,10 @@ Result<IntentActionResult> CaptureIntent(State& state, const std::string& client
 
 Result<IntentActionResult> CancelIntent(State& state, const std::string& client_id,
                                         const std::string& intent_id, const ActionInput& input,
-                                        int64_t now_ms) {
+                                        const std::string& cancel_id, int64_t now_ms) {
   Intent* intent = state.MutableIntent(client_id, intent_id);
-  if (intent == nullptr) return Status::NotFound("Intent not found", "IntentId");
-  auto plan = PlanCancel(*intent, input, NewId(id_prefix::kCancel, now_ms), now_ms / 1000);
+  if (intent == nullptr) return Status::NotFound("Intent not found", "intent_id");
+  auto plan = PlanCancel(*intent, input, cancel_id, now_ms / 1000);
   if (!plan.ok()) return plan.status();
   std::vector<PostingSpec> specs = PlanPostings(*intent, *plan);
   SL_RETURN_IF_ERROR(state.book().Check(specs));

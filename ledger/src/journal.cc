@@ -51,41 +51,64 @@ bool Move(Account& a, Side side, Phase phase, Amount amount) {
 
 Status Book::Check(const std::vector<PostingSpec>& specs) const {
   if (specs.empty()) return Status::Ok();  // nothing moves (e.g. a zero-amount line)
+  // A transaction has a handful of postings: flat scratch lists searched linearly beat maps and
+  // allocate nothing per posting.
   // (currency, phase) -> debits - credits, in 128 bits so the check itself cannot overflow.
-  std::map<std::pair<std::string, int>, __int128> sums;
+  struct Sum {
+    std::string_view currency;
+    Phase phase;
+    __int128 value;
+  };
+  std::vector<Sum> sums;
   // Per-account scratch copies, so several postings to one account are checked cumulatively.
-  std::unordered_map<std::string, Account> scratch;
+  struct Scratch {
+    const AccountKey* key;
+    Account account;
+  };
+  std::vector<Scratch> scratch;
+  sums.reserve(4);
+  scratch.reserve(specs.size());
   for (const PostingSpec& p : specs) {
     if (p.amount <= 0) return Status(ErrorCode::kUnbalanced, "posting amounts must be > 0");
     if (FindCurrency(p.account.currency) == nullptr) {
-      return Status::Invalid("unknown currency " + p.account.currency, "Currency");
+      return Status::Invalid("unknown currency " + p.account.currency, "currency");
     }
-    __int128& s = sums[{p.account.currency, static_cast<int>(p.phase)}];
-    s += p.side == Side::kDebit ? p.amount : -static_cast<__int128>(p.amount);
-    std::string joined = p.account.Joined();
-    auto it = scratch.find(joined);
-    if (it == scratch.end()) {
+    Sum* sum = nullptr;
+    for (Sum& x : sums) {
+      if (x.phase == p.phase && x.currency == p.account.currency) sum = &x;
+    }
+    if (sum == nullptr) sum = &sums.emplace_back(Sum{p.account.currency, p.phase, 0});
+    sum->value += p.side == Side::kDebit ? p.amount : -static_cast<__int128>(p.amount);
+    Scratch* sc = nullptr;
+    for (Scratch& x : scratch) {
+      const AccountKey& k = *x.key;
+      if (k.ref == p.account.ref && k.kind == p.account.kind && k.currency == p.account.currency &&
+          k.client_id == p.account.client_id) {
+        sc = &x;
+      }
+    }
+    if (sc == nullptr) {
       const Account* existing = Find(p.account);
-      it = scratch.emplace(joined, existing ? *existing : Account{}).first;
+      sc = &scratch.emplace_back(Scratch{&p.account, existing ? *existing : Account{}});
     }
-    if (!Move(it->second, p.side, p.phase, p.amount)) {
-      return p.phase == Phase::kRelease
-                 ? Status(ErrorCode::kUnbalanced, "release exceeds the pending total of " + joined)
-                 : Status::Overflow();
+    if (!Move(sc->account, p.side, p.phase, p.amount)) {
+      return p.phase == Phase::kRelease ? Status(ErrorCode::kUnbalanced,
+                                                 "release exceeds the pending total of " +
+                                                     p.account.Joined())
+                                        : Status::Overflow();
     }
   }
-  for (const auto& [k, s] : sums) {
-    if (s != 0) {
-      return Status(ErrorCode::kUnbalanced, "transaction does not balance in " + k.first);
+  for (const Sum& x : sums) {
+    if (x.value != 0) {
+      return Status(ErrorCode::kUnbalanced, "transaction does not balance in " + std::string(x.currency));
     }
   }
   return Status::Ok();
 }
 
 Account& Book::EnsureMutable(const AccountKey& key, int64_t now) {
+  if (const Account* found = Find(key)) return accounts_.at(found->id);
   std::string joined = key.Joined();
-  auto it = index_.find(joined);
-  if (it != index_.end()) return accounts_.at(it->second);
   Account a;
   a.id = next_account_id_++;
   a.key = key;
@@ -132,7 +155,20 @@ Status Book::Post(std::string client_id, std::string kind, std::string ref, int6
 }
 
 const Account* Book::Find(const AccountKey& key) const {
-  auto it = index_.find(key.Joined());
+  return Find(key.client_id, key.currency, key.kind, key.ref);
+}
+
+const Account* Book::Find(std::string_view client, std::string_view currency, std::string_view kind,
+                          std::string_view ref) const {
+  // Reads are frequent (every derived figure) and keys short: join into a reused buffer rather
+  // than allocating a key per lookup.
+  thread_local std::string joined;
+  joined.clear();
+  joined.append(client).push_back('|');
+  joined.append(currency).push_back('|');
+  joined.append(kind).push_back('|');
+  joined.append(ref);
+  auto it = index_.find(joined);
   return it == index_.end() ? nullptr : &accounts_.at(it->second);
 }
 

@@ -16,7 +16,7 @@ Sequencer::Sequencer(Store& store, State& state, SequencerOptions options)
 
 Sequencer::~Sequencer() { Stop(); }
 
-void Sequencer::Enqueue(Item item) {
+void Sequencer::Submit(std::unique_ptr<Job> item) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
@@ -25,7 +25,7 @@ void Sequencer::Enqueue(Item item) {
       return;
     }
   }
-  item.complete(Status::Unavailable("shutting down"));
+  item->Complete(Status::Unavailable("shutting down"));
 }
 
 void Sequencer::Stop() {
@@ -89,10 +89,9 @@ void Sequencer::RunBatch(std::vector<Item>& batch) {
     wcv_.wait(wl, [&] { return commits_.size() < kMaxCommitsInFlight; });
   }
   PendingCommit pc;
-  CommandContext ctx(state_);
   for (Item& item : batch) {
     try {
-      item.run(ctx);
+      item->Apply(state_);
     } catch (const std::exception& e) {
       // A command threw after possibly mutating state: nothing of this batch may be trusted.
       pc.poisoned = Status::Internal(std::string("command failed: ") + e.what());
@@ -103,7 +102,6 @@ void Sequencer::RunBatch(std::vector<Item>& batch) {
   } else if (!pc.poisoned.ok()) {
     state_.TakeChanges();  // discarded; the State is reloaded before the next batch
   }
-  pc.on_commit = std::move(ctx.on_commit_);
   pc.items = std::move(batch);
   {
     std::lock_guard<std::mutex> wl(wmu_);
@@ -136,9 +134,7 @@ void Sequencer::WriterLoop() {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - start)
                       .count();
-    if (commit.ok()) {
-      for (auto& fn : pc.on_commit) fn();
-    } else {
+    if (!commit.ok()) {
       commit = Status::Unavailable("the batch could not be committed, retry: " + commit.message());
     }
     {
@@ -155,7 +151,7 @@ void Sequencer::WriterLoop() {
       std::lock_guard<std::mutex> wl(wmu_);
       need_reload_ = true;
     }
-    for (Item& item : pc.items) item.complete(commit);
+    for (Item& item : pc.items) item->Complete(commit);
     {
       std::lock_guard<std::mutex> wl(wmu_);
       writer_busy_ = false;

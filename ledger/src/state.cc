@@ -68,12 +68,12 @@ void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>
   if (new_action) new_actions_.emplace_back(key, intent.actions.size() - 1);
 }
 
-const ClientRecord* State::FindClient(std::string_view id) const {
+const Client* State::FindClient(std::string_view id) const {
   auto it = clients_.find(std::string(id));
   return it == clients_.end() ? nullptr : &it->second;
 }
 
-void State::PutClient(ClientRecord client) {
+void State::PutClient(Client client) {
   dirty_clients_.push_back(client.id);
   clients_[client.id] = std::move(client);
 }
@@ -105,38 +105,97 @@ void State::LoadIdempotency(IdempotencyRecord r) {
   idempotency_[k] = std::move(r);
 }
 
-const Document* State::FindDocument(std::string_view kind, std::string_view id) const {
-  auto it = documents_.find(IntentKey(kind, id));
-  return it == documents_.end() ? nullptr : &it->second;
+namespace {
+template <class Set>
+void MarkDirty(const std::string& key, std::vector<std::string>& order, Set& seen) {
+  if (seen.insert(key).second) order.push_back(key);
+}
+std::string ClientWalletKey(std::string_view client, int64_t funds, std::string_view currency) {
+  std::string k(client);
+  k.push_back('|');
+  k += std::to_string(funds);
+  k.push_back('|');
+  k.append(currency);
+  return k;
+}
+}  // namespace
+
+const User* State::FindUser(std::string_view client_id, std::string_view id) const {
+  auto it = users_.find(std::string(id));
+  return it == users_.end() || it->second.client_id != client_id ? nullptr : &it->second;
 }
 
-void State::PutDocument(Document doc) {
-  std::string k = IntentKey(doc.kind, doc.id);
-  auto it = documents_.find(k);
-  if (it == documents_.end()) {
-    doc.seq = next_doc_seq_++;
-    doc_order_[{doc.kind, doc.client_id}].push_back(doc.id);
-    documents_.emplace(k, std::move(doc));
+void State::PutUser(User user) {
+  std::string id = user.id;
+  users_[id] = std::move(user);
+  MarkDirty(id, dirty_users_, dirty_user_set_);
+}
+
+void State::LoadUser(User u) {
+  std::string id = u.id;
+  users_[id] = std::move(u);
+}
+
+const Wallet* State::FindWallet(std::string_view client_id, std::string_view id) const {
+  auto it = wallets_.find(std::string(id));
+  return it == wallets_.end() || it->second.client_id != client_id ? nullptr : &it->second;
+}
+
+void State::PutWallet(Wallet wallet) {
+  std::string id = wallet.id;
+  auto it = wallets_.find(id);
+  if (it == wallets_.end()) {
+    new_wallets_.push_back(id);
+    LoadWallet(std::move(wallet));
   } else {
-    doc.created_at = it->second.created_at;
-    doc.seq = it->second.seq;
-    it->second = std::move(doc);
+    wallet.owners = it->second.owners;
+    it->second = std::move(wallet);
   }
-  if (dirty_document_set_.insert(k).second) dirty_documents_.push_back(k);
+  MarkDirty(id, dirty_wallets_, dirty_wallet_set_);
 }
 
-void State::LoadDocument(Document d) {
-  if (d.seq >= next_doc_seq_) next_doc_seq_ = d.seq + 1;
-  doc_order_[{d.kind, d.client_id}].push_back(d.id);
-  documents_[IntentKey(d.kind, d.id)] = std::move(d);
+void State::LoadWallet(Wallet w) {
+  std::string id = w.id;
+  for (const std::string& owner : w.owners) {
+    auto& ids = wallets_by_owner_[IntentKey(w.client_id, owner)];
+    if (ids.empty() || ids.back() != id) ids.push_back(id);
+  }
+  wallets_[id] = std::move(w);
 }
 
-std::vector<const Document*> State::ListDocuments(std::string_view kind,
-                                                  std::string_view client_id) const {
-  std::vector<const Document*> out;
-  auto it = doc_order_.find({std::string(kind), std::string(client_id)});
-  if (it == doc_order_.end()) return out;
-  for (const std::string& id : it->second) out.push_back(FindDocument(kind, id));
+std::vector<const Wallet*> State::WalletsOfOwner(std::string_view client_id,
+                                                 std::string_view owner) const {
+  std::vector<const Wallet*> out;
+  auto it = wallets_by_owner_.find(IntentKey(client_id, owner));
+  if (it == wallets_by_owner_.end()) return out;
+  for (const std::string& id : it->second) out.push_back(&wallets_.at(id));
+  return out;
+}
+
+const ClientWallet* State::FindClientWallet(std::string_view client_id, ClientFunds funds,
+                                            std::string_view currency) const {
+  auto it = client_wallets_.find(ClientWalletKey(client_id, static_cast<int64_t>(funds), currency));
+  return it == client_wallets_.end() ? nullptr : &it->second;
+}
+
+void State::PutClientWallet(ClientWallet wallet) {
+  std::string k = ClientWalletKey(wallet.client_id, wallet.funds, wallet.currency);
+  if (client_wallets_.count(k)) return;  // they never change
+  new_client_wallets_.push_back(k);
+  LoadClientWallet(std::move(wallet));
+}
+
+void State::LoadClientWallet(ClientWallet w) {
+  std::string k = ClientWalletKey(w.client_id, w.funds, w.currency);
+  client_wallet_order_[w.client_id].push_back(k);
+  client_wallets_[k] = std::move(w);
+}
+
+std::vector<const ClientWallet*> State::ClientWallets(std::string_view client_id) const {
+  std::vector<const ClientWallet*> out;
+  auto it = client_wallet_order_.find(std::string(client_id));
+  if (it == client_wallet_order_.end()) return out;
+  for (const std::string& k : it->second) out.push_back(&client_wallets_.at(k));
   return out;
 }
 
@@ -144,19 +203,13 @@ void State::AddEvent(std::string client_id, std::string event_type, std::string 
                      int64_t date) {
   EventRecord e{next_event_id_++, std::move(client_id), std::move(event_type),
                 std::move(resource_id), date};
-  new_events_.push_back(e);
-  events_.push_back(std::move(e));
-}
-
-void State::LoadEvent(EventRecord e) {
-  if (e.id >= next_event_id_) next_event_id_ = e.id + 1;
-  events_.push_back(std::move(e));
+  new_events_.push_back(std::move(e));
 }
 
 bool State::HasChanges() const {
   return book_.HasChanges() || !dirty_intents_.empty() || !dirty_clients_.empty() ||
-         !new_tokens_.empty() || !new_idempotency_.empty() || !dirty_documents_.empty() ||
-         !new_events_.empty();
+         !new_tokens_.empty() || !new_idempotency_.empty() || !dirty_users_.empty() ||
+         !dirty_wallets_.empty() || !new_client_wallets_.empty() || !new_events_.empty();
 }
 
 ChangeSet State::TakeChanges() {
@@ -179,7 +232,10 @@ ChangeSet State::TakeChanges() {
   for (const std::string& id : dirty_clients_) cs.clients.push_back(&clients_.at(id));
   cs.tokens = std::move(new_tokens_);
   for (const std::string& k : new_idempotency_) cs.idempotency.push_back(&idempotency_.at(k));
-  for (const std::string& k : dirty_documents_) cs.documents.push_back(&documents_.at(k));
+  for (const std::string& k : dirty_users_) cs.users.push_back(&users_.at(k));
+  for (const std::string& k : dirty_wallets_) cs.wallets.push_back(&wallets_.at(k));
+  for (const std::string& k : new_wallets_) cs.new_wallets.push_back(&wallets_.at(k));
+  for (const std::string& k : new_client_wallets_) cs.client_wallets.push_back(&client_wallets_.at(k));
   cs.events = std::move(new_events_);
 
   dirty_intents_.clear();
@@ -190,8 +246,12 @@ ChangeSet State::TakeChanges() {
   dirty_clients_.clear();
   new_tokens_.clear();
   new_idempotency_.clear();
-  dirty_documents_.clear();
-  dirty_document_set_.clear();
+  dirty_users_.clear();
+  dirty_user_set_.clear();
+  dirty_wallets_.clear();
+  dirty_wallet_set_.clear();
+  new_wallets_.clear();
+  new_client_wallets_.clear();
   new_events_.clear();
   return cs;
 }
@@ -203,10 +263,11 @@ void State::Clear() {
   clients_.clear();
   tokens_.clear();
   idempotency_.clear();
-  documents_.clear();
-  doc_order_.clear();
-  events_.clear();
-  next_doc_seq_ = 1;
+  users_.clear();
+  wallets_.clear();
+  wallets_by_owner_.clear();
+  client_wallets_.clear();
+  client_wallet_order_.clear();
   next_event_id_ = 1;
   TakeChanges();
 }

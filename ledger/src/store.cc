@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <chrono>
+
+#include "entity_tables.h"
+#include "table.h"
 #include <filesystem>
 #include <thread>
 #include <utility>
@@ -21,8 +24,14 @@ namespace {
 
 // Schema migrations, applied in order. Never edit a released migration: append a new one.
 // Types are chosen to mean the same on both backends (BIGINT = int64, TEXT = UTF-8 string).
-const std::vector<std::vector<std::string>> kMigrations = {
-    {
+struct Migration {
+  std::vector<std::string> statements;
+  // Runs after the statements, in the same transaction (data conversions).
+  void (*convert)(soci::session&, Backend) = nullptr;
+};
+
+const std::vector<Migration> kMigrations = {
+    {{
         R"(CREATE TABLE clients (
              id TEXT PRIMARY KEY, name TEXT NOT NULL, api_key_salt TEXT NOT NULL,
              api_key_hash TEXT NOT NULL, profile TEXT NOT NULL, created_at BIGINT NOT NULL)
@@ -92,158 +101,30 @@ const std::vector<std::vector<std::string>> kMigrations = {
         R"(CREATE TABLE events (
              id BIGINT PRIMARY KEY, client_id TEXT NOT NULL, event_type TEXT NOT NULL,
              resource_id TEXT NOT NULL, date BIGINT NOT NULL))",
-    },
-};
-
-}  // namespace
-
-// Prepared statements of the SQLite write path, keyed by SQL text, finalised with the store.
-class SqliteStatementCache {
- public:
-  ~SqliteStatementCache() {
-    for (auto& [text, st] : statements_) sqlite3_finalize(st);
-  }
-  sqlite3_stmt* Get(soci::session& sql, const std::string& text) {
-    auto it = statements_.find(text);
-    if (it != statements_.end()) return it->second;
-    auto* backend = static_cast<soci::sqlite3_session_backend*>(sql.get_backend());
-    sqlite3_stmt* st = nullptr;
-    int rc = sqlite3_prepare_v3(backend->conn_, text.c_str(), static_cast<int>(text.size()),
-                                SQLITE_PREPARE_PERSISTENT, &st, nullptr);
-    if (rc != SQLITE_OK) {
-      throw soci::soci_error("sqlite prepare failed: " + std::string(sqlite3_errmsg(backend->conn_)));
-    }
-    statements_.emplace(text, st);
-    return st;
-  }
-
- private:
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
-};
-
-namespace {
-
-// Fills the per-backend parts of the portable DDL: on SQLite an INTEGER PRIMARY KEY is the rowid
-// itself and tables keyed by text are clustered (WITHOUT ROWID), which saves one B-tree insert
-// per row on the write path; PostgreSQL has neither notion.
-std::string ForBackend(std::string stmt, Backend backend) {
-  auto replace = [&](const std::string& from, const std::string& to) {
-    for (size_t p; (p = stmt.find(from)) != std::string::npos;) stmt.replace(p, from.size(), to);
-  };
-  bool sqlite = backend == Backend::kSqlite;
-  replace("{INT64_PK}", sqlite ? "INTEGER PRIMARY KEY" : "BIGINT PRIMARY KEY");
-  replace("{WITHOUT_ROWID}", sqlite ? " WITHOUT ROWID" : "");
-  return stmt;
-}
-
-// Column-major rows for one bulk statement. Values are appended row by row, column by column.
-class Rows {
- public:
-  struct Column {
-    std::string name;
-    bool text;
-    std::vector<long long> ints;
-    std::vector<std::string> texts;
-    std::vector<soci::indicator> ind;
-  };
-
-  Rows(std::string table, std::initializer_list<std::pair<const char*, char>> cols)
-      : table_(std::move(table)) {
-    for (auto& [name, type] : cols) columns_.push_back({name, type == 't', {}, {}, {}});
-  }
-  Rows& I(long long v) { Col(false).ints.push_back(v); Next(soci::i_ok); return *this; }
-  Rows& T(std::string v) { Col(true).texts.push_back(std::move(v)); Next(soci::i_ok); return *this; }
-  Rows& NullI() { Col(false).ints.push_back(0); Next(soci::i_null); return *this; }
-  size_t size() const { return columns_.empty() ? 0 : columns_[0].ind.size(); }
-
-  // INSERT … [suffix] for all rows, in one statement execution.
-  void Insert(soci::session& sql, Backend backend, SqliteStatementCache* cache,
-              const std::string& suffix = "") {
-    if (size() == 0) return;
-    std::string names;
-    for (size_t i = 0; i < columns_.size(); ++i) names += (i ? ", " : "") + columns_[i].name;
-    if (backend == Backend::kSqlite) {
-      // SOCI's vector binding allocates per row; the raw API with a cached prepared statement
-      // is ~3x faster on the hot path, and this is the hot path (see docs/performance.md).
-      std::string values;
-      for (size_t i = 0; i < columns_.size(); ++i) values += (i ? ", ?" : "?");
-      sqlite3_stmt* st =
-          cache->Get(sql, "INSERT INTO " + table_ + " (" + names + ") VALUES (" + values + ") " + suffix);
-      for (size_t r = 0; r < size(); ++r) {
-        for (size_t c = 0; c < columns_.size(); ++c) {
-          const Column& col = columns_[c];
-          int idx = static_cast<int>(c + 1);
-          if (col.ind[r] == soci::i_null) {
-            sqlite3_bind_null(st, idx);
-          } else if (col.text) {
-            sqlite3_bind_text(st, idx, col.texts[r].data(), static_cast<int>(col.texts[r].size()),
-                              SQLITE_STATIC);
-          } else {
-            sqlite3_bind_int64(st, idx, col.ints[r]);
-          }
-        }
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
-          throw soci::soci_error(std::string("sqlite insert into ") + table_ + ": " +
-                                 sqlite3_errstr(rc));
-        }
-      }
-      sqlite3_clear_bindings(st);
-    } else {
-      // One round trip per table: the rows travel as PostgreSQL array literals through unnest().
-      std::vector<std::string> arrays;
-      arrays.reserve(columns_.size());
-      std::string args;
-      for (size_t i = 0; i < columns_.size(); ++i) {
-        arrays.push_back(ArrayLiteral(columns_[i]));
-        args += std::string(i ? ", " : "") + "CAST(:a" + std::to_string(i) + " AS " +
-                (columns_[i].text ? "text[]" : "bigint[]") + ")";
-      }
-      soci::statement st(sql);
-      for (std::string& a : arrays) st.exchange(soci::use(a));
-      st.alloc();
-      st.prepare("INSERT INTO " + table_ + " (" + names + ") SELECT * FROM unnest(" + args + ") " +
-                 suffix);
-      st.define_and_bind();
-      st.execute(true);
-    }
-  }
-
- private:
-  Column& Col(bool text) {
-    Column& c = columns_[cursor_];
-    (void)text;
-    return c;
-  }
-  void Next(soci::indicator i) {
-    columns_[cursor_].ind.push_back(i);
-    cursor_ = (cursor_ + 1) % columns_.size();
-  }
-  static std::string ArrayLiteral(const Column& c) {
-    std::string out = "{";
-    for (size_t r = 0; r < c.ind.size(); ++r) {
-      if (r) out.push_back(',');
-      if (c.ind[r] == soci::i_null) {
-        out += "NULL";
-      } else if (!c.text) {
-        out += std::to_string(c.ints[r]);
-      } else {
-        out.push_back('"');
-        for (char ch : c.texts[r]) {
-          if (ch == '"' || ch == '\\') out.push_back('\\');
-          out.push_back(ch);
-        }
-        out.push_back('"');
-      }
-    }
-    out.push_back('}');
-    return out;
-  }
-
-  std::string table_;
-  std::vector<Column> columns_;
-  size_t cursor_ = 0;
+    }},
+    // 0.2: typed entities (users, wallets, client wallets, client profiles) replace the JSON
+    // documents; idempotency records keep a typed result; indexes no query used are dropped.
+    {{
+         "ALTER TABLE idempotency_keys ADD COLUMN result TEXT NOT NULL DEFAULT ''",
+         R"(CREATE TABLE wallet_owners (
+              client_id TEXT NOT NULL, owner_id TEXT NOT NULL, wallet_id TEXT NOT NULL,
+              PRIMARY KEY (client_id, owner_id, wallet_id)){WITHOUT_ROWID})",
+         "CREATE TABLE admin_endpoint (id BIGINT PRIMARY KEY, address TEXT NOT NULL, "
+         "secret TEXT NOT NULL)",
+         // Events keyed by an integer rowid on SQLite (one B-tree insert per event, not two).
+         R"(CREATE TABLE events_v2 (
+              id {INT64_PK}, client_id TEXT NOT NULL, event_type TEXT NOT NULL,
+              resource_id TEXT NOT NULL, date BIGINT NOT NULL))",
+         "INSERT INTO events_v2 (id, client_id, event_type, resource_id, date) "
+         "SELECT id, client_id, event_type, resource_id, date FROM events",
+         "DROP TABLE events",
+         "ALTER TABLE events_v2 RENAME TO events",
+         "DROP INDEX journal_by_ref",
+         "DROP INDEX intents_by_reference",
+         "DROP INDEX line_items_by_intent",
+         "DROP INDEX actions_by_intent",
+     },
+     &UpgradeDocumentsToEntities},
 };
 
 }  // namespace
@@ -260,27 +141,6 @@ class PreparedWrite {
 void PreparedWriteDeleter::operator()(PreparedWrite* w) const { delete w; }
 
 namespace {
-
-// Reads an integer column whatever type the backend reports for it.
-long long GetInt(const soci::row& r, size_t i) {
-  if (r.get_indicator(i) == soci::i_null) return 0;
-  switch (r.get_properties(i).get_data_type()) {
-    case soci::dt_integer: return r.get<int>(i);
-    case soci::dt_long_long: return r.get<long long>(i);
-    case soci::dt_unsigned_long_long: return static_cast<long long>(r.get<unsigned long long>(i));
-    case soci::dt_double: return static_cast<long long>(r.get<double>(i));
-    case soci::dt_string: return std::stoll(r.get<std::string>(i));
-    default: throw soci::soci_error("unexpected column type for an integer");
-  }
-}
-std::optional<long long> GetOptInt(const soci::row& r, size_t i) {
-  if (r.get_indicator(i) == soci::i_null) return std::nullopt;
-  return GetInt(r, i);
-}
-std::string GetText(const soci::row& r, size_t i) {
-  if (r.get_indicator(i) == soci::i_null) return {};
-  return r.get<std::string>(i);
-}
 
 const char* ActionKindName(ActionKind k) { return k == ActionKind::kCapture ? "capture" : "cancel"; }
 
@@ -448,13 +308,18 @@ Status Store::Migrate() {
   int current = SchemaVersion();
   for (size_t v = static_cast<size_t>(current); v < kMigrations.size(); ++v) {
     soci::transaction tx(sql);
-    for (const std::string& stmt : kMigrations[v]) sql << ForBackend(stmt, backend_);
+    for (const std::string& stmt : kMigrations[v].statements) sql << ForBackend(stmt, backend_);
+    if (kMigrations[v].convert != nullptr) kMigrations[v].convert(sql, backend_);
     long long version = static_cast<long long>(v + 1);
     long long now = static_cast<long long>(std::time(nullptr));
     sql << "INSERT INTO schema_migrations (version, applied_at) VALUES (:v, :t)", soci::use(version),
         soci::use(now);
     tx.commit();
   }
+  // Described tables follow their description (additive changes need no written migration).
+  soci::transaction tx(sql);
+  SyncEntityTables(sql, backend_);
+  tx.commit();
   return Status::Ok();
 }
 
@@ -571,16 +436,10 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     w->Add(std::move(actions));
     w->Add(std::move(action_lines));
 
-    Rows clients("clients", {{"id", 't'}, {"name", 't'}, {"api_key_salt", 't'},
-                             {"api_key_hash", 't'}, {"profile", 't'}, {"created_at", 'i'}});
-    for (const ClientRecord* c : cs.clients) {
-      clients.T(c->id).T(c->name).T(c->api_key_salt).T(c->api_key_hash).T(c->profile)
-          .I(c->created_at);
-    }
-    w->Add(std::move(clients),
-                   // The key columns belong to UpsertClientCredentials (`client create`).
-                   "ON CONFLICT (id) DO UPDATE SET name = excluded.name, profile = "
-                   "excluded.profile");
+    Rows clients = kClientsTable.NewRows();
+    for (const Client* c : cs.clients) kClientsTable.Append(clients, *c);
+    // The key columns belong to the credentials command too; a full upsert keeps them current.
+    w->Add(std::move(clients), kClientsTable.UpsertSuffix());
 
     Rows tokens("oauth_tokens", {{"token_hash", 't'}, {"client_id", 't'}, {"expires_at", 'i'}});
     for (const TokenRecord& t : cs.tokens) tokens.T(t.token_hash).T(t.client_id).I(t.expires_at);
@@ -589,22 +448,27 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     Rows idem("idempotency_keys", {{"client_id", 't'}, {"idem_key", 't'}, {"request_hash", 't'},
                                    {"status_code", 'i'}, {"content_type", 't'}, {"body", 't'},
                                    {"request_url", 't'}, {"resource_id", 't'},
-                                   {"created_at", 'i'}});
+                                   {"created_at", 'i'}, {"result", 't'}});
     for (const IdempotencyRecord* r : cs.idempotency) {
       idem.T(r->client_id).T(r->key).T(r->request_hash).I(r->status_code).T(r->content_type)
-          .T(r->body).T(r->request_url).T(r->resource_id).I(r->created_at);
+          .T(r->body).T(r->request_url).T(r->resource_id).I(r->created_at).T(HexEncode(r->result));
     }
     w->Add(std::move(idem));
 
-    Rows docs("documents", {{"kind", 't'}, {"id", 't'}, {"client_id", 't'}, {"body", 't'},
-                            {"created_at", 'i'}, {"updated_at", 'i'}, {"seq", 'i'}});
-    for (const Document* d : cs.documents) {
-      docs.T(d->kind).T(d->id).T(d->client_id).T(d->body).I(d->created_at).I(d->updated_at)
-          .I(d->seq);
+    Rows users = kUsersTable.NewRows();
+    for (const User* u : cs.users) kUsersTable.Append(users, *u);
+    w->Add(std::move(users), kUsersTable.UpsertSuffix());
+    Rows wallets = kWalletsTable.NewRows();
+    for (const Wallet* x : cs.wallets) kWalletsTable.Append(wallets, *x);
+    w->Add(std::move(wallets), kWalletsTable.UpsertSuffix());
+    Rows owners("wallet_owners", {{"client_id", 't'}, {"owner_id", 't'}, {"wallet_id", 't'}});
+    for (const Wallet* x : cs.new_wallets) {
+      for (const std::string& o : x->owners) owners.T(x->client_id).T(o).T(x->id);
     }
-    w->Add(std::move(docs),
-                "ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, updated_at = "
-                "excluded.updated_at");
+    w->Add(std::move(owners), "ON CONFLICT DO NOTHING");
+    Rows client_wallets = kClientWalletsTable.NewRows();
+    for (const ClientWallet* x : cs.client_wallets) kClientWalletsTable.Append(client_wallets, *x);
+    w->Add(std::move(client_wallets), "ON CONFLICT DO NOTHING");
 
     Rows events("events", {{"id", 'i'}, {"client_id", 't'}, {"event_type", 't'},
                            {"resource_id", 't'}, {"date", 'i'}});
@@ -635,36 +499,27 @@ Status Store::Write(const ChangeSet& cs) {
   return Execute(*Prepare(cs));
 }
 
-Status Store::UpsertClientCredentials(const ClientRecord& c) {
+Status Store::PublishAdminEndpoint(const std::string& address, const std::string& secret) {
   try {
     soci::transaction tx(*sql_);
-    long long created = c.created_at;
-    *sql_ << "INSERT INTO clients (id, name, api_key_salt, api_key_hash, profile, created_at) "
-             "VALUES (:id, :name, :salt, :hash, :profile, :created) ON CONFLICT (id) DO UPDATE "
-             "SET api_key_salt = excluded.api_key_salt, api_key_hash = excluded.api_key_hash",
-        soci::use(c.id), soci::use(c.name), soci::use(c.api_key_salt), soci::use(c.api_key_hash),
-        soci::use(c.profile), soci::use(created);
+    *sql_ << "DELETE FROM admin_endpoint";
+    *sql_ << "INSERT INTO admin_endpoint (id, address, secret) VALUES (1, :a, :s)", soci::use(address),
+        soci::use(secret);
     tx.commit();
   } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("cannot write client: ") + e.what());
+    return Status::Unavailable(std::string("cannot publish the admin endpoint: ") + e.what());
   }
   return Status::Ok();
 }
 
-Result<std::optional<ClientRecord>> Store::ReadClient(const std::string& id) {
+Result<std::pair<std::string, std::string>> Store::ReadAdminEndpoint() {
   try {
-    soci::rowset<soci::row> rs =
-        (sql_->prepare << "SELECT id, name, api_key_salt, api_key_hash, profile, created_at FROM "
-                          "clients WHERE id = :id",
-         soci::use(id));
-    for (const soci::row& r : rs) {
-      return std::optional<ClientRecord>(ClientRecord{GetText(r, 0), GetText(r, 1), GetText(r, 2),
-                                                      GetText(r, 3), GetText(r, 4), GetInt(r, 5)});
-    }
+    soci::rowset<soci::row> rs = sql_->prepare << "SELECT address, secret FROM admin_endpoint";
+    for (const soci::row& r : rs) return std::make_pair(GetText(r, 0), GetText(r, 1));
   } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("cannot read client: ") + e.what());
+    return Status::Unavailable(std::string("cannot read the admin endpoint: ") + e.what());
   }
-  return std::optional<ClientRecord>();
+  return Status::NotFound("no admin endpoint published");
 }
 
 Status Store::Load(State& state) {
@@ -801,12 +656,24 @@ Status Store::Load(State& state) {
     }
     for (const std::string& id : order) state.LoadIntent(std::move(intents.at(id)));
     {
-      soci::rowset<soci::row> rs = sql.prepare
-          << "SELECT id, name, api_key_salt, api_key_hash, profile, created_at FROM clients";
-      for (const soci::row& r : rs) {
-        state.LoadClient({GetText(r, 0), GetText(r, 1), GetText(r, 2), GetText(r, 3),
-                          GetText(r, 4), GetInt(r, 5)});
-      }
+      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kClientsTable.ColumnNames() + " FROM clients";
+      for (const soci::row& r : rs) state.LoadClient(kClientsTable.Read(r));
+    }
+    {
+      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kUsersTable.ColumnNames() + " FROM users";
+      for (const soci::row& r : rs) state.LoadUser(kUsersTable.Read(r));
+    }
+    {
+      // Creation order, for the owners' wallet lists.
+      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kWalletsTable.ColumnNames() +
+                                                      " FROM wallets ORDER BY created_at, id";
+      for (const soci::row& r : rs) state.LoadWallet(kWalletsTable.Read(r));
+    }
+    {
+      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kClientWalletsTable.ColumnNames() +
+                                                      " FROM client_wallets ORDER BY created_at, "
+                                                      "currency, funds";
+      for (const soci::row& r : rs) state.LoadClientWallet(kClientWalletsTable.Read(r));
     }
     {
       long long now = static_cast<long long>(std::time(nullptr));
@@ -818,7 +685,7 @@ Status Store::Load(State& state) {
     {
       soci::rowset<soci::row> rs = sql.prepare
           << "SELECT client_id, idem_key, request_hash, status_code, content_type, body, "
-             "request_url, resource_id, created_at FROM idempotency_keys";
+             "request_url, resource_id, created_at, result FROM idempotency_keys";
       for (const soci::row& r : rs) {
         IdempotencyRecord rec;
         rec.client_id = GetText(r, 0);
@@ -830,24 +697,15 @@ Status Store::Load(State& state) {
         rec.request_url = GetText(r, 6);
         rec.resource_id = GetText(r, 7);
         rec.created_at = GetInt(r, 8);
+        rec.result = HexDecode(GetText(r, 9));
         state.LoadIdempotency(std::move(rec));
       }
     }
     {
-      soci::rowset<soci::row> rs = sql.prepare
-          << "SELECT kind, id, client_id, body, created_at, updated_at, seq FROM documents "
-             "ORDER BY seq";
-      for (const soci::row& r : rs) {
-        state.LoadDocument({GetText(r, 0), GetText(r, 1), GetText(r, 2), GetText(r, 3),
-                            GetInt(r, 4), GetInt(r, 5), GetInt(r, 6)});
-      }
-    }
-    {
-      soci::rowset<soci::row> rs = sql.prepare
-          << "SELECT id, client_id, event_type, resource_id, date FROM events ORDER BY id";
-      for (const soci::row& r : rs) {
-        state.LoadEvent({GetInt(r, 0), GetText(r, 1), GetText(r, 2), GetText(r, 3), GetInt(r, 4)});
-      }
+      soci::indicator ind;
+      long long max_event = 0;
+      sql << "SELECT MAX(id) FROM events", soci::into(max_event, ind);
+      state.SetNextEventId(ind == soci::i_ok ? max_event + 1 : 1);
     }
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("load failed: ") + e.what());

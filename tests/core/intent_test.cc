@@ -121,7 +121,7 @@ TEST(IntentCreate, AmountMismatchIsARuleError) {
   auto plan = PlanCreate(in, LineIds(2));
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), ErrorCode::kRuleViolation);
-  EXPECT_EQ(plan.status().field(), "Amount");
+  EXPECT_EQ(plan.status().field(), "amount");
   EXPECT_THAT(plan.status().message(), HasSubstr("2000"));
   in.amount = 2001;
   EXPECT_EQ(PlanCreate(in, LineIds(2)).status().code(), ErrorCode::kRuleViolation);
@@ -135,7 +135,7 @@ TEST(IntentCreate, PlatformFeesMismatchIsARuleError) {
   auto plan = PlanCreate(in, LineIds(2));
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), ErrorCode::kRuleViolation);
-  EXPECT_EQ(plan.status().field(), "PlatformFeesAmount");
+  EXPECT_EQ(plan.status().field(), "platform_fees");
   in.platform_fees = 0;
   EXPECT_FALSE(PlanCreate(in, LineIds(2)).ok());
   in.platform_fees = 50;
@@ -149,7 +149,7 @@ TEST(IntentCreate, LineCountLimits) {
   lines.push_back(Line(10));
   auto plan = PlanCreate(Create(lines), LineIds(101));
   ASSERT_FALSE(plan.ok());
-  EXPECT_EQ(plan.status().field(), "LineItems");
+  EXPECT_EQ(plan.status().field(), "line_items");
   EXPECT_THAT(plan.status().message(), HasSubstr("100"));
 }
 
@@ -163,7 +163,7 @@ TEST(IntentCreate, CurrencyValidated) {
     auto plan = PlanCreate(Create({Line(10)}, c), LineIds(1));
     ASSERT_FALSE(plan.ok()) << c;
     EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument);
-    EXPECT_EQ(plan.status().field(), "Currency");
+    EXPECT_EQ(plan.status().field(), "currency");
   }
   EXPECT_TRUE(PlanCreate(Create({Line(10)}, "JPY"), LineIds(1)).ok());
 }
@@ -171,27 +171,29 @@ TEST(IntentCreate, CurrencyValidated) {
 struct BadLine {
   const char* what;
   LineItemInput line;
-  const char* field;
+  const char* field;  // neutral name
+  int index;  // the line index the error names
 };
 
 TEST(IntentCreate, LineIntegrityChecks) {
   LineItemInput neg_tax = Line(10);
   neg_tax.tax_amount = -1;
   const BadLine cases[] = {
-      {"quantity 0", Line(10, 0), "LineItems[1].Quantity"},
-      {"quantity negative", Line(10, -3), "LineItems[1].Quantity"},
-      {"negative unit", Line(-1, 1), "LineItems[1].UnitAmount"},
-      {"negative tax", neg_tax, "LineItems[1].TaxAmount"},
-      {"negative discount", Line(10, 1, 0, -1), "LineItems[1].DiscountAmount"},
-      {"negative fee", Line(10, 1, -1), "LineItems[1].Seller.FeesAmount"},
-      {"discount > gross", Line(10, 3, 0, 31), "LineItems[1].DiscountAmount"},
-      {"fee > total", Line(10, 3, 21, 10), "LineItems[1].Seller.FeesAmount"},
+      {"quantity 0", Line(10, 0), "quantity", 1},
+      {"quantity negative", Line(10, -3), "quantity", 1},
+      {"negative unit", Line(-1, 1), "unit_amount", 1},
+      {"negative tax", neg_tax, "tax_amount", 1},
+      {"negative discount", Line(10, 1, 0, -1), "discount_amount", 1},
+      {"negative fee", Line(10, 1, -1), "fees_amount", 1},
+      {"discount > gross", Line(10, 3, 0, 31), "discount_amount", 1},
+      {"fee > total", Line(10, 3, 21, 10), "fees_amount", 1},
   };
   for (const BadLine& c : cases) {
     auto plan = PlanCreate(Create({Line(5), c.line}), LineIds(2));
     ASSERT_FALSE(plan.ok()) << c.what;
     EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument) << c.what;
     EXPECT_EQ(plan.status().field(), c.field) << c.what;
+    EXPECT_EQ(plan.status().line(), c.index) << c.what;
   }
   // Boundaries that are allowed.
   EXPECT_TRUE(PlanCreate(Create({Line(10, 3, 0, 30)}), LineIds(1)).ok()) << "discount == gross";
@@ -207,14 +209,15 @@ TEST(IntentCreate, NegativeTopLevelAmounts) {
   in.unfunded_amount = -1;
   auto plan = PlanCreate(in, LineIds(1));
   EXPECT_EQ(plan.status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_EQ(plan.status().field(), "UnfundedAmount");
+  EXPECT_EQ(plan.status().field(), "unfunded_amount");
 }
 
 TEST(IntentCreate, UnitTimesQuantityOverflow) {
   auto plan = PlanCreate(Create({Line(INT64_MAX / 2 + 1, 2)}), LineIds(1));
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), ErrorCode::kOverflow);
-  EXPECT_EQ(plan.status().field(), "LineItems[0].UnitAmount");
+  EXPECT_EQ(plan.status().field(), "unit_amount");
+  EXPECT_EQ(plan.status().line(), 0);
   // A discount cannot rescue an overflowing gross.
   plan = PlanCreate(Create({Line(INT64_MAX, 2, 0, INT64_MAX)}), LineIds(1));
   EXPECT_EQ(plan.status().code(), ErrorCode::kOverflow);
@@ -231,7 +234,7 @@ TEST(IntentCreate, SumOfTotalsOverflow) {
   auto plan = PlanCreate(Create({Line(INT64_MAX / 2 + 1), Line(INT64_MAX / 2 + 1)}), LineIds(2));
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), ErrorCode::kOverflow);
-  EXPECT_EQ(plan.status().field(), "Amount");
+  EXPECT_EQ(plan.status().field(), "amount");
   auto ok = MakeIntent(Create({Line(INT64_MAX / 2 + 1), Line(INT64_MAX / 2)}));
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->amount(), INT64_MAX);
@@ -284,7 +287,7 @@ TEST(IntentAddLines, OnlyWhileAuthorizedAndSameCurrency) {
   ASSERT_TRUE(intent.ok());
   auto wrong_cur = PlanAddLines(*intent, Create({Line(10)}, "USD"), LineIds(1));
   ASSERT_FALSE(wrong_cur.ok());
-  EXPECT_EQ(wrong_cur.status().field(), "Currency");
+  EXPECT_EQ(wrong_cur.status().field(), "currency");
   EXPECT_FALSE(PlanAddLines(*intent, Create({Line(10)}, "eur"), LineIds(1)).ok());
 
   // Still AUTHORIZED after a partial cancel: adding is allowed.
@@ -418,7 +421,7 @@ TEST(IntentCapture, AmountMustEqualLineSum) {
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), ErrorCode::kRuleViolation);
   EXPECT_THAT(plan.status().message(), HasSubstr("Amount must equal LineItems amounts"));
-  EXPECT_EQ(plan.status().field(), "Amount");
+  EXPECT_EQ(plan.status().field(), "amount");
   in.amount = 149;
   EXPECT_FALSE(PlanCapture(*intent, in, "c", 0).ok());
   in.amount.reset();
@@ -436,7 +439,8 @@ TEST(IntentCapture, PartialRequestValidation) {
   unknown.amount = 10;
   auto plan = PlanCapture(*intent, Partial({LA(*intent, 0, 5), unknown}), "c", 0);
   ASSERT_FALSE(plan.ok());
-  EXPECT_EQ(plan.status().field(), "LineItems[1].Id");
+  EXPECT_EQ(plan.status().field(), "line_item_id");
+  EXPECT_EQ(plan.status().line(), 1);
   EXPECT_THAT(plan.status().message(), HasSubstr("int_li_unknown"));
   // No lines.
   ActionInput none;
@@ -453,7 +457,7 @@ TEST(IntentCapture, PartialRequestValidation) {
   cur.currency = "USD";
   auto c = PlanCapture(*intent, cur, "c", 0);
   ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().field(), "Currency");
+  EXPECT_EQ(c.status().field(), "currency");
   cur.currency = "EUR";
   EXPECT_TRUE(PlanCapture(*intent, cur, "c", 0).ok());
   // Line amounts whose sum overflows.
@@ -695,7 +699,7 @@ TEST(IntentCancel, TopLevelWithLineFeesMustMatchTheirSum) {
   in.platform_fees = 24;
   auto plan = PlanCancel(*intent, in, "x", 0);
   ASSERT_FALSE(plan.ok());
-  EXPECT_EQ(plan.status().field(), "PlatformFeesAmount");
+  EXPECT_EQ(plan.status().field(), "platform_fees");
   in.platform_fees = 25;
   plan = PlanCancel(*intent, in, "x", 0);
   ASSERT_TRUE(plan.ok());
@@ -712,7 +716,7 @@ TEST(IntentCancel, HugeStatedLineFeesAreRefusedNotOverflowed) {
   auto plan = PlanCancel(*intent, in, "x", 0);
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), ErrorCode::kOverflow);
-  EXPECT_EQ(plan.status().field(), "PlatformFeesAmount");
+  EXPECT_EQ(plan.status().field(), "platform_fees");
   in.platform_fees = -2;  // what the wrapped sum would be
   EXPECT_EQ(PlanCancel(*intent, in, "x", 0).status().code(), ErrorCode::kOverflow);
 }

@@ -44,7 +44,7 @@ TEST(Currency, UnknownLowercaseEmptyRejected) {
     EXPECT_EQ(parsed.status().field(), "LineItems[0].Currency");
   }
   // The default field name.
-  EXPECT_EQ(ParseCurrency("eur").status().field(), "Currency");
+  EXPECT_EQ(ParseCurrency("eur").status().field(), "currency");
   // A code containing a NUL is not "EUR".
   EXPECT_EQ(FindCurrency(std::string_view("EUR\0", 4)), nullptr);
 }

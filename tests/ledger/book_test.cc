@@ -216,7 +216,7 @@ TEST_F(BookTest, RecordsRunningBalancesOnPostings) {
 TEST(IntentOpsTest, RefusedCommandChangesNothing) {
   State state;
   std::mt19937_64 rng(7);
-  auto created = CreateIntent(state, "cli", testing::RandomCreate(rng, 3, "b"), 1700000000000);
+  auto created = testing::CreateIntent(state, "cli", testing::RandomCreate(rng, 3, "b"), 1700000000000);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   std::string id = created->intent->id;
   state.TakeChanges();
@@ -227,16 +227,16 @@ TEST(IntentOpsTest, RefusedCommandChangesNothing) {
   over.partial = true;
   over.amount = copy.lines[0].total + 1;
   over.lines.push_back({copy.lines[0].id, copy.lines[0].total + 1, std::nullopt});
-  EXPECT_EQ(CaptureIntent(state, "cli", id, over, 1).status().code(), ErrorCode::kRuleViolation);
-  EXPECT_EQ(CancelIntent(state, "cli", id, over, 1).status().code(), ErrorCode::kRuleViolation);
-  EXPECT_EQ(CaptureIntent(state, "other", id, testing::Full(), 1).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(testing::CaptureIntent(state, "cli", id, over, 1).status().code(), ErrorCode::kRuleViolation);
+  EXPECT_EQ(testing::CancelIntent(state, "cli", id, over, 1).status().code(), ErrorCode::kRuleViolation);
+  EXPECT_EQ(testing::CaptureIntent(state, "other", id, testing::Full(), 1).status().code(), ErrorCode::kNotFound);
   EXPECT_TRUE(testing::CompareIntents(copy, *state.FindIntent("cli", id)).empty());
   EXPECT_EQ(Snapshot(state.book()), before);
   EXPECT_FALSE(state.HasChanges());
   // Unknown currency on create: nothing inserted.
   auto bad = testing::RandomCreate(rng, 1, "c");
   bad.currency = "ZZZ";
-  EXPECT_FALSE(CreateIntent(state, "cli", bad, 1).ok());
+  EXPECT_FALSE(testing::CreateIntent(state, "cli", bad, 1).ok());
   EXPECT_EQ(state.intents().size(), 1u);
   EXPECT_FALSE(state.HasChanges());
 }

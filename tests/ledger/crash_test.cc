@@ -10,6 +10,7 @@
 //   ledger_crash_test --child URL SEED     child (started by the parent)
 // Environment: SPLITLEDGER_TEST_PG_URL (required unless SPLITLEDGER_ALLOW_NO_PG=1),
 // CRASH_ROUNDS (SQLite rounds, default 8), CRASH_SEED, CRASH_FAULT (see AckEarly).
+#include <algorithm>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -133,7 +134,7 @@ int RunChild(const std::string& url, uint64_t seed) {
           if (create) {
             CreateIntentInput in = RandomCreate(rng, 1 + static_cast<int>(rng() % 3), tag);
             Emit("S C " + tag);
-            p.created = seq.Submit([in = std::move(in), tag](CommandContext& ctx) -> Result<std::string> {
+            p.created = SubmitFn(seq, [in = std::move(in), tag](CommandContext& ctx) -> Result<std::string> {
               auto r = CreateIntent(ctx.state(), kClient, in, NowMs());
               if (!r.ok()) return r.status();
               // Self-check of the checker: acknowledging before the commit must be caught.
@@ -147,7 +148,7 @@ int RunChild(const std::string& url, uint64_t seed) {
             p.intent_id = id;
             p.kind = cancel ? "cancel" : "capture";
             Emit("S A " + id + " " + p.kind + " " + tag);
-            p.acted = seq.Submit([=](CommandContext& ctx) -> Result<ActionOutcome> {
+            p.acted = SubmitFn(seq, [=](CommandContext& ctx) -> Result<ActionOutcome> {
               const Intent* cur = ctx.state().FindIntent(kClient, id);
               if (cur == nullptr) return Status::NotFound("intent");
               ActionInput in = Full();

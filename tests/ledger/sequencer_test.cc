@@ -28,7 +28,7 @@ auto CreateCmd(std::string client, CreateIntentInput in, std::string idem_key = 
     if (!idem_key.empty()) {
       ctx.state().PutIdempotency({client, idem_key, "h-" + in.buyer_id, 200, "application/json",
                                   "{\"Id\":\"" + r->intent->id + "\"}", "/intents", r->intent->id,
-                                  NowMs() / 1000});
+                                  NowMs() / 1000, ""});
     }
     return r->intent->id;
   };
@@ -53,7 +53,7 @@ class Gate {
     release_ = std::promise<void>();
     auto entered = entered_.get_future();
     auto release = release_.get_future().share();
-    done_ = seq.Submit([this, release](CommandContext&) -> Result<int> {
+    done_ = SubmitFn(seq, [this, release](CommandContext&) -> Result<int> {
       entered_.set_value();
       release.wait();
       return 0;
@@ -132,7 +132,7 @@ TEST_P(SequencerTest, ConcurrentSubmittersEveryCompletedEffectIsDurable) {
           bool bad = rng() % 6 == 0;
           if (bad) in.platform_fees = -1;  // Σ fees mismatch: a rule violation
           // Several in flight at once from one thread, too.
-          auto f = seq_->Submit(CreateCmd("cli", in, "idem-" + tag));
+          auto f = SubmitFn(*seq_, CreateCmd("cli", in, "idem-" + tag));
           auto r = f.get();
           if (bad) {
             EXPECT_FALSE(r.ok());
@@ -150,7 +150,7 @@ TEST_P(SequencerTest, ConcurrentSubmittersEveryCompletedEffectIsDurable) {
           bool cancel = op >= 8;
           // Random full/partial; partial needs the current intent: read it through the
           // sequencer (a read-only command), then act. May be refused (status, nothing left).
-          auto snap = seq_->Submit([&](CommandContext& ctx) -> Result<Intent> {
+          auto snap = SubmitFn(*seq_, [&](CommandContext& ctx) -> Result<Intent> {
                         const Intent* in = ctx.state().FindIntent("cli", id);
                         if (!in) return Status::NotFound("gone");
                         return *in;
@@ -165,8 +165,8 @@ TEST_P(SequencerTest, ConcurrentSubmittersEveryCompletedEffectIsDurable) {
             over.partial = true;
             over.amount = snap->lines[0].total + 1;
             over.lines.push_back({snap->lines[0].id, snap->lines[0].total + 1, std::nullopt});
-            auto bad = seq_->Submit(ActionCmd("cli", id, false, over));
-            auto good = seq_->Submit(ActionCmd("cli", id, cancel, in));
+            auto bad = SubmitFn(*seq_, ActionCmd("cli", id, false, over));
+            auto good = SubmitFn(*seq_, ActionCmd("cli", id, cancel, in));
             auto rb = bad.get();
             EXPECT_EQ(rb.status().code(), ErrorCode::kRuleViolation) << rb.status().ToString();
             o.failed_actions++;
@@ -174,7 +174,7 @@ TEST_P(SequencerTest, ConcurrentSubmittersEveryCompletedEffectIsDurable) {
             EXPECT_NE(rg.status().code(), ErrorCode::kUnavailable);
             if (rg.ok()) o.actions[id].push_back(*rg);
           } else {
-            auto r = seq_->Submit(ActionCmd("cli", id, cancel, in)).get();
+            auto r = SubmitFn(*seq_, ActionCmd("cli", id, cancel, in)).get();
             EXPECT_NE(r.status().code(), ErrorCode::kUnavailable) << r.status().ToString();
             if (r.ok()) {
               o.actions[id].push_back(*r);
@@ -248,20 +248,20 @@ TEST_P(SequencerTest, ConcurrentSubmittersEveryCompletedEffectIsDurable) {
 TEST_P(SequencerTest, RuleViolationDoesNotAffectBatchMates) {
   ASSERT_NO_FATAL_FAILURE(Start());
   std::mt19937_64 rng(9);
-  auto first = seq_->Submit(CreateCmd("cli", RandomCreate(rng, 2, "first"))).get();
+  auto first = SubmitFn(*seq_, CreateCmd("cli", RandomCreate(rng, 2, "first"))).get();
   ASSERT_TRUE(first.ok());
   seq_->TakeBatchSizes();
 
   Gate gate;
   gate.Close(*seq_);
-  auto a = seq_->Submit(CreateCmd("cli", RandomCreate(rng, 2, "a"), "ka"));
+  auto a = SubmitFn(*seq_, CreateCmd("cli", RandomCreate(rng, 2, "a"), "ka"));
   auto bad_in = RandomCreate(rng, 2, "bad");
   bad_in.amount = 1;  // does not match Σ totals
-  auto bad = seq_->Submit(CreateCmd("cli", bad_in, "kbad"));
-  auto bad_capture = seq_->Submit(ActionCmd("cli", "int_nope", false, Full()));
-  auto cap = seq_->Submit(ActionCmd("cli", *first, false, Full()));
-  auto bad_cancel = seq_->Submit(ActionCmd("cli", *first, true, Full()));  // after the capture
-  auto c = seq_->Submit(CreateCmd("cli", RandomCreate(rng, 1, "c"), "kc"));
+  auto bad = SubmitFn(*seq_, CreateCmd("cli", bad_in, "kbad"));
+  auto bad_capture = SubmitFn(*seq_, ActionCmd("cli", "int_nope", false, Full()));
+  auto cap = SubmitFn(*seq_, ActionCmd("cli", *first, false, Full()));
+  auto bad_cancel = SubmitFn(*seq_, ActionCmd("cli", *first, true, Full()));  // after the capture
+  auto c = SubmitFn(*seq_, CreateCmd("cli", RandomCreate(rng, 1, "c"), "kc"));
   gate.Open();
 
   auto ra = a.get(), rbad = bad.get(), rbc = bad_capture.get(), rcap = cap.get(),
@@ -315,23 +315,23 @@ TEST_P(FailedCommitTest, FailsTheWholeBatchRestoresStateAndRecovers) {
   // Committed before the failure.
   std::vector<std::string> committed;
   for (int i = 0; i < 3; ++i) {
-    auto r = seq_->Submit(CreateCmd("cli", RandomCreate(rng, 2, "early" + std::to_string(i)))).get();
+    auto r = SubmitFn(*seq_, CreateCmd("cli", RandomCreate(rng, 2, "early" + std::to_string(i)))).get();
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     committed.push_back(*r);
   }
   auto partial = RandomPartial(rng, *state_.FindIntent("cli", committed[1]), false);
-  ASSERT_TRUE(seq_->Submit(ActionCmd("cli", committed[1], false, partial)).get().ok());
+  ASSERT_TRUE(SubmitFn(*seq_, ActionCmd("cli", committed[1], false, partial)).get().ok());
   const Intent before1 = *state_.FindIntent("cli", committed[1]);  // sequencer idle: safe to read
 
   for (int round = 0; round < 10; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     Gate gate;
     gate.Close(*seq_);
-    auto ok1 = seq_->Submit(CreateCmd("cli", RandomCreate(rng, 2, "doomed"), "k-doomed"));
-    auto cap0 = seq_->Submit(ActionCmd("cli", committed[0], false, Full()));
-    auto poison = seq_->Submit(CreateCmd("cli", RandomCreate(rng, 1, "poison"), "k-poison"));
-    auto can2 = seq_->Submit(ActionCmd("cli", committed[2], true, Full()));
-    auto cap1 = seq_->Submit(ActionCmd("cli", committed[1], false, RandomPartial(rng, before1, false)));
+    auto ok1 = SubmitFn(*seq_, CreateCmd("cli", RandomCreate(rng, 2, "doomed"), "k-doomed"));
+    auto cap0 = SubmitFn(*seq_, ActionCmd("cli", committed[0], false, Full()));
+    auto poison = SubmitFn(*seq_, CreateCmd("cli", RandomCreate(rng, 1, "poison"), "k-poison"));
+    auto can2 = SubmitFn(*seq_, ActionCmd("cli", committed[2], true, Full()));
+    auto cap1 = SubmitFn(*seq_, ActionCmd("cli", committed[1], false, RandomPartial(rng, before1, false)));
     gate.Open();
     for (auto* f : {&ok1, &cap0, &poison, &can2, &cap1}) {
       auto r = f->get();
@@ -339,7 +339,7 @@ TEST_P(FailedCommitTest, FailsTheWholeBatchRestoresStateAndRecovers) {
     }
     // The very next command sees the state restored from the database: the failed effects are
     // gone, earlier committed ones present.
-    auto check = seq_->Submit([&](CommandContext& ctx) -> Result<std::string> {
+    auto check = SubmitFn(*seq_, [&](CommandContext& ctx) -> Result<std::string> {
                    const State& s = ctx.state();
                    if (ByBuyer(s, "doomed") || ByBuyer(s, "poison")) return std::string("failed intent in memory");
                    if (s.FindIdempotency("cli", "k-doomed")) return std::string("failed idempotency record in memory");
@@ -362,9 +362,9 @@ TEST_P(FailedCommitTest, FailsTheWholeBatchRestoresStateAndRecovers) {
   EXPECT_EQ(seq_->stats().failed_commits, 10u);
 
   // The next batches work.
-  auto late = seq_->Submit(CreateCmd("cli", RandomCreate(rng, 1, "late"), "k-late")).get();
+  auto late = SubmitFn(*seq_, CreateCmd("cli", RandomCreate(rng, 1, "late"), "k-late")).get();
   ASSERT_TRUE(late.ok()) << late.status().ToString();
-  auto cap = seq_->Submit(ActionCmd("cli", committed[0], false, Full())).get();
+  auto cap = SubmitFn(*seq_, ActionCmd("cli", committed[0], false, Full())).get();
   ASSERT_TRUE(cap.ok()) << cap.status().ToString();
 
   auto loaded = StopAndReload();

@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include "backend_fixture.h"
+#include "splitledger/core/codec.h"
 #include "splitledger/ledger/verify.h"
 
 namespace splitledger::ledger::testing {
@@ -30,23 +31,13 @@ std::vector<std::string> CompareStates(const State& a, const State& b) {
     auto x = CompareIntents(in, *other);
     d.insert(d.end(), x.begin(), x.end());
   }
+  // Described entities compare by their binary form: every described field, nothing else.
   if (a.clients().size() != b.clients().size()) d.push_back("client count differs");
   for (const auto& [id, c] : a.clients()) {
-    const ClientRecord* o = b.FindClient(id);
-    if (o == nullptr || o->name != c.name || o->api_key_salt != c.api_key_salt ||
-        o->api_key_hash != c.api_key_hash || o->profile != c.profile || o->created_at != c.created_at) {
-      d.push_back("client " + id + " differs");
-    }
+    const Client* o = b.FindClient(id);
+    if (o == nullptr || Encode(*o) != Encode(c)) d.push_back("client " + id + " differs");
   }
-  if (a.events().size() != b.events().size()) d.push_back("event count differs");
-  for (size_t i = 0; i < std::min(a.events().size(), b.events().size()); ++i) {
-    const EventRecord& x = a.events()[i];
-    const EventRecord& y = b.events()[i];
-    if (x.id != y.id || x.client_id != y.client_id || x.event_type != y.event_type ||
-        x.resource_id != y.resource_id || x.date != y.date) {
-      d.push_back("event " + std::to_string(i) + " differs");
-    }
-  }
+  if (a.next_event_id() != b.next_event_id()) d.push_back("next event id differs");
   return d;
 }
 
@@ -59,15 +50,47 @@ TEST_P(StoreTest, RoundTripsEverything) {
   ASSERT_TRUE(store->Load(state).ok());
   std::mt19937_64 rng(42);
 
-  state.PutClient({"cli_a", "Shop A", "00ff", "abcd", R"({"Email":"a@x"})", 1700000000});
-  state.PutClient({"cli_b", "Shop \"B\" \\ ünïcödé", "11", "22", "{}", 1700000001});
+  Client a;
+  a.id = "cli_a";
+  a.name = "Shop A";
+  a.api_key_salt = "00ff";
+  a.api_key_hash = "abcd";
+  a.created_at = 1700000000;
+  a.tech_emails = {"a@x", "with:colon@x", ""};
+  a.headquarters_address.present = true;
+  a.headquarters_address.line1 = "1 Main St";
+  a.headquarters_address.line2 = "";  // given empty: kept apart from never given (region)
+  a.headquarters_address.city = "Paris";
+  state.PutClient(a);
+  Client b;
+  b.id = "cli_b";
+  b.name = "Shop \"B\" \\ ünïcödé";
+  b.api_key_salt = "11";
+  b.api_key_hash = "22";
+  b.created_at = 1700000001;
+  state.PutClient(b);
   state.PutToken({"tokhash1", "cli_a", 4102444800});  // 2100-01-01
   state.PutIdempotency({"cli_a", "key-1", "reqhash", 200, "application/json", R"({"Id":"x"})",
-                        "/v3.0/cli_a/intents", "int_x", 1700000002});
-  state.PutDocument({"user", "user_m_1", "cli_a", R"({"FirstName":"Ann"})", 10, 10, 0});
-  state.PutDocument({"wallet", "wlt_m_1", "cli_a", R"({"Currency":"EUR"})", 11, 11, 0});
-  state.PutDocument({"user", "user_m_2", "cli_a", R"({"FirstName":"Bob"})", 12, 12, 0});
-  state.PutDocument({"user", "user_m_3", "cli_b", R"({"FirstName":"Cy"})", 13, 13, 0});
+                        "/v3.0/cli_a/intents", "int_x", 1700000002, std::string("\0\x01\xffz", 4)});
+  auto user = [](std::string id, std::string client, std::string first, int64_t at) {
+    User u;
+    u.id = std::move(id);
+    u.client_id = std::move(client);
+    u.first_name = std::move(first);
+    u.birthday = 188301600;
+    u.income_range = 3;
+    u.created_at = u.updated_at = at;
+    return u;
+  };
+  state.PutUser(user("user_m_1", "cli_a", "Ann", 10));
+  state.PutUser(user("user_m_2", "cli_a", "Bob", 12));
+  state.PutUser(user("user_m_3", "cli_b", "Cy", 13));
+  Wallet w1{"wlt_m_1", "cli_a", {"user_m_1", "user_m_2"}, "EUR", "shop", std::nullopt, 11, 11};
+  Wallet w2{"wlt_m_2", "cli_a", {"user_m_2"}, "GBP", "", std::string(""), 14, 14};
+  state.PutWallet(w1);
+  state.PutWallet(w2);
+  state.PutClientWallet({"cli_a", static_cast<int64_t>(ClientFunds::kFees), "EUR", 11});
+  state.PutClientWallet({"cli_a", static_cast<int64_t>(ClientFunds::kCredit), "EUR", 11});
   state.AddEvent("cli_a", "USER_CREATED", "user_m_1", 10);
 
   // Intents: one captured fully, one captured partially twice, one cancelled partially then
@@ -96,8 +119,18 @@ TEST_P(StoreTest, RoundTripsEverything) {
     }
   }
   state.AddEvent("cli_a", "INTENT_CAPTURED", ids[0], 20);
-  state.PutDocument({"user", "user_m_1", "cli_a", R"({"FirstName":"Anne"})", 99, 30, 0});  // update
-  state.PutClient({"cli_a", "Shop A renamed", "00ff", "abcd", R"({"Email":"b@x"})", 1700000000});
+  {
+    User u = *state.FindUser("cli_a", "user_m_1");  // update
+    u.first_name = "Anne";
+    u.updated_at = 30;
+    state.PutUser(u);
+    Wallet w = *state.FindWallet("cli_a", "wlt_m_1");
+    w.tag = "t";
+    w.owners = {"ignored"};  // owners are fixed at creation
+    state.PutWallet(w);
+  }
+  a.name = "Shop A renamed";
+  state.PutClient(a);
   Flush(*store, state);
   {
     auto add = RandomCreate(rng, 2, "buyer4");
@@ -134,23 +167,43 @@ TEST_P(StoreTest, RoundTripsEverything) {
   EXPECT_EQ(idem->request_url, "/v3.0/cli_a/intents");
   EXPECT_EQ(idem->resource_id, "int_x");
   EXPECT_EQ(idem->created_at, 1700000002);
+  EXPECT_EQ(idem->result, std::string("\0\x01\xffz", 4)) << "binary results survive the TEXT column";
   EXPECT_EQ(loaded.FindIdempotency("cli_b", "key-1"), nullptr);
-  const Document* u1 = loaded.FindDocument("user", "user_m_1");
-  ASSERT_NE(u1, nullptr);
-  EXPECT_EQ(u1->body, R"({"FirstName":"Anne"})");
-  EXPECT_EQ(u1->created_at, 10);  // kept on update
-  EXPECT_EQ(u1->updated_at, 30);
-  auto users = loaded.ListDocuments("user", "cli_a");
-  ASSERT_EQ(users.size(), 2u);
-  EXPECT_EQ(users[0]->id, "user_m_1");
-  EXPECT_EQ(users[1]->id, "user_m_2");
-  EXPECT_EQ(loaded.ListDocuments("user", "cli_b").size(), 1u);
-  EXPECT_EQ(loaded.ListDocuments("wallet", "cli_a").size(), 1u);
+  for (const char* id : {"user_m_1", "user_m_2"}) {
+    const User* u = loaded.FindUser("cli_a", id);
+    ASSERT_NE(u, nullptr) << id;
+    EXPECT_EQ(Encode(*u), Encode(*state.FindUser("cli_a", id))) << id;
+  }
+  EXPECT_EQ(loaded.FindUser("cli_a", "user_m_1")->first_name, "Anne");
+  EXPECT_EQ(loaded.FindUser("cli_a", "user_m_1")->created_at, 10);
+  EXPECT_EQ(loaded.FindUser("cli_a", "user_m_3"), nullptr) << "a user of another client";
+  EXPECT_NE(loaded.FindUser("cli_b", "user_m_3"), nullptr);
+  const Wallet* lw1 = loaded.FindWallet("cli_a", "wlt_m_1");
+  ASSERT_NE(lw1, nullptr);
+  EXPECT_EQ(Encode(*lw1), Encode(*state.FindWallet("cli_a", "wlt_m_1")));
+  EXPECT_EQ(lw1->tag, std::optional<std::string>("t"));
+  EXPECT_EQ(lw1->owners, (std::vector<std::string>{"user_m_1", "user_m_2"}));
+  EXPECT_EQ(loaded.FindWallet("cli_a", "wlt_m_2")->tag, std::optional<std::string>(""));
+  EXPECT_FALSE(loaded.FindWallet("cli_a", "wlt_m_1")->tag == std::nullopt);
+  // The owner index: user_m_2 owns both, in creation order; user_m_1 one.
+  auto of2 = loaded.WalletsOfOwner("cli_a", "user_m_2");
+  ASSERT_EQ(of2.size(), 2u);
+  EXPECT_EQ(of2[0]->id, "wlt_m_1");
+  EXPECT_EQ(of2[1]->id, "wlt_m_2");
+  EXPECT_EQ(loaded.WalletsOfOwner("cli_a", "user_m_1").size(), 1u);
+  EXPECT_TRUE(loaded.WalletsOfOwner("cli_b", "user_m_2").empty());
+  auto cw = loaded.ClientWallets("cli_a");
+  ASSERT_EQ(cw.size(), 2u);
+  EXPECT_EQ(cw[0]->id(), "FEES_EUR");
+  EXPECT_EQ(cw[1]->id(), "CREDIT_EUR");
+  EXPECT_EQ(loaded.FindClient("cli_a")->tech_emails, a.tech_emails);
+  EXPECT_EQ(loaded.FindClient("cli_a")->headquarters_address.line2, std::optional<std::string>(""));
+  EXPECT_EQ(loaded.FindClient("cli_a")->headquarters_address.region, std::nullopt);
   EXPECT_EQ(loaded.FindClient("cli_a")->name, "Shop A renamed");
   EXPECT_EQ(loaded.FindIntentByReference("cli_a", "STRIPE", "psp-ref-1")->id, ids[4]);
   // New rows after a reload get fresh ids (no collision with loaded rows).
   loaded.AddEvent("cli_a", "X", "y", 1);
-  EXPECT_EQ(loaded.events().back().id, 3);
+  EXPECT_EQ(loaded.TakeChanges().events.back().id, 3);
   ASSERT_TRUE(CaptureIntent(loaded, "cli_a", ids[3 + 1], Full(), kNowMs).ok());
   Flush(*store, loaded);
   auto rep = Verify(*store);

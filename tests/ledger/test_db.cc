@@ -298,4 +298,23 @@ std::vector<std::string> CompareBooks(const Book& a, const Book& b) {
   return d;
 }
 
+Result<IntentActionResult> CreateIntent(State& state, const std::string& client_id,
+                                        const CreateIntentInput& input, int64_t now_ms) {
+  std::vector<std::string> line_ids;
+  for (size_t i = 0; i < input.lines.size(); ++i) line_ids.push_back(NewId(id_prefix::kLineItem, now_ms));
+  return ledger::CreateIntent(state, client_id, input, NewId(id_prefix::kIntent, now_ms), line_ids, now_ms);
+}
+
+Result<IntentActionResult> CaptureIntent(State& state, const std::string& client_id,
+                                         const std::string& intent_id, const ActionInput& input,
+                                         int64_t now_ms) {
+  return ledger::CaptureIntent(state, client_id, intent_id, input, NewId(id_prefix::kCapture, now_ms), now_ms);
+}
+
+Result<IntentActionResult> CancelIntent(State& state, const std::string& client_id,
+                                        const std::string& intent_id, const ActionInput& input,
+                                        int64_t now_ms) {
+  return ledger::CancelIntent(state, client_id, intent_id, input, NewId(id_prefix::kCancel, now_ms), now_ms);
+}
+
 }  // namespace splitledger::ledger::testing

@@ -3,13 +3,17 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "splitledger/core/intent.h"
+#include "splitledger/core/ids.h"
 #include "splitledger/ledger/intent_ops.h"
+#include "splitledger/ledger/sequencer.h"
 #include "splitledger/ledger/state.h"
 #include "splitledger/ledger/store.h"
 
@@ -59,5 +63,56 @@ std::vector<std::string> CompareIntents(const Intent& a, const Intent& b);
 std::vector<std::string> CompareWithLedger(const Book& book, const Intent& intent);
 // Differences between two books (accounts by id: key and totals).
 std::vector<std::string> CompareBooks(const Book& a, const Book& b);
+
+// The intent operations with ids drawn here (the ledger takes them from the caller).
+Result<IntentActionResult> CreateIntent(State& state, const std::string& client_id,
+                                        const CreateIntentInput& input, int64_t now_ms);
+Result<IntentActionResult> CaptureIntent(State& state, const std::string& client_id,
+                                         const std::string& intent_id, const ActionInput& input,
+                                         int64_t now_ms);
+Result<IntentActionResult> CancelIntent(State& state, const std::string& client_id,
+                                        const std::string& intent_id, const ActionInput& input,
+                                        int64_t now_ms);
+
+// The ledger's sequencer runs Jobs; in production the service's typed commands. These tests
+// exercise the sequencer itself, so a job here is any callable `Result<T>(CommandContext&)`.
+class CommandContext {
+ public:
+  explicit CommandContext(State& state) : state_(state) {}
+  State& state() { return state_; }
+
+ private:
+  State& state_;
+};
+
+template <typename F>
+auto SubmitFn(Sequencer& seq, F fn) -> std::future<std::invoke_result_t<F, CommandContext&>> {
+  using R = std::invoke_result_t<F, CommandContext&>;
+  class FnJob : public Job {
+   public:
+    explicit FnJob(F f) : fn_(std::move(f)) {}
+    std::future<R> future() { return promise_.get_future(); }
+    void Apply(State& state) override {
+      CommandContext ctx(state);
+      out_.emplace(fn_(ctx));
+    }
+    void Complete(const Status& commit) override {
+      if (!commit.ok() || !out_) {
+        promise_.set_value(R(commit.ok() ? Status::Internal("command did not run") : commit));
+      } else {
+        promise_.set_value(std::move(*out_));
+      }
+    }
+
+   private:
+    F fn_;
+    std::optional<R> out_;
+    std::promise<R> promise_;
+  };
+  auto job = std::make_unique<FnJob>(std::move(fn));
+  auto f = job->future();
+  seq.Submit(std::move(job));
+  return f;
+}
 
 }  // namespace splitledger::ledger::testing

@@ -178,9 +178,30 @@ struct IntentPlan {
   IntentStatus new_status = IntentStatus::kAuthorized;
 };
 
+// A line's amounts as the ledger derives them (ledger/intent_ops.h DeriveLine): what the API
+// shows, never the Intent struct's own counters.
+struct LineFigures {
+  Amount total = 0;      // remaining + captured + cancelled
+  Amount remaining = 0;  // line_payable credits_pending: still authorised
+  Amount captured = 0;   // line_payable credits_posted
+  Amount available = 0;  // line_payable credit balance: captured, not yet refunded/split
+  Amount cancelled = 0;  // line_cancelled credit balance
+  Amount fee = 0;        // line_fee credit balance
+};
+
+struct IntentFigures {
+  Amount amount = 0;
+  Amount platform_fees = 0;
+  Amount available_to_split = 0;
+  std::vector<LineFigures> lines;
+};
+
 // Validates a create request and builds the intent with its lines, plus the plan whose deltas
 // authorise each line. `line_ids` supplies one fresh id per line (size must match).
 Result<IntentPlan> PlanCreate(const CreateIntentInput& input, const std::vector<std::string>& line_ids);
+// The checks of PlanCreate that need neither ids nor an intent (amounts, lines, stated sums),
+// without building anything: what a create can be refused for before it reaches the writer.
+Status CheckCreate(const CreateIntentInput& input);
 // Builds the intent shell (no lines yet) for a create; ApplyPlan then adds the lines.
 Intent NewIntent(const CreateIntentInput& input, std::string id, std::string client_id,
                  int64_t now);

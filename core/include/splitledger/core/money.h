@@ -26,7 +26,7 @@ struct Currency {
 const Currency* FindCurrency(std::string_view code);
 
 // Returns the currency for `code`, or kInvalidArgument naming `field`.
-Result<const Currency*> ParseCurrency(std::string_view code, std::string_view field = "Currency");
+Result<const Currency*> ParseCurrency(std::string_view code, std::string_view field = "currency");
 
 // Overflow-checked arithmetic. Each returns false (and leaves *out untouched) on overflow.
 // (The builtins store the wrapped result even on overflow, hence the local.)

@@ -2,8 +2,10 @@
 //
 // No exception crosses a module boundary. Functions that can fail return Status (or Result<T>)
 // and callers must look at it. A Status carries a code from the closed ErrorCode set, a human
-// message, and optionally the request field the error is about, so that the dialects at the edge
-// can render it (v2.01 `errors`, V3.0 `Errors`, orchestration `detail`).
+// message, and optionally a neutral reference to the request field the error is about (a domain
+// name such as "fees_amount", plus the line index for per-line fields). Core and service never
+// spell a wire field: each dialect renders the reference its own way (v2.01 `errors`, V3.0
+// `Errors` with "LineItems[1].Seller.FeesAmount", orchestration `detail`).
 #pragma once
 
 #include <optional>
@@ -12,6 +14,16 @@
 #include <variant>
 
 namespace splitledger {
+
+// The request field an error is about: a neutral domain name and, for a field of one line item,
+// that line's index in the request (or in the intent, for lines named by id).
+struct FieldRef {
+  std::string name;
+  int line = -1;  // -1: not a per-line field
+  FieldRef() = default;
+  FieldRef(const char* n) : name(n) {}                          // NOLINT: implicit by design
+  FieldRef(std::string n, int l = -1) : name(std::move(n)), line(l) {}  // NOLINT
+};
 
 enum class ErrorCode {
   kOk = 0,
@@ -32,20 +44,20 @@ const char* ErrorCodeName(ErrorCode code);
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
-  Status(ErrorCode code, std::string message, std::string field = {})
+  Status(ErrorCode code, std::string message, FieldRef field = {})
       : code_(code), message_(std::move(message)), field_(std::move(field)) {}
 
   static Status Ok() { return Status(); }
-  static Status Invalid(std::string message, std::string field = {}) {
+  static Status Invalid(std::string message, FieldRef field = {}) {
     return Status(ErrorCode::kInvalidArgument, std::move(message), std::move(field));
   }
-  static Status Rule(std::string message, std::string field = {}) {
+  static Status Rule(std::string message, FieldRef field = {}) {
     return Status(ErrorCode::kRuleViolation, std::move(message), std::move(field));
   }
-  static Status NotFound(std::string message, std::string field = {}) {
+  static Status NotFound(std::string message, FieldRef field = {}) {
     return Status(ErrorCode::kNotFound, std::move(message), std::move(field));
   }
-  static Status Overflow(std::string field = {}) {
+  static Status Overflow(FieldRef field = {}) {
     return Status(ErrorCode::kOverflow, "amount out of range", std::move(field));
   }
   static Status Unavailable(std::string message) {
@@ -58,14 +70,17 @@ class [[nodiscard]] Status {
   bool ok() const { return code_ == ErrorCode::kOk; }
   ErrorCode code() const { return code_; }
   const std::string& message() const { return message_; }
-  // The request field the error refers to ("LineItems[1].Amount"), or empty.
-  const std::string& field() const { return field_; }
+  // The neutral name of the request field the error refers to ("amount"), or empty, and the
+  // index of the line item it belongs to (-1 when it is not a per-line field).
+  const std::string& field() const { return field_.name; }
+  int line() const { return field_.line; }
+  const FieldRef& field_ref() const { return field_; }
   std::string ToString() const;
 
  private:
   ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
-  std::string field_;
+  FieldRef field_;
 };
 
 // Either a value or a non-OK Status.

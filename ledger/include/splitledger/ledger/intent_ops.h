@@ -20,23 +20,9 @@
 
 namespace splitledger::ledger {
 
-// A line's amounts as the ledger derives them.
-struct LineFigures {
-  Amount total = 0;      // remaining + captured + cancelled
-  Amount remaining = 0;  // line_payable credits_pending: still authorised
-  Amount captured = 0;   // line_payable credits_posted
-  Amount available = 0;  // line_payable credit balance: captured, not yet refunded/split
-  Amount cancelled = 0;  // line_cancelled credit balance
-  Amount fee = 0;        // line_fee credit balance
-};
+// A line's and an intent's amounts as the ledger derives them (figures: core/intent.h).
 LineFigures DeriveLine(const Book& book, const Intent& intent, const LineItem& line);
 
-struct IntentFigures {
-  Amount amount = 0;
-  Amount platform_fees = 0;
-  Amount available_to_split = 0;
-  std::vector<LineFigures> lines;
-};
 IntentFigures DeriveIntent(const Book& book, const Intent& intent);
 
 // The postings of a plan (see the table above).
@@ -48,15 +34,17 @@ struct IntentActionResult {
   bool added_to_existing = false;  // mixed basket
 };
 
-// Creates an intent, or adds the lines to the AUTHORIZED intent with the same provider reference
-// (mixed basket, Echo §8.1).
+// Creates an intent with id `intent_id`, or adds the lines to the AUTHORIZED intent with the same
+// provider reference (mixed basket, Echo §8.1). `line_ids` holds one fresh id per input line.
+// Ids come from the caller so that applying a command is deterministic.
 Result<IntentActionResult> CreateIntent(State& state, const std::string& client_id,
-                                        const CreateIntentInput& input, int64_t now_ms);
+                                        const CreateIntentInput& input, const std::string& intent_id,
+                                        const std::vector<std::string>& line_ids, int64_t now_ms);
 Result<IntentActionResult> CaptureIntent(State& state, const std::string& client_id,
                                          const std::string& intent_id, const ActionInput& input,
-                                         int64_t now_ms);
+                                         const std::string& capture_id, int64_t now_ms);
 Result<IntentActionResult> CancelIntent(State& state, const std::string& client_id,
                                         const std::string& intent_id, const ActionInput& input,
-                                        int64_t now_ms);
+                                        const std::string& cancel_id, int64_t now_ms);
 
 }  // namespace splitledger::ledger

@@ -98,6 +98,9 @@ class Book {
               const std::vector<PostingSpec>& specs);
 
   const Account* Find(const AccountKey& key) const;
+  // The same, without building an AccountKey.
+  const Account* Find(std::string_view client, std::string_view currency, std::string_view kind,
+                      std::string_view ref = {}) const;
   const Account* FindById(int64_t id) const;
   // Returns the account, creating an empty one if needed (e.g. a wallet at creation).
   const Account& Ensure(const AccountKey& key, int64_t now);

@@ -1,7 +1,9 @@
 // The sequencer: the single writer of a shard (DESIGN §3).
 //
-// Callers (HTTP worker threads) Submit() a command and wait on the returned future. The
-// sequencer thread takes every queued command (up to max_batch), runs each in order against the
+// Callers submit a Job: a typed command (data) that the service layer knows how to apply, and
+// the promise its caller waits on. The sequencer never sees closures or wire formats: it calls
+// Job::Apply (service code) on its thread and Job::Complete once the batch's fate is known. The
+// sequencer thread takes every queued job (up to max_batch), applies each in order to the
 // in-memory State, and hands the rows the batch changed to the writer thread, which writes them
 // in ONE database transaction and, only after COMMIT, completes the futures. Batches commit in
 // the order they were applied; while batch N commits, batch N+1 is being applied (the two
@@ -14,19 +16,16 @@
 //     database before the next batch, so memory never runs ahead of disk;
 //   * read-only commands are answered after the batch they ran in commits, so they never show
 //     anything that could still be rolled back.
-// Commands run on the sequencer thread: keep them short and free of IO.
+// Apply runs on the sequencer thread: keep it short and free of IO, hashing, JSON and logging.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <functional>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
 #include "splitledger/core/status.h"
@@ -46,20 +45,14 @@ struct SequencerStats {
   uint64_t commit_micros_total = 0;  // time spent in Store::Write
 };
 
-// Passed to every command.
-class CommandContext {
+// One queued command. Apply() runs on the sequencer thread against the State and must either
+// change nothing and record an error, or make its whole change (never half); Complete() runs on
+// the writer thread after the batch committed (OK) or failed (the commit's error), exactly once.
+class Job {
  public:
-  explicit CommandContext(State& state) : state_(state) {}
-  State& state() { return state_; }
-  // Runs `fn` after the batch commits (not if it fails), on the writer thread, before the
-  // batch's futures complete. For publishing committed facts to thread-safe read caches, e.g. a
-  // new OAuth token.
-  void OnCommit(std::function<void()> fn) { on_commit_.push_back(std::move(fn)); }
-
- private:
-  friend class Sequencer;
-  State& state_;
-  std::vector<std::function<void()>> on_commit_;
+  virtual ~Job() = default;
+  virtual void Apply(State& state) = 0;
+  virtual void Complete(const Status& commit) = 0;
 };
 
 class Sequencer {
@@ -68,25 +61,8 @@ class Sequencer {
   Sequencer(Store& store, State& state, SequencerOptions options = {});
   ~Sequencer();  // Stop()s
 
-  // Submits `fn`, a callable `Result<T>(CommandContext&)`; the future completes after commit.
-  template <typename F>
-  auto Submit(F fn) -> std::future<std::invoke_result_t<F, CommandContext&>> {
-    using R = std::invoke_result_t<F, CommandContext&>;
-    auto promise = std::make_shared<std::promise<R>>();
-    auto future = promise->get_future();
-    auto out = std::make_shared<std::optional<R>>();
-    Item item;
-    item.run = [fn = std::move(fn), out](CommandContext& ctx) mutable { out->emplace(fn(ctx)); };
-    item.complete = [promise, out](const Status& commit) {
-      if (!commit.ok() || !out->has_value()) {
-        promise->set_value(R(commit.ok() ? Status::Internal("command did not run") : commit));
-      } else {
-        promise->set_value(std::move(**out));
-      }
-    };
-    Enqueue(std::move(item));
-    return future;
-  }
+  // Queues a job. If the sequencer is stopping, completes it at once with kUnavailable.
+  void Submit(std::unique_ptr<Job> job);
 
   // Stops accepting, finishes everything queued (flushes), joins the thread.
   void Stop();
@@ -95,18 +71,13 @@ class Sequencer {
   std::vector<uint32_t> TakeBatchSizes();
 
  private:
-  struct Item {
-    std::function<void(CommandContext&)> run;
-    std::function<void(const Status&)> complete;
-  };
+  using Item = std::unique_ptr<Job>;
   // One applied batch on its way to disk.
   struct PendingCommit {
     PreparedWritePtr write;  // null when the batch changed nothing (reads)
     std::vector<Item> items;
-    std::vector<std::function<void()>> on_commit;
     Status poisoned;  // a command threw: the batch fails and the State is reloaded
   };
-  void Enqueue(Item item);
   void Loop();
   void WriterLoop();
   void RunBatch(std::vector<Item>& batch);

@@ -13,20 +13,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "splitledger/core/entities.h"
 #include "splitledger/core/intent.h"
 #include "splitledger/ledger/journal.h"
 
 namespace splitledger::ledger {
-
-// A platform client (the API account of a marketplace).
-struct ClientRecord {
-  std::string id;
-  std::string name;
-  std::string api_key_salt;  // hex
-  std::string api_key_hash;  // hex SHA-256(salt || key), computed by the api layer
-  std::string profile;       // JSON object of the editable client fields
-  int64_t created_at = 0;
-};
 
 struct TokenRecord {
   std::string token_hash;  // hex SHA-256 of the bearer token; the token itself is never stored
@@ -34,7 +25,11 @@ struct TokenRecord {
   int64_t expires_at = 0;
 };
 
-// A stored response for an Idempotency-Key (Echo §4.1), written with the effects it describes.
+// What an Idempotency-Key (Echo §4.1) saw, written in the same batch as the effects it
+// describes. `result` is the command's typed result in the service's binary form; the dialect
+// renders it on the request thread, the first time and at every replay, so the writer never
+// renders. Records written by release 0.1 carry the rendered response instead (`body`, with
+// `status_code`, `content_type` and `resource_id`) and an empty `result`.
 struct IdempotencyRecord {
   std::string client_id;
   std::string key;
@@ -45,18 +40,7 @@ struct IdempotencyRecord {
   std::string request_url;
   std::string resource_id;
   int64_t created_at = 0;
-};
-
-// An entity the ledger stores but does not interpret (users, wallet metadata, hooks): a JSON body
-// rendered by the api layer. Ordered per client and kind by creation (insertion) order.
-struct Document {
-  std::string kind;
-  std::string id;
-  std::string client_id;
-  std::string body;
-  int64_t created_at = 0;
-  int64_t updated_at = 0;
-  int64_t seq = 0;  // insertion order, assigned by State
+  std::string result;
 };
 
 struct EventRecord {
@@ -75,16 +59,19 @@ struct ChangeSet {
   std::vector<const Intent*> intents;                       // upsert the intent row
   std::vector<std::pair<const Intent*, size_t>> lines;      // upsert these line rows
   std::vector<std::pair<const Intent*, size_t>> actions;    // insert these action records
-  std::vector<const ClientRecord*> clients;
+  std::vector<const Client*> clients;
   std::vector<TokenRecord> tokens;
   std::vector<const IdempotencyRecord*> idempotency;
-  std::vector<const Document*> documents;
+  std::vector<const User*> users;
+  std::vector<const Wallet*> wallets;
+  std::vector<const Wallet*> new_wallets;  // also index their owners
+  std::vector<const ClientWallet*> client_wallets;
   std::vector<EventRecord> events;
 
   bool empty() const {
     return new_accounts.empty() && changed_accounts.empty() && transactions.empty() &&
            intents.empty() && clients.empty() && tokens.empty() && idempotency.empty() &&
-           documents.empty() && events.empty();
+           users.empty() && wallets.empty() && client_wallets.empty() && events.empty();
   }
   size_t postings() const;
 };
@@ -109,25 +96,35 @@ class State {
   const std::unordered_map<std::string, Intent>& intents() const { return intents_; }
 
   // --- clients and tokens ---
-  const ClientRecord* FindClient(std::string_view id) const;
-  void PutClient(ClientRecord client);
+  const Client* FindClient(std::string_view id) const;
+  void PutClient(Client client);  // insert or replace
   const TokenRecord* FindToken(std::string_view token_hash) const;
   void PutToken(TokenRecord token);
-  const std::map<std::string, ClientRecord>& clients() const { return clients_; }
+  const std::map<std::string, Client>& clients() const { return clients_; }
 
   // --- idempotency ---
   const IdempotencyRecord* FindIdempotency(std::string_view client_id, std::string_view key) const;
   void PutIdempotency(IdempotencyRecord record);
 
-  // --- documents ---
-  const Document* FindDocument(std::string_view kind, std::string_view id) const;
-  void PutDocument(Document doc);  // insert or replace (keeps created_at and order)
-  // Documents of one kind and client, in creation order.
-  std::vector<const Document*> ListDocuments(std::string_view kind, std::string_view client_id) const;
+  // --- users and wallets (typed entities, core/entities.h) ---
+  // Finders return nullptr for an unknown id or one of another client.
+  const User* FindUser(std::string_view client_id, std::string_view id) const;
+  void PutUser(User user);  // insert or replace
+  const Wallet* FindWallet(std::string_view client_id, std::string_view id) const;
+  void PutWallet(Wallet wallet);  // insert or replace; owners are fixed at creation
+  // Wallets owned by a user, in creation order.
+  std::vector<const Wallet*> WalletsOfOwner(std::string_view client_id, std::string_view owner) const;
+  const ClientWallet* FindClientWallet(std::string_view client_id, ClientFunds funds,
+                                       std::string_view currency) const;
+  void PutClientWallet(ClientWallet wallet);
+  // A client's wallets in creation order.
+  std::vector<const ClientWallet*> ClientWallets(std::string_view client_id) const;
 
   // --- events ---
   void AddEvent(std::string client_id, std::string event_type, std::string resource_id, int64_t date);
-  const std::vector<EventRecord>& events() const { return events_; }
+  // Events are written, not kept: nothing on the writer reads past ones (hooks will read the
+  // table). The next event gets this id.
+  int64_t next_event_id() const { return next_event_id_; }
 
   // --- batch support ---
   bool HasChanges() const;
@@ -136,11 +133,13 @@ class State {
 
   // Loading (Store::Load) bypasses change tracking.
   void LoadIntent(Intent intent);
-  void LoadClient(ClientRecord c) { clients_[c.id] = std::move(c); }
+  void LoadClient(Client c) { clients_[c.id] = std::move(c); }
   void LoadToken(TokenRecord t) { tokens_[t.token_hash] = std::move(t); }
   void LoadIdempotency(IdempotencyRecord r);
-  void LoadDocument(Document d);
-  void LoadEvent(EventRecord e);
+  void LoadUser(User u);
+  void LoadWallet(Wallet w);
+  void LoadClientWallet(ClientWallet w);
+  void SetNextEventId(int64_t next) { next_event_id_ = next; }
 
  private:
   static std::string IntentKey(std::string_view client, std::string_view id);
@@ -149,13 +148,14 @@ class State {
   Book book_;
   std::unordered_map<std::string, Intent> intents_;  // client|id
   std::unordered_map<std::string, std::string> intent_by_ref_;  // client|PROVIDER|ref -> key
-  std::map<std::string, ClientRecord> clients_;
+  std::map<std::string, Client> clients_;
   std::unordered_map<std::string, TokenRecord> tokens_;
   std::unordered_map<std::string, IdempotencyRecord> idempotency_;  // client|key
-  std::unordered_map<std::string, Document> documents_;             // kind|id
-  std::map<std::pair<std::string, std::string>, std::vector<std::string>> doc_order_;  // (kind, client) -> ids
-  std::vector<EventRecord> events_;
-  int64_t next_doc_seq_ = 1;
+  std::unordered_map<std::string, User> users_;      // id
+  std::unordered_map<std::string, Wallet> wallets_;  // id
+  std::unordered_map<std::string, std::vector<std::string>> wallets_by_owner_;  // client|owner -> ids
+  std::unordered_map<std::string, ClientWallet> client_wallets_;  // client|funds|currency
+  std::unordered_map<std::string, std::vector<std::string>> client_wallet_order_;  // client -> keys
   int64_t next_event_id_ = 1;
 
   // Pending changes since the last TakeChanges().
@@ -167,8 +167,12 @@ class State {
   std::vector<std::string> dirty_clients_;
   std::vector<TokenRecord> new_tokens_;
   std::vector<std::string> new_idempotency_;
-  std::vector<std::string> dirty_documents_;
-  std::set<std::string> dirty_document_set_;
+  std::vector<std::string> dirty_users_;
+  std::set<std::string> dirty_user_set_;
+  std::vector<std::string> dirty_wallets_;
+  std::set<std::string> dirty_wallet_set_;
+  std::vector<std::string> new_wallets_;
+  std::vector<std::string> new_client_wallets_;
   std::vector<EventRecord> new_events_;
 };
 

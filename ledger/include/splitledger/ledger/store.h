@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "splitledger/core/status.h"
 #include "splitledger/ledger/state.h"
@@ -69,10 +70,12 @@ class Store {
   // Schema version after migrations.
   int SchemaVersion();
 
-  // Platform credentials, outside the write path: `client create` uses these (as a reader) so it
-  // works while a server holds the writer lease. Inserts the client, or replaces only its key.
-  Status UpsertClientCredentials(const ClientRecord& client);
-  Result<std::optional<ClientRecord>> ReadClient(const std::string& id);
+
+  // Where the running writer accepts admin commands (loopback address and secret), so that a CLI
+  // that cannot take the lease sends its writes through that writer's sequencer. Operational
+  // metadata, like the lease itself: written by the lease holder at start, outside the journal.
+  Status PublishAdminEndpoint(const std::string& address, const std::string& secret);
+  Result<std::pair<std::string, std::string>> ReadAdminEndpoint();
 
   soci::session& session() { return *sql_; }
 

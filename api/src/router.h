@@ -1,0 +1,30 @@
+// Routing tables: one per dialect, each the single list of its routes (method, path template,
+// translator). A template is a list of literal segments (matched case-insensitively) and
+// {Placeholders} (captured in order into Request::params). A trailing slash is ignored.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app.h"
+
+namespace splitledger::api {
+
+using Translator = Reply (*)(App& app, Request& req);
+
+struct Route {
+  const char* method;
+  const char* path;  // after the dialect's prefix, e.g. "users/natural/{UserId}"
+  Translator handler;
+};
+
+struct RouteMatch {
+  const Route* route = nullptr;  // the route to run, or nullptr
+  bool path_known = false;       // some route has this path (so: 405 rather than 404)
+  std::vector<std::string> params;
+};
+
+RouteMatch MatchRoute(const std::vector<Route>& table, const std::vector<std::string>& segments,
+                      const std::string& method);
+
+}  // namespace splitledger::api

@@ -1,0 +1,267 @@
+// The service layer's vocabulary: a closed set of typed commands and results (DESIGN §2, §3).
+//
+// A command is data: everything its effect depends on is in it or in the State, including ids
+// and the time (fixed on the request thread), so applying it is a pure function of
+// (state, command) — what a log replay needs. Each command has one handler (handlers.h):
+//   Preflight(command, caller)  pure checks on the request thread, no shared state;
+//   Apply(context, command)     on the sequencer thread, against the State: either changes
+//                               nothing and returns an error, or makes the whole change;
+// and its Outcome carries a typed value (a snapshot, never a pointer into the State), which a
+// dialect renders on the request thread after the effects are durable.
+//
+// Adding an operation: a struct here, its entry in Command (and a value in Value if it returns
+// something new), its Preflight/Apply in a handlers_*.cc; see docs/architecture.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "splitledger/core/entities.h"
+#include "splitledger/core/intent.h"
+#include "splitledger/core/money.h"
+#include "splitledger/core/status.h"
+
+namespace splitledger::service {
+
+// A value on the heap with value semantics (copies deep-copy). The large entities (a User is
+// about 1.3 KB of strings) travel boxed so that commands and outcomes stay small: every command
+// is queued, every outcome handed over between threads.
+template <class T>
+class Box {
+ public:
+  Box() : p_(std::make_unique<T>()) {}
+  Box(T value) : p_(std::make_unique<T>(std::move(value))) {}  // NOLINT: implicit by design
+  Box(const Box& o) : p_(std::make_unique<T>(*o.p_)) {}
+  Box(Box&&) noexcept = default;
+  Box& operator=(const Box& o) {
+    *p_ = *o.p_;
+    return *this;
+  }
+  Box& operator=(Box&&) noexcept = default;
+  T& operator*() { return *p_; }
+  const T& operator*() const { return *p_; }
+  T* operator->() { return p_.get(); }
+  const T* operator->() const { return p_.get(); }
+
+ private:
+  std::unique_ptr<T> p_;  // never null, except in a moved-from Box
+};
+
+// Who asks, and when (fixed on the request thread).
+struct Caller {
+  std::string client_id;
+  int64_t now_ms = 0;
+};
+
+// ---- clients and credentials ----------------------------------------------------------------
+// Creates the client (with its FEES_/CREDIT_ wallets in `currency`) or replaces its API key.
+// The key arrives hashed: hashing is request-thread work.
+struct PutClientCredentials {
+  std::string client_id;
+  std::string api_key_salt;
+  std::string api_key_hash;
+  std::string currency = "EUR";
+};
+// The salt and hash of a client's key, to check a presented key off the writer.
+struct GetCredentials {
+  std::string client_id;
+};
+// Stores a token for a client whose key the request thread checked against `api_key_hash`
+// (refused if the key changed in between).
+struct IssueToken {
+  std::string client_id;
+  std::string api_key_hash;
+  std::string token_hash;
+  int64_t expires_at = 0;
+};
+struct FindToken {
+  std::string token_hash;
+};
+struct GetClient {};
+// Sets the profile fields named in `fields` (Describe names of Client) from `patch`.
+struct UpdateClient {
+  Box<Client> patch;
+  std::vector<std::string> fields;
+};
+
+// ---- users ----------------------------------------------------------------------------------
+struct CreateUser {
+  Box<User> user;  // id assigned by the caller
+  // When false, the category follows the data: OWNER if the identity fields KYC needs are all
+  // there, PAYER otherwise. A natural user's capacity defaults to NORMAL.
+  bool category_given = false;
+};
+struct UpdateUser {
+  std::string user_id;
+  PersonType person_type = PersonType::kNatural;  // the route's kind; another kind is refused
+  Box<User> patch;
+  std::vector<std::string> fields;  // Describe names of User taken from `patch`
+};
+struct GetUser {
+  std::string user_id;
+  std::optional<PersonType> person_type;  // set: a user of the other kind is refused
+};
+
+// ---- wallets --------------------------------------------------------------------------------
+struct CreateWallet {
+  Wallet wallet;  // id assigned by the caller; owners must be users of the caller
+};
+struct UpdateWallet {
+  std::string wallet_id;
+  Wallet patch;
+  std::vector<std::string> fields;  // "description", "tag"
+};
+struct GetWallet {
+  std::string wallet_id;
+};
+struct ListUserWallets {
+  std::string user_id;
+};
+struct ListUserTransactions {
+  std::string user_id;
+};
+struct ListWalletTransactions {
+  std::string wallet_id;
+};
+struct ListClientWallets {
+  std::optional<ClientFunds> funds;
+};
+struct GetClientWallet {
+  ClientFunds funds = ClientFunds::kFees;
+  std::string currency;
+};
+struct ListClientWalletTransactions {
+  ClientFunds funds = ClientFunds::kFees;
+  std::string currency;
+};
+
+// ---- intents --------------------------------------------------------------------------------
+struct CreateIntent {
+  Box<CreateIntentInput> input;
+  std::string intent_id;              // used unless the lines join a mixed basket
+  std::vector<std::string> line_ids;  // one per input line
+};
+struct CaptureIntent {
+  std::string intent_id;
+  ActionInput input;
+  std::string capture_id;
+};
+struct CancelIntent {
+  std::string intent_id;
+  ActionInput input;
+  std::string cancel_id;
+};
+struct GetIntent {
+  std::string intent_id;
+};
+
+// ---- idempotency ----------------------------------------------------------------------------
+struct GetStoredResponse {
+  std::string key;
+};
+
+using Command =
+    std::variant<PutClientCredentials, GetCredentials, IssueToken, FindToken, GetClient,
+                 UpdateClient, CreateUser, UpdateUser, GetUser, CreateWallet, UpdateWallet,
+                 GetWallet, ListUserWallets, ListUserTransactions, ListWalletTransactions,
+                 ListClientWallets, GetClientWallet, ListClientWalletTransactions, CreateIntent,
+                 CaptureIntent, CancelIntent, GetIntent, GetStoredResponse>;
+
+// ---- results (values, snapshots taken on the writer) ----------------------------------------
+struct Credentials {
+  std::string client_id;
+  std::string api_key_salt;
+  std::string api_key_hash;
+};
+struct TokenGrant {
+  std::string client_id;
+  int64_t expires_at = 0;
+};
+struct WalletView {
+  Wallet wallet;
+  Amount balance = 0;
+};
+struct ClientWalletView {
+  ClientWallet wallet;
+  Amount balance = 0;
+};
+struct WalletList {
+  std::vector<WalletView> items;
+};
+struct ClientWalletList {
+  std::vector<ClientWalletView> items;
+};
+// Money movements of a wallet or user: none yet (transfers and splits come with later issues).
+struct TransactionList {
+  int64_t count = 0;
+};
+enum class IntentAction : int64_t { kNone = 0, kCapture = 1, kCancel = 2 };
+struct IntentView {
+  Intent intent;
+  IntentFigures figures;  // every amount shown, from the ledger
+  IntentAction action = IntentAction::kNone;
+  std::string action_id;  // the capture or cancel this result is about
+};
+// An IntentView in its binary form (core/codec.h), taken on the writer straight from the State:
+// one allocation instead of a deep copy of the intent, and a thread-local one to decode on the
+// request thread (measured: the deep copy cost the ledger bench a quarter of its throughput).
+struct IntentSnapshot {
+  std::string bytes;
+};
+bool DecodeIntentView(const IntentSnapshot& snapshot, IntentView* out);
+
+// What an Idempotency-Key stored: the typed outcome (decode with DecodeOutcome), or, for
+// records of release 0.1, the rendered response.
+struct StoredResponse {
+  std::string request_url;
+  int64_t created_at = 0;
+  std::string outcome;  // binary; empty for a 0.1 record
+  int legacy_status = 0;
+  std::string legacy_content_type;
+  std::string legacy_body;
+};
+// The key was used before (Echo answers 409 whatever the request).
+struct IdempotencyConflict {
+  std::string resource_id;  // what the first request created, when it did
+  bool same_request = false;
+};
+
+using Value = std::variant<std::monostate, Credentials, TokenGrant, Box<Client>, Box<User>,
+                           WalletView, WalletList, ClientWalletView, ClientWalletList,
+                           TransactionList, IntentSnapshot, StoredResponse, IdempotencyConflict>;
+
+// One error about one field (validation reports every bad field at once).
+struct FieldError {
+  FieldRef field;
+  std::string message;
+};
+
+struct Outcome {
+  Status status;                   // OK, or why not
+  std::vector<FieldError> errors;  // more detail for kInvalidArgument, may be empty
+  Value value;
+
+  bool ok() const { return status.ok(); }
+  static Outcome Error(Status s) { return Outcome{std::move(s), {}, {}}; }
+  static Outcome Invalid(std::vector<FieldError> errors) {
+    std::string first = errors.empty() ? "invalid request" : errors.front().message;
+    FieldRef f = errors.empty() ? FieldRef() : errors.front().field;
+    return Outcome{Status::Invalid(std::move(first), std::move(f)), std::move(errors), {}};
+  }
+  template <class T>
+  static Outcome Of(T value) {
+    return Outcome{Status::Ok(), {}, Value(std::move(value))};
+  }
+};
+
+// Binary form of an outcome, as idempotency records keep it. Only outcomes of creating
+// commands need it (User, WalletView, IntentView, Client, errors); others encode their status.
+std::string EncodeOutcome(const Outcome& outcome);
+bool DecodeOutcome(std::string_view bytes, Outcome* out);
+
+}  // namespace splitledger::service

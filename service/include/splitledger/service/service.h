@@ -1,0 +1,91 @@
+// The service: opens the ledger of one shard (store, state, sequencer) and runs typed commands
+// through its single writer. The only way into the ledger for the dialects and the CLI.
+//
+// Threading: Submit/Execute are thread-safe. Preflight runs on the calling thread; Apply on the
+// sequencer thread; the returned Outcome is complete only after the batch holding the command is
+// durable (or failed: kUnavailable, retryable, and nothing of the command remains).
+#pragma once
+
+#include <cstdint>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "splitledger/core/status.h"
+#include "splitledger/service/commands.h"
+
+namespace splitledger::ledger {
+class Store;
+class State;
+class Sequencer;
+}  // namespace splitledger::ledger
+
+namespace splitledger::service {
+
+struct ServiceOptions {
+  std::string db_url;        // "sqlite:PATH" or "postgresql://…"
+  bool durable = true;       // SQLite synchronous=FULL (benchmarks may turn it off)
+  int lease_wait_ms = 5000;  // how long to wait for the writer lease
+  size_t max_batch = 4096;   // commands per commit
+};
+
+// An Idempotency-Key as the dialect saw it: the key, a hash of the request (method, URL, body)
+// and the URL, computed on the request thread.
+struct IdempotencyStamp {
+  std::string key;
+  std::string request_hash;
+  std::string request_url;
+};
+
+struct Envelope {
+  Caller caller;
+  Command command;
+  std::optional<IdempotencyStamp> idempotency;
+};
+
+struct ServiceStats {
+  uint64_t batches = 0;
+  uint64_t commands = 0;
+  uint64_t failed_commits = 0;
+  uint64_t commit_micros_total = 0;
+};
+
+class Service {
+ public:
+  // Opens the database (migrating it), takes the writer lease, loads the state and starts the
+  // sequencer. kUnavailable when another writer holds the lease.
+  static Result<std::unique_ptr<Service>> Open(const ServiceOptions& options);
+  ~Service();  // Stop()s
+
+  // Preflights and queues the command; the future completes after commit.
+  std::future<Outcome> Submit(Envelope envelope);
+  // Submit and wait.
+  Outcome Execute(Envelope envelope);
+
+  // Flushes everything queued and stops the writer. Later submissions get kUnavailable.
+  void Stop();
+
+  // Records where this writer accepts admin commands (see ReadAdminEndpoint).
+  Status PublishAdminEndpoint(const std::string& address, const std::string& secret);
+
+  ServiceStats stats() const;
+  std::vector<uint32_t> TakeBatchSizes();
+  bool sqlite() const;
+
+ private:
+  Service() = default;
+  std::unique_ptr<ledger::Store> store_;
+  std::unique_ptr<ledger::State> state_;
+  std::unique_ptr<ledger::Sequencer> seq_;
+};
+
+// The admin endpoint published by the writer holding the database's lease: {address, secret}.
+// kNotFound when none was published. Opens the database as a reader.
+Result<std::pair<std::string, std::string>> ReadAdminEndpoint(const std::string& db_url);
+
+// Pure checks of a command (what Submit runs first); exposed for tests.
+Status Preflight(const Command& command, const Caller& caller, std::vector<FieldError>* errors);
+
+}  // namespace splitledger::service

@@ -1,0 +1,72 @@
+// Private to the service module: one Preflight and one Apply per command (commands.h).
+//
+// Preflight(command, caller, errors): pure, on the request thread; returns the first error and
+//   may list every bad field in `errors`. The default accepts.
+// Apply(context, command): on the sequencer thread. Contract: returns an error having changed
+//   nothing, or returns the result having made every change of the command. No IO, hashing,
+//   JSON or logging.
+#pragma once
+
+#include <vector>
+
+#include "splitledger/ledger/state.h"
+#include "splitledger/service/commands.h"
+
+namespace splitledger::service {
+
+struct ApplyContext {
+  ledger::State& state;
+  const Caller& caller;
+  int64_t now_s() const { return caller.now_ms / 1000; }
+};
+
+template <class C>
+Status Preflight(const C&, const Caller&, std::vector<FieldError>*) {
+  return Status::Ok();
+}
+
+// Clients and credentials (handlers_clients.cc).
+Outcome Apply(ApplyContext& ctx, const PutClientCredentials& c);
+Outcome Apply(ApplyContext& ctx, const GetCredentials& c);
+Outcome Apply(ApplyContext& ctx, const IssueToken& c);
+Outcome Apply(ApplyContext& ctx, const FindToken& c);
+Outcome Apply(ApplyContext& ctx, const GetClient& c);
+Outcome Apply(ApplyContext& ctx, const UpdateClient& c);
+Status Preflight(const PutClientCredentials& c, const Caller&, std::vector<FieldError>* errors);
+
+// Users and wallets (handlers_users.cc).
+Status Preflight(const CreateUser& c, const Caller&, std::vector<FieldError>* errors);
+Status Preflight(const CreateWallet& c, const Caller&, std::vector<FieldError>* errors);
+Outcome Apply(ApplyContext& ctx, const CreateUser& c);
+Outcome Apply(ApplyContext& ctx, const UpdateUser& c);
+Outcome Apply(ApplyContext& ctx, const GetUser& c);
+Outcome Apply(ApplyContext& ctx, const CreateWallet& c);
+Outcome Apply(ApplyContext& ctx, const UpdateWallet& c);
+Outcome Apply(ApplyContext& ctx, const GetWallet& c);
+Outcome Apply(ApplyContext& ctx, const ListUserWallets& c);
+Outcome Apply(ApplyContext& ctx, const ListUserTransactions& c);
+Outcome Apply(ApplyContext& ctx, const ListWalletTransactions& c);
+Outcome Apply(ApplyContext& ctx, const ListClientWallets& c);
+Outcome Apply(ApplyContext& ctx, const GetClientWallet& c);
+Outcome Apply(ApplyContext& ctx, const ListClientWalletTransactions& c);
+
+// Intents (handlers_intents.cc).
+Status Preflight(const CreateIntent& c, const Caller&, std::vector<FieldError>* errors);
+Outcome Apply(ApplyContext& ctx, const CreateIntent& c);
+Outcome Apply(ApplyContext& ctx, const CaptureIntent& c);
+Outcome Apply(ApplyContext& ctx, const CancelIntent& c);
+Outcome Apply(ApplyContext& ctx, const GetIntent& c);
+
+// Idempotency (service.cc).
+Outcome Apply(ApplyContext& ctx, const GetStoredResponse& c);
+
+// `fields` without the `reserved` ones: what a request may not change through a patch.
+std::vector<std::string> EditableFields(const std::vector<std::string>& fields,
+                                        std::initializer_list<const char*> reserved);
+
+// Account set-up shared by handlers: the client's FEES_/CREDIT_ wallets (entities and ledger
+// accounts) in `currency`. Idempotent; call only once the command cannot fail any more.
+void EnsureClientWallets(ApplyContext& ctx, const std::string& client_id,
+                         const std::string& currency);
+
+}  // namespace splitledger::service

@@ -1,0 +1,121 @@
+// Clients, credentials and tokens.
+#include "handlers.h"
+#include "splitledger/ledger/chart.h"
+
+namespace splitledger::service {
+
+void EnsureClientWallets(ApplyContext& ctx, const std::string& client_id,
+                         const std::string& currency) {
+  if (ctx.state.FindClientWallet(client_id, ClientFunds::kFees, currency) != nullptr) return;
+  for (ClientFunds funds : {ClientFunds::kFees, ClientFunds::kCredit}) {
+    ClientWallet w;
+    w.client_id = client_id;
+    w.funds = static_cast<int64_t>(funds);
+    w.currency = currency;
+    w.created_at = ctx.now_s();
+    ctx.state.book().Ensure(
+        ledger::chart::Key(client_id, currency,
+                           funds == ClientFunds::kFees ? ledger::chart::kFeesWallet
+                                                       : ledger::chart::kCreditWallet),
+        ctx.now_s());
+    ctx.state.PutClientWallet(std::move(w));
+  }
+}
+
+std::vector<std::string> EditableFields(const std::vector<std::string>& fields,
+                                        std::initializer_list<const char*> reserved) {
+  std::vector<std::string> out;
+  for (const std::string& f : fields) {
+    bool ok = true;
+    for (const char* r : reserved) ok = ok && f != r;
+    if (ok) out.push_back(f);
+  }
+  return out;
+}
+
+namespace {
+bool ValidClientId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return false;
+  }
+  return true;
+}
+
+// The profile as shown: credentials are never part of a result.
+Client Profile(const Client& c) {
+  Client out = c;
+  out.api_key_salt.clear();
+  out.api_key_hash.clear();
+  return out;
+}
+}  // namespace
+
+Status Preflight(const PutClientCredentials& c, const Caller&, std::vector<FieldError>*) {
+  if (!ValidClientId(c.client_id)) {
+    return Status::Invalid("a client id has 1 to 64 characters of A-Z a-z 0-9 - _ .", "client_id");
+  }
+  if (c.api_key_salt.empty() || c.api_key_hash.empty()) return Status::Invalid("no key", "api_key");
+  if (FindCurrency(c.currency) == nullptr) return Status::Invalid("unknown currency", "currency");
+  return Status::Ok();
+}
+
+Outcome Apply(ApplyContext& ctx, const PutClientCredentials& c) {
+  const Client* existing = ctx.state.FindClient(c.client_id);
+  Client client = existing != nullptr ? *existing : Client{};
+  if (existing == nullptr) {
+    client.id = c.client_id;
+    client.name = c.client_id;
+    client.created_at = ctx.now_s();
+  }
+  client.api_key_salt = c.api_key_salt;
+  client.api_key_hash = c.api_key_hash;
+  ctx.state.PutClient(client);
+  if (existing == nullptr) EnsureClientWallets(ctx, c.client_id, c.currency);
+  return Outcome::Of(Profile(client));
+}
+
+Outcome Apply(ApplyContext& ctx, const GetCredentials& c) {
+  const Client* client = ctx.state.FindClient(c.client_id);
+  if (client == nullptr)
+    return Outcome::Error(Status(ErrorCode::kUnauthenticated, "unknown client"));
+  return Outcome::Of(Credentials{client->id, client->api_key_salt, client->api_key_hash});
+}
+
+Outcome Apply(ApplyContext& ctx, const IssueToken& c) {
+  const Client* client = ctx.state.FindClient(c.client_id);
+  // Compared as the request thread computed it: equal strings, no secret derived here.
+  if (client == nullptr || client->api_key_hash != c.api_key_hash) {
+    return Outcome::Error(
+        Status(ErrorCode::kUnauthenticated, "the key changed or the client is gone"));
+  }
+  ctx.state.PutToken(ledger::TokenRecord{c.token_hash, c.client_id, c.expires_at});
+  return Outcome::Of(TokenGrant{c.client_id, c.expires_at});
+}
+
+Outcome Apply(ApplyContext& ctx, const FindToken& c) {
+  const ledger::TokenRecord* t = ctx.state.FindToken(c.token_hash);
+  if (t == nullptr) return Outcome::Error(Status(ErrorCode::kUnauthenticated, "unknown token"));
+  return Outcome::Of(TokenGrant{t->client_id, t->expires_at});
+}
+
+Outcome Apply(ApplyContext& ctx, const GetClient&) {
+  const Client* client = ctx.state.FindClient(ctx.caller.client_id);
+  if (client == nullptr) return Outcome::Error(Status::NotFound("Client not found", "client_id"));
+  return Outcome::Of(Profile(*client));
+}
+
+Outcome Apply(ApplyContext& ctx, const UpdateClient& c) {
+  const Client* client = ctx.state.FindClient(ctx.caller.client_id);
+  if (client == nullptr) return Outcome::Error(Status::NotFound("Client not found", "client_id"));
+  Client updated = *client;
+  // Only profile fields: identity and credentials are not the request's to change.
+  std::vector<std::string> fields =
+      EditableFields(c.fields, {"id", "name", "api_key_salt", "api_key_hash", "created_at"});
+  CopyFields(*c.patch, updated, fields);
+  ctx.state.PutClient(updated);
+  return Outcome::Of(Profile(updated));
+}
+
+}  // namespace splitledger::service

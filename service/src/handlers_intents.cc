@@ -1,0 +1,71 @@
+// Echo-style intents: create (with mixed basket), capture, cancel, get. The money rules are the
+// core aggregate's (core/intent.h) and their postings the ledger's (ledger/intent_ops.h); this
+// adds what needs the other entities: seller wallets, the client's wallets, events.
+#include "handlers.h"
+#include "outcome_codec.h"
+#include "splitledger/ledger/intent_ops.h"
+
+namespace splitledger::service {
+namespace {
+
+IntentSnapshot ViewOf(const ledger::State& st, const Intent& in,
+                      IntentAction action = IntentAction::kNone,
+                      const std::string& action_id = {}) {
+  return EncodeIntentView(in, ledger::DeriveIntent(st.book(), in), action, action_id);
+}
+
+}  // namespace
+
+Status Preflight(const CreateIntent& c, const Caller&, std::vector<FieldError>*) {
+  if (c.intent_id.empty() || c.line_ids.size() != c.input->lines.size()) {
+    return Status::Internal("an intent id and one id per line are required");
+  }
+  // The rules that need no state (amounts, sums, fees) fail here, off the writer.
+  return CheckCreate(*c.input);
+}
+
+Outcome Apply(ApplyContext& ctx, const CreateIntent& c) {
+  ledger::State& st = ctx.state;
+  const std::string& client = ctx.caller.client_id;
+  const std::string& currency = c.input->currency;
+  // A seller wallet is a wallet of this client in the intent's currency, or the client's own
+  // FEES_/CREDIT_ wallet for first-party items.
+  for (size_t i = 0; i < c.input->lines.size(); ++i) {
+    const std::string& wid = c.input->lines[i].seller.wallet_id;
+    if (wid.empty() || wid == "FEES_" + currency || wid == "CREDIT_" + currency) continue;
+    FieldRef field("seller_wallet_id", static_cast<int>(i));
+    const Wallet* w = st.FindWallet(client, wid);
+    if (w == nullptr) return Outcome::Invalid({{field, "Wallet not found."}});
+    if (w->currency != currency) {
+      return Outcome::Invalid({{field, "The wallet currency differs from the Intent currency."}});
+    }
+  }
+  auto r = ledger::CreateIntent(st, client, *c.input, c.intent_id, c.line_ids, ctx.caller.now_ms);
+  if (!r.ok()) return Outcome::Error(r.status());
+  EnsureClientWallets(ctx, client, currency);
+  if (!r->added_to_existing) st.AddEvent(client, "INTENT_AUTHORIZED", r->intent->id, ctx.now_s());
+  return Outcome::Of(ViewOf(st, *r->intent));
+}
+
+Outcome Apply(ApplyContext& ctx, const CaptureIntent& c) {
+  auto r = ledger::CaptureIntent(ctx.state, ctx.caller.client_id, c.intent_id, c.input,
+                                 c.capture_id, ctx.caller.now_ms);
+  if (!r.ok()) return Outcome::Error(r.status());
+  ctx.state.AddEvent(ctx.caller.client_id, "INTENT_CAPTURED", c.intent_id, ctx.now_s());
+  return Outcome::Of(ViewOf(ctx.state, *r->intent, IntentAction::kCapture, r->action_id));
+}
+
+Outcome Apply(ApplyContext& ctx, const CancelIntent& c) {
+  auto r = ledger::CancelIntent(ctx.state, ctx.caller.client_id, c.intent_id, c.input, c.cancel_id,
+                                ctx.caller.now_ms);
+  if (!r.ok()) return Outcome::Error(r.status());
+  return Outcome::Of(ViewOf(ctx.state, *r->intent, IntentAction::kCancel, r->action_id));
+}
+
+Outcome Apply(ApplyContext& ctx, const GetIntent& c) {
+  const Intent* in = ctx.state.FindIntent(ctx.caller.client_id, c.intent_id);
+  if (in == nullptr) return Outcome::Error(Status::NotFound("Intent not found", "intent_id"));
+  return Outcome::Of(ViewOf(ctx.state, *in));
+}
+
+}  // namespace splitledger::service

@@ -1,0 +1,162 @@
+#include "splitledger/service/service.h"
+
+#include "handlers.h"
+#include "splitledger/core/codec.h"
+#include "splitledger/ledger/sequencer.h"
+#include "splitledger/ledger/state.h"
+#include "splitledger/ledger/store.h"
+
+namespace splitledger::service {
+namespace {
+
+// The id of what a creating command made, for the idempotency conflict body.
+std::string ResourceIdOf(const Value& v) {
+  if (const auto* u = std::get_if<Box<User>>(&v)) return (*u)->id;
+  if (const auto* w = std::get_if<WalletView>(&v)) return w->wallet.id;
+  if (const auto* i = std::get_if<IntentSnapshot>(&v)) {
+    ByteReader r(i->bytes);  // the intent id is the snapshot's first field
+    std::string id;
+    return r.Str(&id) ? id : std::string();
+  }
+  return {};
+}
+
+// Runs one command on the writer: the idempotency check, the handler, the idempotency record.
+// A reused key yields the conflict and no effect. The record holds the typed outcome, so it is
+// written in the same batch as the effects and rendered later by the dialect.
+// `refused` is the outcome of a failed preflight: with a key, it is recorded like any outcome
+// (Echo blocks a key whatever its first response was), without running the handler.
+Outcome ApplyEnvelope(ledger::State& state, const Envelope& env,
+                      const std::optional<Outcome>& refused) {
+  const std::string& client = env.caller.client_id;
+  if (env.idempotency) {
+    if (const ledger::IdempotencyRecord* rec =
+            state.FindIdempotency(client, env.idempotency->key)) {
+      Outcome o = Outcome::Error(Status(ErrorCode::kAlreadyExists, "idempotency key already used"));
+      o.value =
+          IdempotencyConflict{rec->resource_id, rec->request_hash == env.idempotency->request_hash};
+      return o;
+    }
+  }
+  ApplyContext ctx{state, env.caller};
+  Outcome out = refused
+                    ? *refused
+                    : std::visit([&ctx](const auto& cmd) { return Apply(ctx, cmd); }, env.command);
+  if (env.idempotency) {
+    ledger::IdempotencyRecord rec;
+    rec.client_id = client;
+    rec.key = env.idempotency->key;
+    rec.request_hash = env.idempotency->request_hash;
+    rec.request_url = env.idempotency->request_url;
+    rec.resource_id = ResourceIdOf(out.value);
+    rec.created_at = ctx.now_s();
+    rec.result = EncodeOutcome(out);
+    state.PutIdempotency(std::move(rec));
+  }
+  return out;
+}
+
+class CommandJob : public ledger::Job {
+ public:
+  CommandJob(Envelope env, std::optional<Outcome> refused)
+      : env_(std::move(env)), refused_(std::move(refused)) {}
+  std::future<Outcome> future() { return promise_.get_future(); }
+
+  void Apply(ledger::State& state) override { out_ = ApplyEnvelope(state, env_, refused_); }
+  void Complete(const Status& commit) override {
+    if (!commit.ok()) out_ = Outcome::Error(commit);
+    promise_.set_value(std::move(out_));
+  }
+
+ private:
+  Envelope env_;
+  std::optional<Outcome> refused_;
+  Outcome out_ = Outcome::Error(Status::Internal("command did not run"));
+  std::promise<Outcome> promise_;
+};
+
+}  // namespace
+
+Outcome Apply(ApplyContext& ctx, const GetStoredResponse& c) {
+  const ledger::IdempotencyRecord* r = ctx.state.FindIdempotency(ctx.caller.client_id, c.key);
+  if (r == nullptr)
+    return Outcome::Error(Status::NotFound("No response stored for this key", "idempotency_key"));
+  StoredResponse s;
+  s.request_url = r->request_url;
+  s.created_at = r->created_at;
+  s.outcome = r->result;
+  s.legacy_status = r->status_code;
+  s.legacy_content_type = r->content_type;
+  s.legacy_body = r->body;
+  return Outcome::Of(std::move(s));
+}
+
+Status Preflight(const Command& command, const Caller& caller, std::vector<FieldError>* errors) {
+  return std::visit([&](const auto& cmd) { return Preflight(cmd, caller, errors); }, command);
+}
+
+Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
+  ledger::StoreOptions so;
+  so.url = options.db_url;
+  so.durable = options.durable;
+  so.lease_wait_ms = options.lease_wait_ms;
+  auto store = ledger::Store::Open(so);
+  if (!store.ok()) return store.status();
+  std::unique_ptr<Service> svc(new Service());
+  svc->store_ = std::move(*store);
+  svc->state_ = std::make_unique<ledger::State>();
+  SL_RETURN_IF_ERROR(svc->store_->Load(*svc->state_));
+  svc->seq_ = std::make_unique<ledger::Sequencer>(*svc->store_, *svc->state_,
+                                                  ledger::SequencerOptions{options.max_batch});
+  return svc;
+}
+
+Service::~Service() { Stop(); }
+
+void Service::Stop() {
+  if (seq_) seq_->Stop();
+}
+
+std::future<Outcome> Service::Submit(Envelope envelope) {
+  std::vector<FieldError> errors;
+  Status pre = Preflight(envelope.command, envelope.caller, &errors);
+  std::optional<Outcome> refused;
+  if (!pre.ok()) {
+    refused = Outcome{std::move(pre), std::move(errors), {}};
+    if (!envelope.idempotency) {  // nothing to record: answer without the writer
+      std::promise<Outcome> p;
+      p.set_value(std::move(*refused));
+      return p.get_future();
+    }
+  }
+  auto job = std::make_unique<CommandJob>(std::move(envelope), std::move(refused));
+  std::future<Outcome> f = job->future();
+  seq_->Submit(std::move(job));
+  return f;
+}
+
+Outcome Service::Execute(Envelope envelope) { return Submit(std::move(envelope)).get(); }
+
+ServiceStats Service::stats() const {
+  ledger::SequencerStats s = seq_->stats();
+  return ServiceStats{s.batches, s.commands, s.failed_commits, s.commit_micros_total};
+}
+
+std::vector<uint32_t> Service::TakeBatchSizes() { return seq_->TakeBatchSizes(); }
+
+Status Service::PublishAdminEndpoint(const std::string& address, const std::string& secret) {
+  return store_->PublishAdminEndpoint(address, secret);
+}
+
+Result<std::pair<std::string, std::string>> ReadAdminEndpoint(const std::string& db_url) {
+  ledger::StoreOptions so;
+  so.url = db_url;
+  so.writer = false;
+  auto store = ledger::Store::Open(so);
+  if (!store.ok()) return store.status();
+  return (*store)->ReadAdminEndpoint();
+}
+
+bool Service::sqlite() const { return store_->backend() == ledger::Backend::kSqlite; }
+
+}  // namespace splitledger::service
