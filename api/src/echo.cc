@@ -227,7 +227,15 @@ void BindUser(const JValue& body, bool natural, User* out, std::vector<std::stri
   }
 }
 
-Reply OutcomeError(Dialect dialect, const service::Outcome& o, int64_t now_s) {
+std::string ErrorIdFor(const std::string& client_id, const std::string& idempotency_key) {
+  return idempotency_key.empty() ? std::string() : StableErrorId(client_id + "\n" + idempotency_key);
+}
+
+Reply RequestError(Dialect dialect, const Request& req, const service::Outcome& outcome) {
+  return OutcomeError(dialect, outcome, req.now_ms / 1000, ErrorIdFor(req.client_id, req.idem_key));
+}
+
+Reply OutcomeError(Dialect dialect, const service::Outcome& o, int64_t now_s, const std::string& error_id) {
   if (const auto* c = std::get_if<service::IdempotencyConflict>(&o.value)) {
     rapidjson::StringBuffer sb;
     JWriter w(sb);
@@ -255,7 +263,7 @@ Reply OutcomeError(Dialect dialect, const service::Outcome& o, int64_t now_s) {
       for (const service::FieldError& fe : o.errors) e.errors.push_back(spell(fe.field, fe.message));
     }
   }
-  return ErrorReply(dialect, e);
+  return ErrorReply(dialect, e, error_id, now_s);
 }
 
 std::string RenderUser(const User& u) {
@@ -467,9 +475,10 @@ std::string RenderIntent(const service::IntentView& v) {
   return Done(sb);
 }
 
-Reply RenderStoredOutcome(const service::Outcome& o, const std::string& request_url, int64_t created_at) {
+Reply RenderStoredOutcome(const service::Outcome& o, const std::string& request_url, int64_t created_at,
+                          const std::string& error_id) {
   Dialect d = ToLower(request_url).find("/v3.0/") != std::string::npos ? Dialect::kV3 : Dialect::kV2;
-  if (!o.ok()) return OutcomeError(d, o, created_at);
+  if (!o.ok()) return OutcomeError(d, o, created_at, error_id);
   if (const auto* u = std::get_if<service::Box<User>>(&o.value)) return JsonReply(RenderUser(**u));
   if (const auto* wv = std::get_if<service::WalletView>(&o.value)) return JsonReply(RenderWallet(*wv));
   if (const auto* snap = std::get_if<service::IntentSnapshot>(&o.value)) {

@@ -15,8 +15,15 @@ std::string EchoFieldName(const FieldRef& field);
 
 // The error reply of a failed outcome in the dialect's format (errors / Errors), with every
 // field error spelled by EchoFieldName and "{field}" in messages replaced by that spelling.
-// A reused Idempotency-Key gives Echo's 409 idempotent_creation_conflict.
-Reply OutcomeError(Dialect dialect, const service::Outcome& outcome, int64_t now_s);
+// A reused Idempotency-Key gives Echo's 409 idempotent_creation_conflict. `error_id` (empty:
+// random) and `now_s` fill the body's Id and Date.
+Reply OutcomeError(Dialect dialect, const service::Outcome& outcome, int64_t now_s,
+                   const std::string& error_id = {});
+// The error Id of a request: stable for one made under an Idempotency-Key, so that its stored
+// outcome renders to the same bytes; random otherwise.
+std::string ErrorIdFor(const std::string& client_id, const std::string& idempotency_key);
+// Renders a service outcome's failure for a request (OutcomeError with its time and error id).
+Reply RequestError(Dialect dialect, const Request& req, const service::Outcome& outcome);
 
 std::string RenderUser(const User& u);
 std::string RenderWallet(const service::WalletView& w);
@@ -26,7 +33,8 @@ std::string RenderIntent(const service::IntentView& v);
 
 // The reply a request got, rebuilt from its stored outcome: the same renderer as the first
 // time, so the same bytes. The dialect follows from the request URL.
-Reply RenderStoredOutcome(const service::Outcome& outcome, const std::string& request_url, int64_t created_at);
+Reply RenderStoredOutcome(const service::Outcome& outcome, const std::string& request_url,
+                          int64_t created_at, const std::string& error_id);
 
 // Reads a v2.01 user body into `out` (natural or legal fields), listing in `fields` the entity
 // fields the body carried. Type errors go to `errors` with Echo field names.

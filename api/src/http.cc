@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include "auth.h"
+
 #include <strings.h>
 
 #include <cerrno>
@@ -110,7 +112,14 @@ Reply JsonReply(std::string body, int status) {
   return r;
 }
 
-Reply ErrorReply(Dialect dialect, const ApiError& e) {
+std::string StableErrorId(std::string_view seed) {
+  std::string h = Sha256Hex(seed).substr(0, 32);
+  h[12] = '5';  // a name-based UUID
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+         h.substr(20, 12);
+}
+
+Reply ErrorReply(Dialect dialect, const ApiError& e, const std::string& id, int64_t date_s) {
   rapidjson::StringBuffer sb;
   JWriter w(sb);
   w.StartObject();
@@ -127,9 +136,9 @@ Reply ErrorReply(Dialect dialect, const ApiError& e) {
     WKey(w, "Type");
     WStr(w, e.type);
     WKey(w, "Id");
-    WStr(w, ErrorId());
+    WStr(w, id.empty() ? ErrorId() : id);
     WKey(w, "Date");
-    w.Int64(NowMs() / 1000);
+    w.Int64(date_s >= 0 ? date_s : NowMs() / 1000);
     WKey(w, dialect == Dialect::kV3 ? "Errors" : "errors");
     if (e.errors.empty()) {
       w.Null();

@@ -45,11 +45,16 @@ ApiError ParamError(std::string field, std::string message);
 ApiError NotFoundError(std::string field, std::string message);
 ApiError ErrorFromStatus(const Status& status);
 
-Reply ErrorReply(Dialect dialect, const ApiError& error);
+// The error body carries an "Id" and a "Date": random and now, unless given (a reply that is
+// stored under an Idempotency-Key must come out the same when it is rendered again).
+Reply ErrorReply(Dialect dialect, const ApiError& error, const std::string& id = {},
+                 int64_t date_s = -1);
 Reply JsonReply(std::string body, int status = 200);
 
 // A fresh UUIDv4-shaped id for error bodies.
 std::string ErrorId();
+// A UUID-shaped id derived from `seed` (the same seed, the same id).
+std::string StableErrorId(std::string_view seed);
 int64_t NowMs();
 
 // Lower-cased query parameter names → values (last wins).

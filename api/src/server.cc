@@ -301,12 +301,17 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
   Reply HandleAdmin(Poco::Net::HTTPServerRequest& hreq, Request& req) {
     if (!hreq.clientAddress().host().isLoopback()) return PlainNotFound();
     if (req.method != "POST") return PlainNotFound();
-    if (!ConstantTimeEquals(ParseBearer(hreq.get("Authorization", "")), app_.admin_secret) ||
-        app_.admin_secret.empty()) {
-      ApiError e; e.status = 401; e.type = "authentication_error"; e.message = "admin secret required";
+    // Read the body before answering anything: unread bytes would corrupt the next request on
+    // this keep-alive connection.
+    if (!ReadBody(hreq, 65536, &req.body)) return ErrorReply(Dialect::kV2, ParamError("Body", "too large"));
+    if (app_.admin_secret.empty() ||
+        !ConstantTimeEquals(ParseBearer(hreq.get("Authorization", "")), app_.admin_secret)) {
+      ApiError e;
+      e.status = 401;
+      e.type = "authentication_error";
+      e.message = "admin secret required";
       return ErrorReply(Dialect::kV2, e);
     }
-    if (!ReadBody(hreq, 65536, &req.body)) return ErrorReply(Dialect::kV2, ParamError("Body", "too large"));
     return HandleAdminClients(app_, req);
   }
 

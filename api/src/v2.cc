@@ -17,7 +17,7 @@ using service::Outcome;
 
 Reply V2Error(const ApiError& e) { return ErrorReply(Dialect::kV2, e); }
 Reply V2Status(const Status& st) { return ErrorReply(Dialect::kV2, ErrorFromStatus(st)); }
-Reply Failed(const Request& req, const Outcome& o) { return OutcomeError(Dialect::kV2, o, req.now_ms / 1000); }
+Reply Failed(const Request& req, const Outcome& o) { return RequestError(Dialect::kV2, req, o); }
 
 // A paginated JSON array of rendered items.
 Reply PageOf(const Request& req, const std::vector<std::string>& items) {
@@ -321,7 +321,7 @@ Reply StoredResponse(App& app, Request& req) {
   } else {
     Outcome stored;
     if (!service::DecodeOutcome(s.outcome, &stored)) return V2Status(Status::Internal("stored outcome"));
-    original = RenderStoredOutcome(stored, s.request_url, s.created_at);
+    original = RenderStoredOutcome(stored, s.request_url, s.created_at, ErrorIdFor(req.client_id, req.params[0]));
   }
   rapidjson::StringBuffer sb;
   JWriter w(sb);

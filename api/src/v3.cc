@@ -49,7 +49,7 @@ Reply V3Error(const ApiError& e) { return ErrorReply(Dialect::kV3, e); }
 Reply V3Status(const Status& st) { return ErrorReply(Dialect::kV3, ErrorFromStatus(st)); }
 
 Reply IntentReply(const Request& req, const service::Outcome& o) {
-  if (!o.ok()) return OutcomeError(Dialect::kV3, o, req.now_ms / 1000);
+  if (!o.ok()) return RequestError(Dialect::kV3, req, o);
   service::IntentView view;
   if (!service::DecodeIntentView(std::get<service::IntentSnapshot>(o.value), &view)) {
     return V3Status(Status::Internal("intent snapshot"));
