@@ -10,6 +10,61 @@
 
 namespace splitledger::ledger {
 
+// Rows of the ledger's own small tables, described like the entities.
+template <class V>
+void Describe(V& v, TokenRecord& t) {
+  v.Field("token_hash", t.token_hash);
+  v.Field("client_id", t.client_id);
+  v.Field("expires_at", t.expires_at);
+}
+template <class V>
+void Describe(V& v, EventRecord& e) {
+  v.Field("id", e.id);
+  v.Field("client_id", e.client_id);
+  v.Field("event_type", e.event_type);
+  v.Field("resource_id", e.resource_id);
+  v.Field("date", e.date);
+}
+template <class V>
+void Describe(V& v, IdempotencyRecord& r) {
+  v.Field("client_id", r.client_id);
+  v.Field("idem_key", r.key);
+  v.Field("request_hash", r.request_hash);
+  v.Field("status_code", r.status_code);
+  v.Field("content_type", r.content_type);
+  v.Field("body", r.body);
+  v.Field("request_url", r.request_url);
+  v.Field("resource_id", r.resource_id);
+  v.Field("created_at", r.created_at);
+  v.Field("result", r.result);
+}
+struct WalletOwnerRow {
+  std::string client_id, owner_id, wallet_id;
+};
+template <class V>
+void Describe(V& v, WalletOwnerRow& r) {
+  v.Field("client_id", r.client_id);
+  v.Field("owner_id", r.owner_id);
+  v.Field("wallet_id", r.wallet_id);
+}
+struct AdminEndpointRow {
+  int64_t id = 1;  // a single row
+  std::string address, secret;
+};
+template <class V>
+void Describe(V& v, AdminEndpointRow& r) {
+  v.Field("id", r.id);
+  v.Field("address", r.address);
+  v.Field("secret", r.secret);
+}
+
+inline const Table<TokenRecord> kTokensTable{"oauth_tokens", {"token_hash"}};
+inline const Table<EventRecord> kEventsTable{"events", {"id"}};
+inline const Table<IdempotencyRecord> kIdempotencyTable{"idempotency_keys",
+                                                        {"client_id", "idem_key"}};
+inline const Table<WalletOwnerRow> kWalletOwnersTable{"wallet_owners",
+                                                      {"client_id", "owner_id", "wallet_id"}};
+inline const Table<AdminEndpointRow> kAdminEndpointTable{"admin_endpoint", {"id"}};
 inline const Table<Client> kClientsTable{"clients", {"id"}};
 inline const Table<User> kUsersTable{"users", {"id"}};
 inline const Table<Wallet> kWalletsTable{"wallets", {"id"}};
@@ -22,15 +77,16 @@ inline void SyncEntityTables(soci::session& sql, Backend backend) {
   SyncTable(sql, backend, kUsersTable);
   SyncTable(sql, backend, kWalletsTable);
   SyncTable(sql, backend, kClientWalletsTable);
+  SyncTable(sql, backend, kTokensTable);
+  SyncTable(sql, backend, kEventsTable);
+  SyncTable(sql, backend, kIdempotencyTable);
+  SyncTable(sql, backend, kWalletOwnersTable);
+  SyncTable(sql, backend, kAdminEndpointTable);
 }
 
 // Migration 2: converts release 0.1's `documents` (users, wallets, client wallets as Echo JSON)
 // and `clients.profile` (JSON) into the typed tables, then drops the JSON. Throws on a document
 // it cannot read, which rolls the migration back: nothing is lost silently.
 void UpgradeDocumentsToEntities(soci::session& sql, Backend backend);
-
-// Binary <-> hex, for binary values kept in TEXT columns (portable across both backends).
-std::string HexEncode(std::string_view bytes);
-std::string HexDecode(std::string_view hex);
 
 }  // namespace splitledger::ledger

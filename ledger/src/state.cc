@@ -74,7 +74,8 @@ const Client* State::FindClient(std::string_view id) const {
 }
 
 void State::PutClient(Client client) {
-  dirty_clients_.push_back(client.id);
+  // Once per batch: PostgreSQL refuses an upsert that touches a row twice in one statement.
+  if (dirty_client_set_.insert(client.id).second) dirty_clients_.push_back(client.id);
   clients_[client.id] = std::move(client);
 }
 
@@ -244,6 +245,7 @@ ChangeSet State::TakeChanges() {
   dirty_line_set_.clear();
   new_actions_.clear();
   dirty_clients_.clear();
+  dirty_client_set_.clear();
   new_tokens_.clear();
   new_idempotency_.clear();
   dirty_users_.clear();

@@ -441,18 +441,12 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     // The key columns belong to the credentials command too; a full upsert keeps them current.
     w->Add(std::move(clients), kClientsTable.UpsertSuffix());
 
-    Rows tokens("oauth_tokens", {{"token_hash", 't'}, {"client_id", 't'}, {"expires_at", 'i'}});
-    for (const TokenRecord& t : cs.tokens) tokens.T(t.token_hash).T(t.client_id).I(t.expires_at);
+    Rows tokens = kTokensTable.NewRows();
+    for (const TokenRecord& t : cs.tokens) kTokensTable.Append(tokens, t);
     w->Add(std::move(tokens));
 
-    Rows idem("idempotency_keys", {{"client_id", 't'}, {"idem_key", 't'}, {"request_hash", 't'},
-                                   {"status_code", 'i'}, {"content_type", 't'}, {"body", 't'},
-                                   {"request_url", 't'}, {"resource_id", 't'},
-                                   {"created_at", 'i'}, {"result", 't'}});
-    for (const IdempotencyRecord* r : cs.idempotency) {
-      idem.T(r->client_id).T(r->key).T(r->request_hash).I(r->status_code).T(r->content_type)
-          .T(r->body).T(r->request_url).T(r->resource_id).I(r->created_at).T(HexEncode(r->result));
-    }
+    Rows idem = kIdempotencyTable.NewRows();
+    for (const IdempotencyRecord* r : cs.idempotency) kIdempotencyTable.Append(idem, *r);
     w->Add(std::move(idem));
 
     Rows users = kUsersTable.NewRows();
@@ -461,20 +455,17 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     Rows wallets = kWalletsTable.NewRows();
     for (const Wallet* x : cs.wallets) kWalletsTable.Append(wallets, *x);
     w->Add(std::move(wallets), kWalletsTable.UpsertSuffix());
-    Rows owners("wallet_owners", {{"client_id", 't'}, {"owner_id", 't'}, {"wallet_id", 't'}});
+    Rows owners = kWalletOwnersTable.NewRows();
     for (const Wallet* x : cs.new_wallets) {
-      for (const std::string& o : x->owners) owners.T(x->client_id).T(o).T(x->id);
+      for (const std::string& o : x->owners) kWalletOwnersTable.Append(owners, {x->client_id, o, x->id});
     }
     w->Add(std::move(owners), "ON CONFLICT DO NOTHING");
     Rows client_wallets = kClientWalletsTable.NewRows();
     for (const ClientWallet* x : cs.client_wallets) kClientWalletsTable.Append(client_wallets, *x);
     w->Add(std::move(client_wallets), "ON CONFLICT DO NOTHING");
 
-    Rows events("events", {{"id", 'i'}, {"client_id", 't'}, {"event_type", 't'},
-                           {"resource_id", 't'}, {"date", 'i'}});
-    for (const EventRecord& e : cs.events) {
-      events.I(e.id).T(e.client_id).T(e.event_type).T(e.resource_id).I(e.date);
-    }
+    Rows events = kEventsTable.NewRows();
+    for (const EventRecord& e : cs.events) kEventsTable.Append(events, e);
     w->Add(std::move(events));
 
   }
@@ -502,9 +493,9 @@ Status Store::Write(const ChangeSet& cs) {
 Status Store::PublishAdminEndpoint(const std::string& address, const std::string& secret) {
   try {
     soci::transaction tx(*sql_);
-    *sql_ << "DELETE FROM admin_endpoint";
-    *sql_ << "INSERT INTO admin_endpoint (id, address, secret) VALUES (1, :a, :s)", soci::use(address),
-        soci::use(secret);
+    Rows row = kAdminEndpointTable.NewRows();
+    kAdminEndpointTable.Append(row, AdminEndpointRow{1, address, secret});
+    row.Insert(*sql_, backend_, sqlite_cache_.get(), kAdminEndpointTable.UpsertSuffix());
     tx.commit();
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("cannot publish the admin endpoint: ") + e.what());
@@ -514,8 +505,12 @@ Status Store::PublishAdminEndpoint(const std::string& address, const std::string
 
 Result<std::pair<std::string, std::string>> Store::ReadAdminEndpoint() {
   try {
-    soci::rowset<soci::row> rs = sql_->prepare << "SELECT address, secret FROM admin_endpoint";
-    for (const soci::row& r : rs) return std::make_pair(GetText(r, 0), GetText(r, 1));
+    soci::rowset<soci::row> rs =
+        sql_->prepare << "SELECT " + kAdminEndpointTable.ColumnNames() + " FROM admin_endpoint";
+    for (const soci::row& r : rs) {
+      AdminEndpointRow row = kAdminEndpointTable.Read(r);
+      return std::make_pair(row.address, row.secret);
+    }
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("cannot read the admin endpoint: ") + e.what());
   }
@@ -677,29 +672,15 @@ Status Store::Load(State& state) {
     }
     {
       long long now = static_cast<long long>(std::time(nullptr));
-      soci::rowset<soci::row> rs = (sql.prepare << "SELECT token_hash, client_id, expires_at FROM "
-                                                   "oauth_tokens WHERE expires_at > :now",
+      soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + kTokensTable.ColumnNames() +
+                                                       " FROM oauth_tokens WHERE expires_at > :now",
                                     soci::use(now));
-      for (const soci::row& r : rs) state.LoadToken({GetText(r, 0), GetText(r, 1), GetInt(r, 2)});
+      for (const soci::row& r : rs) state.LoadToken(kTokensTable.Read(r));
     }
     {
-      soci::rowset<soci::row> rs = sql.prepare
-          << "SELECT client_id, idem_key, request_hash, status_code, content_type, body, "
-             "request_url, resource_id, created_at, result FROM idempotency_keys";
-      for (const soci::row& r : rs) {
-        IdempotencyRecord rec;
-        rec.client_id = GetText(r, 0);
-        rec.key = GetText(r, 1);
-        rec.request_hash = GetText(r, 2);
-        rec.status_code = static_cast<int>(GetInt(r, 3));
-        rec.content_type = GetText(r, 4);
-        rec.body = GetText(r, 5);
-        rec.request_url = GetText(r, 6);
-        rec.resource_id = GetText(r, 7);
-        rec.created_at = GetInt(r, 8);
-        rec.result = HexDecode(GetText(r, 9));
-        state.LoadIdempotency(std::move(rec));
-      }
+      soci::rowset<soci::row> rs =
+          sql.prepare << "SELECT " + kIdempotencyTable.ColumnNames() + " FROM idempotency_keys";
+      for (const soci::row& r : rs) state.LoadIdempotency(kIdempotencyTable.Read(r));
     }
     {
       soci::indicator ind;

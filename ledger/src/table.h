@@ -220,6 +220,10 @@ inline std::string GetText(const soci::row& r, size_t i) {
   return r.get<std::string>(i);
 }
 
+// Binary <-> hex, for Bytes fields kept in TEXT columns (portable across both backends).
+std::string HexEncode(std::string_view bytes);
+std::string HexDecode(std::string_view hex);
+
 // String lists in one TEXT column: each element as "<length>:<bytes>", so any content survives.
 std::string EncodeList(const std::vector<std::string>& items);
 std::vector<std::string> DecodeList(const std::string& text);
@@ -241,6 +245,7 @@ struct ColumnLister : NamingVisitor<ColumnLister> {
   void Field(const char* n, std::optional<int64_t>&) { Add(n, SqlType::kInt, true); }
   void Field(const char* n, std::optional<std::string>&) { Add(n, SqlType::kText, true); }
   void Field(const char* n, std::vector<std::string>&) { Add(n, SqlType::kText, false); }
+  void Field(const char* n, Bytes&) { Add(n, SqlType::kText, false); }
 };
 
 // Appends one value per described field to Rows.
@@ -262,6 +267,7 @@ struct RowAppender {
       rows->NullT();
   }
   void Field(const char*, std::vector<std::string>& v) { rows->T(EncodeList(v)); }
+  void Field(const char*, Bytes& b) { rows->T(HexEncode(b.data)); }
   template <class N>
   void Nested(const char*, N& n) {
     Describe(*this, n);
@@ -290,6 +296,7 @@ struct RowReader {
     ++i;
   }
   void Field(const char*, std::vector<std::string>& v) { v = DecodeList(GetText(*row, i++)); }
+  void Field(const char*, Bytes& b) { b.data = HexDecode(GetText(*row, i++)); }
   template <class N>
   void Nested(const char*, N& n) {
     Describe(*this, n);

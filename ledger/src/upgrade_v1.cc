@@ -140,13 +140,13 @@ void ProfileInto(const JValue& d, Client& c) {
 }
 
 template <class T>
-void Insert(soci::session& sql, Backend backend, const Table<T>& table,
-            const std::vector<T>& rows) {
+void Insert(soci::session& sql, Backend backend, const Table<T>& table, const std::vector<T>& rows,
+            const std::string& suffix = {}) {
   if (rows.empty()) return;
   Rows r = table.NewRows();
   for (const T& x : rows) table.Append(r, x);
   SqliteStatementCache cache;
-  r.Insert(sql, backend, &cache);
+  r.Insert(sql, backend, &cache, suffix);
 }
 
 }  // namespace
@@ -156,7 +156,7 @@ void UpgradeDocumentsToEntities(soci::session& sql, Backend backend) {
   std::vector<User> users;
   std::vector<Wallet> wallets;
   std::vector<ClientWallet> client_wallets;
-  Rows owners("wallet_owners", {{"client_id", 't'}, {"owner_id", 't'}, {"wallet_id", 't'}});
+  std::vector<WalletOwnerRow> owners;
   {
     soci::rowset<soci::row> rs =
         sql.prepare << "SELECT kind, id, client_id, body, updated_at FROM documents ORDER BY seq";
@@ -176,7 +176,7 @@ void UpgradeDocumentsToEntities(soci::session& sql, Backend backend) {
         w.tag = OptStr(d, "Tag");
         w.created_at = OptInt(d, "CreationDate").value_or(0);
         w.updated_at = updated;
-        for (const std::string& o : w.owners) owners.T(client).T(o).T(id);
+        for (const std::string& o : w.owners) owners.push_back({client, o, id});
         wallets.push_back(std::move(w));
       } else if (kind == "client_wallet") {
         ClientWallet w;
@@ -214,36 +214,8 @@ void UpgradeDocumentsToEntities(soci::session& sql, Backend backend) {
   Insert(sql, backend, kUsersTable, users);
   Insert(sql, backend, kWalletsTable, wallets);
   Insert(sql, backend, kClientWalletsTable, client_wallets);
-  SqliteStatementCache cache;
-  if (owners.size() > 0) owners.Insert(sql, backend, &cache, "ON CONFLICT DO NOTHING");
+  Insert(sql, backend, kWalletOwnersTable, owners, "ON CONFLICT DO NOTHING");  // Owners may repeat
   sql << "DROP TABLE documents";
-}
-
-std::string HexEncode(std::string_view bytes) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
-std::string HexDecode(std::string_view hex) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(hex.size() / 2);
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return {};
-    out.push_back(static_cast<char>(hi << 4 | lo));
-  }
-  return out;
 }
 
 }  // namespace splitledger::ledger

@@ -50,7 +50,7 @@ Outcome ApplyEnvelope(ledger::State& state, const Envelope& env,
     rec.request_url = env.idempotency->request_url;
     rec.resource_id = ResourceIdOf(out.value);
     rec.created_at = ctx.now_s();
-    rec.result = EncodeOutcome(out);
+    rec.result.data = EncodeOutcome(out);
     state.PutIdempotency(std::move(rec));
   }
   return out;
@@ -84,8 +84,8 @@ Outcome Apply(ApplyContext& ctx, const GetStoredResponse& c) {
   StoredResponse s;
   s.request_url = r->request_url;
   s.created_at = r->created_at;
-  s.outcome = r->result;
-  s.legacy_status = r->status_code;
+  s.outcome = r->result.data;
+  s.legacy_status = static_cast<int>(r->status_code);
   s.legacy_content_type = r->content_type;
   s.legacy_body = r->body;
   return Outcome::Of(std::move(s));

@@ -28,7 +28,7 @@ auto CreateCmd(std::string client, CreateIntentInput in, std::string idem_key = 
     if (!idem_key.empty()) {
       ctx.state().PutIdempotency({client, idem_key, "h-" + in.buyer_id, 200, "application/json",
                                   "{\"Id\":\"" + r->intent->id + "\"}", "/intents", r->intent->id,
-                                  NowMs() / 1000, ""});
+                                  NowMs() / 1000, Bytes{}});
     }
     return r->intent->id;
   };

@@ -62,6 +62,7 @@ TEST_P(StoreTest, RoundTripsEverything) {
   a.headquarters_address.line2 = "";  // given empty: kept apart from never given (region)
   a.headquarters_address.city = "Paris";
   state.PutClient(a);
+  state.PutClient(a);  // twice in one batch: one row (PostgreSQL refuses a row twice per upsert)
   Client b;
   b.id = "cli_b";
   b.name = "Shop \"B\" \\ ünïcödé";
@@ -71,7 +72,7 @@ TEST_P(StoreTest, RoundTripsEverything) {
   state.PutClient(b);
   state.PutToken({"tokhash1", "cli_a", 4102444800});  // 2100-01-01
   state.PutIdempotency({"cli_a", "key-1", "reqhash", 200, "application/json", R"({"Id":"x"})",
-                        "/v3.0/cli_a/intents", "int_x", 1700000002, std::string("\0\x01\xffz", 4)});
+                        "/v3.0/cli_a/intents", "int_x", 1700000002, Bytes{std::string("\0\x01\xffz", 4)}});
   auto user = [](std::string id, std::string client, std::string first, int64_t at) {
     User u;
     u.id = std::move(id);
@@ -167,7 +168,7 @@ TEST_P(StoreTest, RoundTripsEverything) {
   EXPECT_EQ(idem->request_url, "/v3.0/cli_a/intents");
   EXPECT_EQ(idem->resource_id, "int_x");
   EXPECT_EQ(idem->created_at, 1700000002);
-  EXPECT_EQ(idem->result, std::string("\0\x01\xffz", 4)) << "binary results survive the TEXT column";
+  EXPECT_EQ(idem->result.data, std::string("\0\x01\xffz", 4)) << "binary results survive the TEXT column";
   EXPECT_EQ(loaded.FindIdempotency("cli_b", "key-1"), nullptr);
   for (const char* id : {"user_m_1", "user_m_2"}) {
     const User* u = loaded.FindUser("cli_a", id);

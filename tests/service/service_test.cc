@@ -351,3 +351,34 @@ SL_INSTANTIATE_BACKENDS(ServiceTest);
 
 }  // namespace
 }  // namespace splitledger::service
+
+namespace splitledger::ledger {
+namespace {
+
+class DescribedTableTest : public testing::BackendTest {};
+
+// Additive changes are applied on open; a column whose type differs from its description stops
+// the open instead of being misread.
+TEST_P(DescribedTableTest, SyncAddsMissingColumnsAndRefusesATypeSlip) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  soci::session& sql = store->session();
+  sql << "CREATE TABLE t_sync (id TEXT PRIMARY KEY, n TEXT NOT NULL)";
+  sql << "INSERT INTO t_sync (id, n) VALUES ('a', 'x')";
+  std::vector<ColumnDef> cols = {
+      {"id", SqlType::kText, false}, {"m", SqlType::kInt, true}, {"k", SqlType::kText, false}};
+  EXPECT_NO_THROW(SyncTable(sql, GetParam(), "t_sync", cols, {"id"}));
+  long long nulls = -1;
+  std::string k = "?";
+  sql << "SELECT COUNT(*) FROM t_sync WHERE m IS NULL", soci::into(nulls);
+  sql << "SELECT k FROM t_sync WHERE id = 'a'", soci::into(k);
+  EXPECT_EQ(nulls, 1) << "a nullable column added as NULL";
+  EXPECT_EQ(k, "") << "a text column added as ''";
+  cols.push_back({"n", SqlType::kInt, false});
+  EXPECT_THROW(SyncTable(sql, GetParam(), "t_sync", cols, {"id"}), soci::soci_error);
+}
+
+SL_INSTANTIATE_BACKENDS(DescribedTableTest);
+
+}  // namespace
+}  // namespace splitledger::ledger

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "splitledger/core/entities.h"
+
 namespace splitledger {
 
 class ByteWriter {
@@ -49,6 +51,7 @@ class ByteWriter {
     U64(v.size());
     for (const std::string& s : v) Str(s);
   }
+  void Field(const char*, const Bytes& b) { Str(b.data); }
   template <class N>
   void Nested(const char*, N& n) {
     Describe(*this, n);
@@ -136,6 +139,9 @@ class ByteReader {
     v.assign(n, {});
     for (std::string& s : v)
       if (!Str(&s)) return;
+  }
+  void Field(const char*, Bytes& b) {
+    if (ok_) Str(&b.data);
   }
   template <class N>
   void Nested(const char*, N& n) {

@@ -8,7 +8,7 @@
 // to the dialects, never here.
 //
 // Visitor contract: `v.Field(name, member)` for std::string, int64_t, bool,
-// std::optional<int64_t>, std::optional<std::string>, std::vector<std::string>;
+// std::optional<int64_t>, std::optional<std::string>, std::vector<std::string>, Bytes;
 // `v.Nested(prefix, member)` for a nested described struct (its field names get the prefix).
 #pragma once
 
@@ -20,6 +20,12 @@
 #include <vector>
 
 namespace splitledger {
+
+// Binary data (not text): the binary codec writes it as is, a TEXT column holds it hex-encoded.
+struct Bytes {
+  std::string data;
+  bool operator==(const Bytes&) const = default;
+};
 
 // Each part is optional: a part never given is not invented (an upgrade from 0.1, which stored
 // the address object as given, reads back the same keys).

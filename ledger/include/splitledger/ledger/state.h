@@ -34,13 +34,13 @@ struct IdempotencyRecord {
   std::string client_id;
   std::string key;
   std::string request_hash;
-  int status_code = 0;
+  int64_t status_code = 0;
   std::string content_type;
   std::string body;
   std::string request_url;
   std::string resource_id;
   int64_t created_at = 0;
-  std::string result;
+  Bytes result;
 };
 
 struct EventRecord {
@@ -165,6 +165,7 @@ class State {
   std::set<std::pair<std::string, size_t>> dirty_line_set_;
   std::vector<std::pair<std::string, size_t>> new_actions_;
   std::vector<std::string> dirty_clients_;
+  std::set<std::string> dirty_client_set_;
   std::vector<TokenRecord> new_tokens_;
   std::vector<std::string> new_idempotency_;
   std::vector<std::string> dirty_users_;
