@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "entity_tables.h"
+#include "ledger_tables.h"
 #include "table.h"
 #include <filesystem>
 #include <thread>
@@ -319,6 +320,13 @@ Status Store::Migrate() {
   // Described tables follow their description (additive changes need no written migration).
   soci::transaction tx(sql);
   SyncEntityTables(sql, backend_);
+  SyncTable(sql, backend_, kAccountsTable);
+  SyncTable(sql, backend_, kJournalTable);
+  SyncTable(sql, backend_, kPostingsTable);
+  SyncTable(sql, backend_, kIntentsTable);
+  SyncTable(sql, backend_, kLinesTable);
+  SyncTable(sql, backend_, kActionsTable);
+  SyncTable(sql, backend_, kActionLinesTable);
   tx.commit();
   return Status::Ok();
 }
@@ -334,103 +342,49 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
   PreparedWritePtr w(new PreparedWrite());
   {
 
-    Rows accounts("accounts", {{"id", 'i'}, {"client_id", 't'}, {"currency", 't'}, {"kind", 't'},
-                               {"ref", 't'}, {"debits_posted", 'i'}, {"credits_posted", 'i'},
-                               {"debits_pending", 'i'}, {"credits_pending", 'i'},
-                               {"created_at", 'i'}});
+    Rows accounts = kAccountsTable.NewRows();
     for (const auto* list : {&cs.new_accounts, &cs.changed_accounts}) {
-      for (const Account& a : *list) {
-        accounts.I(a.id).T(a.key.client_id).T(a.key.currency).T(a.key.kind).T(a.key.ref)
-            .I(a.debits_posted).I(a.credits_posted).I(a.debits_pending).I(a.credits_pending)
-            .I(a.created_at);
-      }
+      for (const Account& a : *list) kAccountsTable.Append(accounts, a);
     }
-    w->Add(std::move(accounts),
-                    "ON CONFLICT (id) DO UPDATE SET debits_posted = excluded.debits_posted, "
-                    "credits_posted = excluded.credits_posted, debits_pending = "
-                    "excluded.debits_pending, credits_pending = excluded.credits_pending");
+    w->Add(std::move(accounts), kAccountsTable.UpsertSuffix());
 
-    Rows txs("journal_transactions",
-             {{"id", 'i'}, {"client_id", 't'}, {"kind", 't'}, {"ref", 't'}, {"created_at", 'i'}});
-    Rows postings("postings", {{"tx_id", 'i'}, {"seq", 'i'}, {"account_id", 'i'}, {"side", 'i'},
-                               {"phase", 'i'}, {"amount", 'i'}, {"posted_balance_after", 'i'},
-                               {"pending_balance_after", 'i'}});
+    Rows txs = kJournalTable.NewRows();
+    Rows postings = kPostingsTable.NewRows();
     for (const JournalTx& t : cs.transactions) {
-      txs.I(t.id).T(t.client_id).T(t.kind).T(t.ref).I(t.created_at);
+      kJournalTable.Append(txs, t);
       for (size_t i = 0; i < t.postings.size(); ++i) {
-        const Posting& p = t.postings[i];
-        postings.I(t.id).I(static_cast<long long>(i)).I(p.account_id)
-            .I(static_cast<int>(p.side)).I(static_cast<int>(p.phase)).I(p.amount)
-            .I(p.posted_balance_after).I(p.pending_balance_after);
+        kPostingsTable.Append(postings, PostingRow{t.id, static_cast<int64_t>(i), t.postings[i]});
       }
     }
     w->Add(std::move(txs));
     w->Add(std::move(postings));
 
-    Rows intents("intents", {{"id", 't'}, {"client_id", 't'}, {"currency", 't'}, {"status", 't'},
-                             {"amount", 'i'}, {"platform_fees", 'i'}, {"unfunded_amount", 'i'},
-                             {"buyer_id", 't'}, {"ext_processing_date", 'i'},
-                             {"ext_provider_reference", 't'}, {"ext_merchant_reference", 't'},
-                             {"ext_provider_name", 't'}, {"ext_payment_method", 't'},
-                             {"created_at", 'i'}, {"execution_date", 'i'}});
+    // Views of the State's intents: nothing is copied but the row values themselves.
+    Rows intents = kIntentsTable.NewRows();
     for (const Intent* in : cs.intents) {
-      intents.T(in->id).T(in->client_id).T(in->currency).T(IntentStatusName(in->status))
-          .I(in->amount()).I(in->platform_fees()).I(in->unfunded_amount).T(in->buyer_id)
-          .I(in->external.processing_date).T(in->external.provider_reference)
-          .T(in->external.merchant_reference).T(in->external.provider_name)
-          .T(in->external.payment_method).I(in->created_at).I(in->execution_date);
+      kIntentsTable.Append(intents, IntentRowRef{const_cast<Intent*>(in), in->amount(),
+                                                 in->platform_fees(), IntentStatusName(in->status)});
     }
-    w->Add(std::move(intents),
-                   "ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount = "
-                   "excluded.amount, platform_fees = excluded.platform_fees, unfunded_amount = "
-                   "excluded.unfunded_amount");
+    w->Add(std::move(intents), kIntentsTable.UpsertSuffix());
 
-    Rows lines("intent_line_items",
-               {{"id", 't'}, {"intent_id", 't'}, {"position", 'i'}, {"sku", 't'}, {"name", 't'},
-                {"description", 't'}, {"category", 't'}, {"quantity", 'i'}, {"unit_amount", 'i'},
-                {"tax_amount", 'i'}, {"discount_amount", 'i'}, {"seller_author_id", 't'},
-                {"seller_wallet_id", 't'}, {"seller_transfer_date", 'i'},
-                {"shipping_address", 't'}, {"total", 'i'}, {"fee_initial", 'i'}, {"fee", 'i'},
-                {"captured", 'i'}, {"cancelled", 'i'}, {"refunded", 'i'}, {"disputed", 'i'},
-                {"split", 'i'}});
+    Rows lines = kLinesTable.NewRows();
     for (const auto& [in, idx] : cs.lines) {
-      const LineItem& l = in->lines[idx];
-      const LineItemInput& s = l.input;
-      lines.T(l.id).T(in->id).I(static_cast<long long>(idx)).T(s.sku).T(s.name).T(s.description)
-          .T(s.category).I(s.quantity).I(s.unit_amount).I(s.tax_amount).I(s.discount_amount)
-          .T(s.seller.author_id).T(s.seller.wallet_id);
-      if (s.seller.transfer_date) {
-        lines.I(*s.seller.transfer_date);
-      } else {
-        lines.NullI();
-      }
-      lines.T(s.shipping_address_json).I(l.total).I(l.fee_initial).I(l.fee).I(l.captured)
-          .I(l.cancelled).I(l.refunded).I(l.disputed).I(l.split);
+      Intent* mut = const_cast<Intent*>(in);
+      kLinesTable.Append(lines, LineRowRef{&mut->id, static_cast<int64_t>(idx), &mut->lines[idx]});
     }
-    w->Add(std::move(lines),
-                 "ON CONFLICT (id) DO UPDATE SET fee = excluded.fee, captured = excluded.captured, "
-                 "cancelled = excluded.cancelled, refunded = excluded.refunded, disputed = "
-                 "excluded.disputed, split = excluded.split");
+    w->Add(std::move(lines), kLinesTable.UpsertSuffix());
 
-    Rows actions("intent_actions",
-                 {{"id", 't'}, {"intent_id", 't'}, {"position", 'i'}, {"kind", 't'},
-                  {"status", 't'}, {"amount", 'i'}, {"created_at", 'i'}, {"ext_present", 'i'},
-                  {"ext_processing_date", 'i'}, {"ext_provider_reference", 't'},
-                  {"ext_merchant_reference", 't'}, {"ext_provider_name", 't'},
-                  {"ext_payment_method", 't'}});
-    Rows action_lines("intent_action_lines", {{"action_id", 't'}, {"position", 'i'},
-                                              {"line_item_id", 't'}, {"amount", 'i'},
-                                              {"fee_removed", 'i'}});
+    Rows actions = kActionsTable.NewRows();
+    Rows action_lines = kActionLinesTable.NewRows();
     for (const auto& [in, idx] : cs.actions) {
-      const ActionRecord& a = in->actions[idx];
-      actions.T(a.id).T(in->id).I(static_cast<long long>(idx)).T(ActionKindName(a.kind))
-          .T(a.status).I(a.amount).I(a.created_at).I(a.external.present ? 1 : 0)
-          .I(a.external.processing_date).T(a.external.provider_reference)
-          .T(a.external.merchant_reference).T(a.external.provider_name)
-          .T(a.external.payment_method);
+      Intent* mut = const_cast<Intent*>(in);
+      ActionRecord& a = mut->actions[idx];
+      kActionsTable.Append(actions, ActionRowRef{&mut->id, static_cast<int64_t>(idx), &a,
+                                                 ActionKindName(a.kind)});
       for (size_t i = 0; i < a.lines.size(); ++i) {
-        action_lines.T(a.id).I(static_cast<long long>(i)).T(in->lines[a.lines[i].line_index].id)
-            .I(a.lines[i].amount).I(a.lines[i].fee_removed);
+        kActionLinesTable.Append(action_lines,
+                                 ActionLineRowRef{&a.id, static_cast<int64_t>(i),
+                                                  &mut->lines[a.lines[i].line_index].id, &a.lines[i]});
       }
     }
     w->Add(std::move(actions));
@@ -522,20 +476,9 @@ Status Store::Load(State& state) {
   soci::session& sql = *sql_;
   try {
     {
-      soci::rowset<soci::row> rs = sql.prepare
-          << "SELECT id, client_id, currency, kind, ref, debits_posted, credits_posted, "
-             "debits_pending, credits_pending, created_at FROM accounts";
-      for (const soci::row& r : rs) {
-        Account a;
-        a.id = GetInt(r, 0);
-        a.key = {GetText(r, 1), GetText(r, 2), GetText(r, 3), GetText(r, 4)};
-        a.debits_posted = GetInt(r, 5);
-        a.credits_posted = GetInt(r, 6);
-        a.debits_pending = GetInt(r, 7);
-        a.credits_pending = GetInt(r, 8);
-        a.created_at = GetInt(r, 9);
-        state.book().LoadAccount(std::move(a));
-      }
+      soci::rowset<soci::row> rs =
+          sql.prepare << "SELECT " + kAccountsTable.ColumnNames() + " FROM accounts";
+      for (const soci::row& r : rs) state.book().LoadAccount(kAccountsTable.Read(r));
       soci::indicator ind;
       long long max_tx = 0;
       sql << "SELECT MAX(id) FROM journal_transactions", soci::into(max_tx, ind);
@@ -544,109 +487,56 @@ Status Store::Load(State& state) {
     std::unordered_map<std::string, Intent> intents;
     std::vector<std::string> order;
     {
-      soci::rowset<soci::row> rs = sql.prepare
-          << "SELECT id, client_id, currency, status, unfunded_amount, buyer_id, "
-             "ext_processing_date, ext_provider_reference, ext_merchant_reference, "
-             "ext_provider_name, ext_payment_method, created_at, execution_date FROM intents "
-             "ORDER BY created_at, id";
+      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kIntentsTable.ColumnNames() +
+                                                      " FROM intents ORDER BY created_at, id";
       for (const soci::row& r : rs) {
-        Intent in;
-        in.id = GetText(r, 0);
-        in.client_id = GetText(r, 1);
-        in.currency = GetText(r, 2);
-        auto st = ParseIntentStatus(GetText(r, 3));
-        if (!st) return Status::Internal("bad intent status in database for " + in.id);
-        in.status = *st;
-        in.unfunded_amount = GetInt(r, 4);
-        in.buyer_id = GetText(r, 5);
-        in.external.present = true;
-        in.external.processing_date = GetInt(r, 6);
-        in.external.provider_reference = GetText(r, 7);
-        in.external.merchant_reference = GetText(r, 8);
-        in.external.provider_name = GetText(r, 9);
-        in.external.payment_method = GetText(r, 10);
-        in.created_at = GetInt(r, 11);
-        in.execution_date = GetInt(r, 12);
-        order.push_back(in.id);
-        intents.emplace(in.id, std::move(in));
+        IntentRow row = kIntentsTable.Read(r);
+        auto st = ParseIntentStatus(row.status);
+        if (!st) return Status::Internal("bad intent status in database for " + row.intent.id);
+        row.intent.status = *st;
+        row.intent.external.present = true;
+        order.push_back(row.intent.id);
+        intents.emplace(row.intent.id, std::move(row.intent));
       }
     }
     {
-      soci::rowset<soci::row> rs = sql.prepare
-          << "SELECT id, intent_id, position, sku, name, description, category, quantity, "
-             "unit_amount, tax_amount, discount_amount, seller_author_id, seller_wallet_id, "
-             "seller_transfer_date, shipping_address, total, fee_initial, fee, captured, "
-             "cancelled, refunded, disputed, split FROM intent_line_items "
-             "ORDER BY intent_id, position";
+      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kLinesTable.ColumnNames() +
+                                                      " FROM intent_line_items ORDER BY intent_id, position";
       for (const soci::row& r : rs) {
-        auto it = intents.find(GetText(r, 1));
+        LineRow row = kLinesTable.Read(r);
+        auto it = intents.find(row.intent_id);
         if (it == intents.end()) return Status::Internal("line item without intent");
-        LineItem l;
-        l.id = GetText(r, 0);
-        LineItemInput& s = l.input;
-        s.sku = GetText(r, 3);
-        s.name = GetText(r, 4);
-        s.description = GetText(r, 5);
-        s.category = GetText(r, 6);
-        s.quantity = GetInt(r, 7);
-        s.unit_amount = GetInt(r, 8);
-        s.tax_amount = GetInt(r, 9);
-        s.discount_amount = GetInt(r, 10);
-        s.seller.author_id = GetText(r, 11);
-        s.seller.wallet_id = GetText(r, 12);
-        if (auto td = GetOptInt(r, 13)) s.seller.transfer_date = *td;
-        s.shipping_address_json = GetText(r, 14);
-        l.total = GetInt(r, 15);
-        l.fee_initial = GetInt(r, 16);
-        s.seller.fees_amount = l.fee_initial;
-        l.fee = GetInt(r, 17);
-        l.captured = GetInt(r, 18);
-        l.cancelled = GetInt(r, 19);
-        l.refunded = GetInt(r, 20);
-        l.disputed = GetInt(r, 21);
-        l.split = GetInt(r, 22);
-        if (static_cast<size_t>(GetInt(r, 2)) != it->second.lines.size()) {
+        if (static_cast<size_t>(row.position) != it->second.lines.size()) {
           return Status::Internal("line item positions out of order for " + it->first);
         }
-        it->second.lines.push_back(std::move(l));
+        row.line.input.seller.fees_amount = row.line.fee_initial;  // as requested at creation
+        it->second.lines.push_back(std::move(row.line));
       }
     }
     {
       std::unordered_map<std::string, std::pair<std::string, size_t>> action_pos;
-      soci::rowset<soci::row> rs = sql.prepare
-          << "SELECT id, intent_id, position, kind, status, amount, created_at, ext_present, "
-             "ext_processing_date, ext_provider_reference, ext_merchant_reference, "
-             "ext_provider_name, ext_payment_method FROM intent_actions "
-             "ORDER BY intent_id, position";
+      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kActionsTable.ColumnNames() +
+                                                      " FROM intent_actions ORDER BY intent_id, position";
       for (const soci::row& r : rs) {
-        auto it = intents.find(GetText(r, 1));
+        ActionRow row = kActionsTable.Read(r);
+        auto it = intents.find(row.intent_id);
         if (it == intents.end()) return Status::Internal("action without intent");
-        ActionRecord a;
-        a.id = GetText(r, 0);
-        a.kind = GetText(r, 3) == "capture" ? ActionKind::kCapture : ActionKind::kCancel;
-        a.status = GetText(r, 4);
-        a.amount = GetInt(r, 5);
-        a.created_at = GetInt(r, 6);
-        a.external.present = GetInt(r, 7) != 0;
-        a.external.processing_date = GetInt(r, 8);
-        a.external.provider_reference = GetText(r, 9);
-        a.external.merchant_reference = GetText(r, 10);
-        a.external.provider_name = GetText(r, 11);
-        a.external.payment_method = GetText(r, 12);
-        action_pos[a.id] = {it->first, it->second.actions.size()};
-        it->second.actions.push_back(std::move(a));
+        row.action.kind = row.kind == "capture" ? ActionKind::kCapture : ActionKind::kCancel;
+        action_pos[row.action.id] = {it->first, it->second.actions.size()};
+        it->second.actions.push_back(std::move(row.action));
       }
-      soci::rowset<soci::row> ls = sql.prepare
-          << "SELECT action_id, position, line_item_id, amount, fee_removed FROM "
-             "intent_action_lines ORDER BY action_id, position";
+      soci::rowset<soci::row> ls =
+          sql.prepare << "SELECT " + kActionLinesTable.ColumnNames() +
+                             " FROM intent_action_lines ORDER BY action_id, position";
       for (const soci::row& r : ls) {
-        auto pos = action_pos.find(GetText(r, 0));
+        ActionLineRow row = kActionLinesTable.Read(r);
+        auto pos = action_pos.find(row.action_id);
         if (pos == action_pos.end()) return Status::Internal("action line without action");
         Intent& in = intents.at(pos->second.first);
-        int idx = in.FindLine(GetText(r, 2));
+        int idx = in.FindLine(row.line_item_id);
         if (idx < 0) return Status::Internal("action line for an unknown line item");
-        in.actions[pos->second.second].lines.push_back(
-            {static_cast<size_t>(idx), GetInt(r, 3), GetInt(r, 4)});
+        row.line.line_index = static_cast<size_t>(idx);
+        in.actions[pos->second.second].lines.push_back(row.line);
       }
     }
     for (const std::string& id : order) state.LoadIntent(std::move(intents.at(id)));

@@ -326,9 +326,12 @@ struct Table {
       cols.emplace_back(c.name, c.type == SqlType::kText ? 't' : 'i');
     return Rows(name, cols);
   }
-  void Append(Rows& rows, const T& value) const {
+  // Appends a row from `value`: a T, or a view of the same columns (a type whose Describe()
+  // goes through the same column function as T's, e.g. a row that points into the State).
+  template <class U = T>
+  void Append(Rows& rows, const U& value) const {
     RowAppender a{&rows};
-    Describe(a, const_cast<T&>(value));
+    Describe(a, const_cast<U&>(value));
   }
   // "ON CONFLICT (key) DO UPDATE SET every other column".
   std::string UpsertSuffix() const {

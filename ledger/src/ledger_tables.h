@@ -1,0 +1,224 @@
+// Private to the ledger module: the money tables (accounts, journal, postings, intents and their
+// lines and actions) described once, like the entities (entity_tables.h).
+//
+// Written rows are views of the State's objects (no copy on the writer's hot path); read rows own
+// their data. Both go through one Describe*Columns function per table, so the columns a row is
+// written with and read back with cannot differ.
+#pragma once
+
+#include <string>
+
+#include "splitledger/core/intent.h"
+#include "splitledger/core/intent_describe.h"
+#include "splitledger/ledger/journal.h"
+#include "table.h"
+
+namespace splitledger::ledger {
+
+// ---- accounts and the journal ---------------------------------------------------------------
+
+template <class V>
+void Describe(V& v, AccountKey& k) {
+  v.Field("client_id", k.client_id);
+  v.Field("currency", k.currency);
+  v.Field("kind", k.kind);
+  v.Field("ref", k.ref);
+}
+template <class V>
+void Describe(V& v, Account& a) {
+  v.Field("id", a.id);
+  v.Nested("", a.key);
+  v.Field("debits_posted", a.debits_posted);
+  v.Field("credits_posted", a.credits_posted);
+  v.Field("debits_pending", a.debits_pending);
+  v.Field("credits_pending", a.credits_pending);
+  v.Field("created_at", a.created_at);
+}
+// A transaction's own columns (its postings are rows of `postings`).
+template <class V>
+void Describe(V& v, JournalTx& t) {
+  v.Field("id", t.id);
+  v.Field("client_id", t.client_id);
+  v.Field("kind", t.kind);
+  v.Field("ref", t.ref);
+  v.Field("created_at", t.created_at);
+}
+struct PostingRow {
+  int64_t tx_id = 0;
+  int64_t seq = 0;
+  Posting posting;
+};
+template <class V>
+void Describe(V& v, PostingRow& r) {
+  v.Field("tx_id", r.tx_id);
+  v.Field("seq", r.seq);
+  v.Field("account_id", r.posting.account_id);
+  describe_detail::AsInt(v, "side", r.posting.side);
+  describe_detail::AsInt(v, "phase", r.posting.phase);
+  v.Field("amount", r.posting.amount);
+  v.Field("posted_balance_after", r.posting.posted_balance_after);
+  v.Field("pending_balance_after", r.posting.pending_balance_after);
+}
+
+// ---- intents ----------------------------------------------------------------------------------
+
+// `amount` and `platform_fees` are stored so that `verify` can compare them with the journal;
+// `status` travels as its name.
+template <class V>
+void DescribeIntentColumns(V& v, Intent& in, Amount& amount, Amount& platform_fees,
+                           std::string& status) {
+  v.Field("id", in.id);
+  v.Field("client_id", in.client_id);
+  v.Field("currency", in.currency);
+  v.Field("status", status);
+  v.Field("amount", amount);
+  v.Field("platform_fees", platform_fees);
+  v.Field("unfunded_amount", in.unfunded_amount);
+  v.Field("buyer_id", in.buyer_id);
+  v.Field("ext_processing_date", in.external.processing_date);
+  v.Field("ext_provider_reference", in.external.provider_reference);
+  v.Field("ext_merchant_reference", in.external.merchant_reference);
+  v.Field("ext_provider_name", in.external.provider_name);
+  v.Field("ext_payment_method", in.external.payment_method);
+  v.Field("created_at", in.created_at);
+  v.Field("execution_date", in.execution_date);
+}
+struct IntentRowRef {
+  Intent* intent;
+  Amount amount, platform_fees;
+  std::string status;
+};
+template <class V>
+void Describe(V& v, IntentRowRef& r) {
+  DescribeIntentColumns(v, *r.intent, r.amount, r.platform_fees, r.status);
+}
+struct IntentRow {
+  Intent intent;
+  Amount amount = 0, platform_fees = 0;
+  std::string status;
+};
+template <class V>
+void Describe(V& v, IntentRow& r) {
+  DescribeIntentColumns(v, r.intent, r.amount, r.platform_fees, r.status);
+}
+
+template <class V>
+void DescribeLineColumns(V& v, std::string& intent_id, int64_t& position, LineItem& l) {
+  v.Field("id", l.id);
+  v.Field("intent_id", intent_id);
+  v.Field("position", position);
+  LineItemInput& s = l.input;
+  v.Field("sku", s.sku);
+  v.Field("name", s.name);
+  v.Field("description", s.description);
+  v.Field("category", s.category);
+  v.Field("quantity", s.quantity);
+  v.Field("unit_amount", s.unit_amount);
+  v.Field("tax_amount", s.tax_amount);
+  v.Field("discount_amount", s.discount_amount);
+  v.Field("seller_author_id", s.seller.author_id);
+  v.Field("seller_wallet_id", s.seller.wallet_id);
+  v.Field("seller_transfer_date", s.seller.transfer_date);
+  v.Field("shipping_address", s.shipping_address_json);
+  v.Field("total", l.total);
+  v.Field("fee_initial", l.fee_initial);  // Seller.FeesAmount as created
+  v.Field("fee", l.fee);
+  v.Field("captured", l.captured);
+  v.Field("cancelled", l.cancelled);
+  v.Field("refunded", l.refunded);
+  v.Field("disputed", l.disputed);
+  v.Field("split", l.split);
+}
+struct LineRowRef {
+  std::string* intent_id;
+  int64_t position;
+  LineItem* line;
+};
+template <class V>
+void Describe(V& v, LineRowRef& r) {
+  DescribeLineColumns(v, *r.intent_id, r.position, *r.line);
+}
+struct LineRow {
+  std::string intent_id;
+  int64_t position = 0;
+  LineItem line;
+};
+template <class V>
+void Describe(V& v, LineRow& r) {
+  DescribeLineColumns(v, r.intent_id, r.position, r.line);
+}
+
+// `kind` travels as "capture" / "cancel".
+template <class V>
+void DescribeActionColumns(V& v, std::string& intent_id, int64_t& position, ActionRecord& a,
+                           std::string& kind) {
+  v.Field("id", a.id);
+  v.Field("intent_id", intent_id);
+  v.Field("position", position);
+  v.Field("kind", kind);
+  v.Field("status", a.status);
+  v.Field("amount", a.amount);
+  v.Field("created_at", a.created_at);
+  v.Nested("ext_", a.external);
+}
+struct ActionRowRef {
+  std::string* intent_id;
+  int64_t position;
+  ActionRecord* action;
+  std::string kind;
+};
+template <class V>
+void Describe(V& v, ActionRowRef& r) {
+  DescribeActionColumns(v, *r.intent_id, r.position, *r.action, r.kind);
+}
+struct ActionRow {
+  std::string intent_id;
+  int64_t position = 0;
+  ActionRecord action;
+  std::string kind;
+};
+template <class V>
+void Describe(V& v, ActionRow& r) {
+  DescribeActionColumns(v, r.intent_id, r.position, r.action, r.kind);
+}
+
+template <class V>
+void DescribeActionLineColumns(V& v, std::string& action_id, int64_t& position,
+                               std::string& line_item_id, ActionLine& l) {
+  v.Field("action_id", action_id);
+  v.Field("position", position);
+  v.Field("line_item_id", line_item_id);
+  v.Field("amount", l.amount);
+  v.Field("fee_removed", l.fee_removed);
+}
+struct ActionLineRowRef {
+  std::string* action_id;
+  int64_t position;
+  std::string* line_item_id;
+  ActionLine* line;
+};
+template <class V>
+void Describe(V& v, ActionLineRowRef& r) {
+  DescribeActionLineColumns(v, *r.action_id, r.position, *r.line_item_id, *r.line);
+}
+struct ActionLineRow {
+  std::string action_id;
+  int64_t position = 0;
+  std::string line_item_id;
+  ActionLine line;
+};
+template <class V>
+void Describe(V& v, ActionLineRow& r) {
+  DescribeActionLineColumns(v, r.action_id, r.position, r.line_item_id, r.line);
+}
+
+inline const Table<Account> kAccountsTable{"accounts", {"id"}};
+inline const Table<JournalTx> kJournalTable{"journal_transactions", {"id"}};
+inline const Table<PostingRow> kPostingsTable{"postings", {"tx_id", "seq"}};
+inline const Table<IntentRow> kIntentsTable{"intents", {"id"}};
+inline const Table<LineRow> kLinesTable{"intent_line_items", {"id"}};
+inline const Table<ActionRow> kActionsTable{"intent_actions", {"id"}};
+inline const Table<ActionLineRow> kActionLinesTable{"intent_action_lines",
+                                                    {"action_id", "position"}};
+
+}  // namespace splitledger::ledger
