@@ -67,21 +67,10 @@ void Describe(V& v, PostingRow& r) {
 template <class V>
 void DescribeIntentColumns(V& v, Intent& in, Amount& amount, Amount& platform_fees,
                            std::string& status) {
-  v.Field("id", in.id);
-  v.Field("client_id", in.client_id);
-  v.Field("currency", in.currency);
+  DescribeIntentHeader(v, in);
   v.Field("status", status);
   v.Field("amount", amount);
   v.Field("platform_fees", platform_fees);
-  v.Field("unfunded_amount", in.unfunded_amount);
-  v.Field("buyer_id", in.buyer_id);
-  v.Field("ext_processing_date", in.external.processing_date);
-  v.Field("ext_provider_reference", in.external.provider_reference);
-  v.Field("ext_merchant_reference", in.external.merchant_reference);
-  v.Field("ext_provider_name", in.external.provider_name);
-  v.Field("ext_payment_method", in.external.payment_method);
-  v.Field("created_at", in.created_at);
-  v.Field("execution_date", in.execution_date);
 }
 struct IntentRowRef {
   Intent* intent;
@@ -104,30 +93,9 @@ void Describe(V& v, IntentRow& r) {
 
 template <class V>
 void DescribeLineColumns(V& v, std::string& intent_id, int64_t& position, LineItem& l) {
-  v.Field("id", l.id);
   v.Field("intent_id", intent_id);
   v.Field("position", position);
-  LineItemInput& s = l.input;
-  v.Field("sku", s.sku);
-  v.Field("name", s.name);
-  v.Field("description", s.description);
-  v.Field("category", s.category);
-  v.Field("quantity", s.quantity);
-  v.Field("unit_amount", s.unit_amount);
-  v.Field("tax_amount", s.tax_amount);
-  v.Field("discount_amount", s.discount_amount);
-  v.Field("seller_author_id", s.seller.author_id);
-  v.Field("seller_wallet_id", s.seller.wallet_id);
-  v.Field("seller_transfer_date", s.seller.transfer_date);
-  v.Field("shipping_address", s.shipping_address_json);
-  v.Field("total", l.total);
-  v.Field("fee_initial", l.fee_initial);  // Seller.FeesAmount as created
-  v.Field("fee", l.fee);
-  v.Field("captured", l.captured);
-  v.Field("cancelled", l.cancelled);
-  v.Field("refunded", l.refunded);
-  v.Field("disputed", l.disputed);
-  v.Field("split", l.split);
+  Describe(v, l);
 }
 struct LineRowRef {
   std::string* intent_id;

@@ -494,7 +494,6 @@ Status Store::Load(State& state) {
         auto st = ParseIntentStatus(row.status);
         if (!st) return Status::Internal("bad intent status in database for " + row.intent.id);
         row.intent.status = *st;
-        row.intent.external.present = true;
         order.push_back(row.intent.id);
         intents.emplace(row.intent.id, std::move(row.intent));
       }
@@ -509,7 +508,6 @@ Status Store::Load(State& state) {
         if (static_cast<size_t>(row.position) != it->second.lines.size()) {
           return Status::Internal("line item positions out of order for " + it->first);
         }
-        row.line.input.seller.fees_amount = row.line.fee_initial;  // as requested at creation
         it->second.lines.push_back(std::move(row.line));
       }
     }
@@ -539,7 +537,11 @@ Status Store::Load(State& state) {
         in.actions[pos->second.second].lines.push_back(row.line);
       }
     }
-    for (const std::string& id : order) state.LoadIntent(std::move(intents.at(id)));
+    for (const std::string& id : order) {
+      Intent& in = intents.at(id);
+      RestoreDerivedFields(in);
+      state.LoadIntent(std::move(in));
+    }
     {
       soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kClientsTable.ColumnNames() + " FROM clients";
       for (const soci::row& r : rs) state.LoadClient(kClientsTable.Read(r));

@@ -33,6 +33,7 @@ IntentSnapshot EncodeIntentView(const Intent& intent, const IntentFigures& figur
 bool DecodeIntentView(const IntentSnapshot& snapshot, IntentView* out) {
   ByteReader r(snapshot.bytes);
   Describe(r, out->intent);
+  RestoreDerivedFields(out->intent);
   Describe(r, out->figures);
   int64_t action = 0;
   if (!r.ok() || !r.I64(&action) || action < 0 || action > 2 || !r.Str(&out->action_id))

@@ -36,6 +36,8 @@ void Describe(V& v, ExternalData& e) {
   v.Field("payment_method", e.payment_method);
 }
 
+// A line's own fields, as stored and as snapshotted. Seller.FeesAmount as requested is not
+// among them: it is fee_initial by construction, and readers restore it from there.
 template <class V>
 void Describe(V& v, LineItem& l) {
   v.Field("id", l.id);
@@ -50,7 +52,6 @@ void Describe(V& v, LineItem& l) {
   v.Field("discount_amount", s.discount_amount);
   v.Field("seller_author_id", s.seller.author_id);
   v.Field("seller_wallet_id", s.seller.wallet_id);
-  v.Field("seller_fees_amount", s.seller.fees_amount);
   v.Field("seller_transfer_date", s.seller.transfer_date);
   v.Field("shipping_address", s.shipping_address_json);
   v.Field("total", l.total);
@@ -81,19 +82,37 @@ void Describe(V& v, ActionRecord& a) {
   v.Nested("ext_", a.external);
 }
 
+// An intent's own fields but its status, lines and actions (each form stores those its way).
+// The external data of an intent is always present.
 template <class V>
-void Describe(V& v, Intent& in) {
+void DescribeIntentHeader(V& v, Intent& in) {
   v.Field("id", in.id);
   v.Field("client_id", in.client_id);
   v.Field("currency", in.currency);
-  describe_detail::AsInt(v, "status", in.status);
+  v.Field("unfunded_amount", in.unfunded_amount);
+  v.Field("buyer_id", in.buyer_id);
+  v.Field("ext_processing_date", in.external.processing_date);
+  v.Field("ext_provider_reference", in.external.provider_reference);
+  v.Field("ext_merchant_reference", in.external.merchant_reference);
+  v.Field("ext_provider_name", in.external.provider_name);
+  v.Field("ext_payment_method", in.external.payment_method);
   v.Field("created_at", in.created_at);
   v.Field("execution_date", in.execution_date);
-  v.Nested("ext_", in.external);
-  v.Field("buyer_id", in.buyer_id);
-  v.Field("unfunded_amount", in.unfunded_amount);
+}
+
+// The whole intent (the binary snapshot): header, status, lines, actions.
+template <class V>
+void Describe(V& v, Intent& in) {
+  DescribeIntentHeader(v, in);
+  describe_detail::AsInt(v, "status", in.status);
   describe_detail::Each(v, "lines", in.lines);
   describe_detail::Each(v, "actions", in.actions);
+}
+
+// What readers of a stored or snapshotted intent restore: the fields no form stores.
+inline void RestoreDerivedFields(Intent& in) {
+  in.external.present = true;
+  for (LineItem& l : in.lines) l.input.seller.fees_amount = l.fee_initial;
 }
 
 template <class V>
