@@ -189,4 +189,15 @@ inline const Table<ActionRow> kActionsTable{"intent_actions", {"id"}};
 inline const Table<ActionLineRow> kActionLinesTable{"intent_action_lines",
                                                     {"action_id", "position"}};
 
+// Checks (and extends) every money table against its description (Store::Migrate).
+inline void SyncLedgerTables(soci::session& sql, Backend backend) {
+  SyncTable(sql, backend, kAccountsTable);
+  SyncTable(sql, backend, kJournalTable);
+  SyncTable(sql, backend, kPostingsTable);
+  SyncTable(sql, backend, kIntentsTable);
+  SyncTable(sql, backend, kLinesTable);
+  SyncTable(sql, backend, kActionsTable);
+  SyncTable(sql, backend, kActionLinesTable);
+}
+
 }  // namespace splitledger::ledger

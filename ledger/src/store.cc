@@ -320,13 +320,7 @@ Status Store::Migrate() {
   // Described tables follow their description (additive changes need no written migration).
   soci::transaction tx(sql);
   SyncEntityTables(sql, backend_);
-  SyncTable(sql, backend_, kAccountsTable);
-  SyncTable(sql, backend_, kJournalTable);
-  SyncTable(sql, backend_, kPostingsTable);
-  SyncTable(sql, backend_, kIntentsTable);
-  SyncTable(sql, backend_, kLinesTable);
-  SyncTable(sql, backend_, kActionsTable);
-  SyncTable(sql, backend_, kActionLinesTable);
+  SyncLedgerTables(sql, backend_);
   tx.commit();
   return Status::Ok();
 }
