@@ -8,9 +8,11 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <chrono>
 #include <cstring>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "admin.h"
 #include "splitledger/api/commands.h"
@@ -27,7 +29,7 @@ std::string Flag(int argc, char** argv, const char* name) {
 }
 
 // Sends the command to the server holding the lease.
-Status ViaServer(const std::string& db, const service::PutClientCredentials& cmd) {
+Status SendToServer(const std::string& db, const service::PutClientCredentials& cmd) {
   auto ep = service::ReadAdminEndpoint(db);
   if (!ep.ok()) return ep.status();
   try {
@@ -47,16 +49,31 @@ Status ViaServer(const std::string& db, const service::PutClientCredentials& cmd
     std::istream& in = session.receiveResponse(hres);
     std::stringstream ss;
     ss << in.rdbuf();
-    if (hres.getStatus() != Poco::Net::HTTPResponse::HTTP_OK) {
-      return Status::Unavailable("the server at " + ep->first + " answered " +
-                                 std::to_string(static_cast<int>(hres.getStatus())) + ": " +
-                                 ss.str());
+    int code = static_cast<int>(hres.getStatus());
+    if (code != 200) {
+      // 401/404: not (yet) the server that published this endpoint, worth retrying; anything
+      // else is the server's answer to this command.
+      std::string what =
+          "the server at " + ep->first + " answered " + std::to_string(code) + ": " + ss.str();
+      return code == 401 || code == 404 ? Status::Unavailable(what) : Status::Invalid(what);
     }
   } catch (const Poco::Exception& e) {
     return Status::Unavailable("cannot reach the server holding the database (" + ep->first +
                                "): " + e.displayText());
   }
   return Status::Ok();
+}
+
+// A server that holds the lease may still be loading its state and not yet have published its
+// endpoint (the table then names the previous run's): retry for a while before giving up.
+Status ViaServer(const std::string& db, const service::PutClientCredentials& cmd) {
+  Status last;
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    last = SendToServer(db, cmd);
+    if (last.ok() || last.code() != ErrorCode::kUnavailable) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return last;
 }
 }  // namespace
 

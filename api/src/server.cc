@@ -299,7 +299,10 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
   // POST /admin/clients: `splitledger client create` next to a running server. Loopback peers
   // only, with the secret this server published in the database at start (admin.h).
   Reply HandleAdmin(Poco::Net::HTTPServerRequest& hreq, Request& req) {
-    if (!hreq.clientAddress().host().isLoopback()) return PlainNotFound();
+    // A peer on this host: loopback, or this listener's own address (a server bound to one
+    // interface is reached through it by a CLI on the same machine).
+    const Poco::Net::IPAddress peer = hreq.clientAddress().host();
+    if (!peer.isLoopback() && peer != hreq.serverAddress().host()) return PlainNotFound();
     if (req.method != "POST") return PlainNotFound();
     // Read the body before answering anything: unread bytes would corrupt the next request on
     // this keep-alive connection.
