@@ -8,7 +8,9 @@
 //   sqlite:   node make_fixture.mjs $BIN sqlite:$PWD/release-0.1/db.sqlite release-0.1/expected.json
 //   postgres: node make_fixture.mjs $BIN postgresql://…/fixture release-0.1/expected-pg.json
 //             pg_dump --no-owner --no-privileges … > release-0.1/postgres.sql
-import { writeFileSync } from 'node:fs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // lib.mjs reads SPLITLEDGER_BIN when it loads: set it first.
 process.env.SPLITLEDGER_BIN = process.argv[2];
@@ -20,7 +22,10 @@ const [,, , dbUrl, outJson] = process.argv;
 const out = { calls: [] };
 const idem = () => `fixture-${rand(8)}`;
 
-const srv = await startServer(dbUrl);
+// Tokens issued with a ten-year lifetime, so that the upgrade test can still present one.
+const config = join(mkdtempSync(join(tmpdir(), 'fixture-')), 'config.json');
+writeFileSync(config, JSON.stringify({ token_ttl_seconds: 315360000 }));
+const srv = await startServer(dbUrl, ['--config', config]);
 try {
   await createClient(dbUrl, 'shop', 'shop-secret-key-0001');
   await createClient(dbUrl, 'other', 'other-secret-key-0001');

@@ -2,7 +2,7 @@
 -- PostgreSQL database dump
 --
 
-\restrict MjeAaerdUhj9agAnNvuceVzWmRI679eXw6TR5YOepfreIJ7UjXJS8U18NHyN9KW
+\restrict IR5b5K3hYnmIEmhegpKQUoG5WV6V0ZuDjOGbmyQYQhTnR4GqMdiysqIFjTbXEqV
 
 -- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)
 -- Dumped by pg_dump version 15.18 (Debian 15.18-0+deb12u1)
@@ -242,31 +242,31 @@ CREATE TABLE public.schema_migrations (
 --
 
 COPY public.accounts (id, client_id, currency, kind, ref, debits_posted, credits_posted, debits_pending, credits_pending, created_at) FROM stdin;
-1	shop	EUR	client_fees		0	0	0	0	1796002198
-2	shop	EUR	client_credit		0	0	0	0	1796002198
-3	shop	EUR	wallet	wlt_m_01a22a12-b35e-7a86-8b98-48973562289e	0	0	0	0	1796002198
-4	shop	EUR	wallet	wlt_m_01a22a12-b366-72d9-9fee-4563726feb7e	0	0	0	0	1796002198
-5	shop	GBP	wallet	wlt_m_01a22a12-b372-7353-a110-156b747423a9	0	0	0	0	1796002198
-6	shop	GBP	client_fees		0	0	0	0	1796002198
-7	shop	GBP	client_credit		0	0	0	0	1796002198
-10	shop	EUR	line_fee	int_li_01a22a12-b38a-7a42-9c9a-dda305df9b66	0	100	0	0	1796002198
-15	shop	EUR	line_cancelled	int_li_01a22a12-b38a-7043-a843-5f186464ff9b	0	1000	0	0	1796002198
-11	shop	EUR	line_payable	int_li_01a22a12-b38a-7043-a843-5f186464ff9b	0	0	0	4000	1796002198
-12	shop	EUR	line_fee	int_li_01a22a12-b38a-7043-a843-5f186464ff9b	50	250	0	0	1796002198
-8	shop	EUR	line_payable	int_li_01a22a12-b38a-7a42-9c9a-dda305df9b66	0	400	0	600	1796002198
-20	shop	EUR	line_cancelled	int_li_01a22a12-b3ab-786d-9800-2a8ef6b9935d	0	700	0	0	1796002198
-21	shop	EUR	line_cancelled	int_li_01a22a12-b3b6-70f1-87b4-8ce1f985f55b	0	300	0	0	1796002198
-16	shop	EUR	line_payable	int_li_01a22a12-b3ab-786d-9800-2a8ef6b9935d	0	0	0	0	1796002198
-14	shop	EUR	cancel_memo		2000	0	0	0	1796002198
-17	shop	EUR	line_fee	int_li_01a22a12-b3ab-786d-9800-2a8ef6b9935d	7	7	0	0	1796002198
-9	shop	EUR	fee_memo		360	60	0	0	1796002198
-18	shop	EUR	line_payable	int_li_01a22a12-b3b6-70f1-87b4-8ce1f985f55b	0	0	0	0	1796002198
-19	shop	EUR	line_fee	int_li_01a22a12-b3b6-70f1-87b4-8ce1f985f55b	3	3	0	0	1796002198
-13	shop	EUR	psp_receivable	STRIPE	400	0	4600	0	1796002198
-22	shop	GBP	line_payable	int_li_01a22a12-b3c6-7284-ac5a-74887352fba4	0	0	0	5000	1796002198
-23	shop	GBP	fee_memo		500	0	0	0	1796002198
-24	shop	GBP	line_fee	int_li_01a22a12-b3c6-7284-ac5a-74887352fba4	0	500	0	0	1796002198
-25	shop	GBP	psp_receivable	STRIPE	0	0	5000	0	1796002198
+1	shop	EUR	client_fees		0	0	0	0	1796006082
+2	shop	EUR	client_credit		0	0	0	0	1796006082
+3	shop	EUR	wallet	wlt_m_01a22a4d-f772-788c-893b-45322005d2f1	0	0	0	0	1796006082
+4	shop	EUR	wallet	wlt_m_01a22a4d-f777-759d-94ab-3268eae8e4b6	0	0	0	0	1796006082
+5	shop	GBP	wallet	wlt_m_01a22a4d-f77b-7e08-a105-d1c1a6cab8a2	0	0	0	0	1796006082
+6	shop	GBP	client_fees		0	0	0	0	1796006082
+7	shop	GBP	client_credit		0	0	0	0	1796006082
+10	shop	EUR	line_fee	int_li_01a22a4d-f786-7a82-9dd2-aa61a93864f2	0	100	0	0	1796006082
+15	shop	EUR	line_cancelled	int_li_01a22a4d-f786-76a4-888d-c431f7dd4262	0	1000	0	0	1796006082
+11	shop	EUR	line_payable	int_li_01a22a4d-f786-76a4-888d-c431f7dd4262	0	0	0	4000	1796006082
+12	shop	EUR	line_fee	int_li_01a22a4d-f786-76a4-888d-c431f7dd4262	50	250	0	0	1796006082
+8	shop	EUR	line_payable	int_li_01a22a4d-f786-7a82-9dd2-aa61a93864f2	0	400	0	600	1796006082
+20	shop	EUR	line_cancelled	int_li_01a22a4d-f799-73a1-96dd-751ff54864ad	0	700	0	0	1796006082
+21	shop	EUR	line_cancelled	int_li_01a22a4d-f79d-70c7-9c3e-9ae53de7432f	0	300	0	0	1796006082
+16	shop	EUR	line_payable	int_li_01a22a4d-f799-73a1-96dd-751ff54864ad	0	0	0	0	1796006082
+14	shop	EUR	cancel_memo		2000	0	0	0	1796006082
+17	shop	EUR	line_fee	int_li_01a22a4d-f799-73a1-96dd-751ff54864ad	7	7	0	0	1796006082
+9	shop	EUR	fee_memo		360	60	0	0	1796006082
+18	shop	EUR	line_payable	int_li_01a22a4d-f79d-70c7-9c3e-9ae53de7432f	0	0	0	0	1796006082
+19	shop	EUR	line_fee	int_li_01a22a4d-f79d-70c7-9c3e-9ae53de7432f	3	3	0	0	1796006082
+13	shop	EUR	psp_receivable	STRIPE	400	0	4600	0	1796006082
+22	shop	GBP	line_payable	int_li_01a22a4d-f7a4-7021-a43e-d9c0b73a69b2	0	0	0	5000	1796006082
+23	shop	GBP	fee_memo		500	0	0	0	1796006082
+24	shop	GBP	line_fee	int_li_01a22a4d-f7a4-7021-a43e-d9c0b73a69b2	0	500	0	0	1796006082
+25	shop	GBP	psp_receivable	STRIPE	0	0	5000	0	1796006082
 \.
 
 
@@ -275,8 +275,8 @@ COPY public.accounts (id, client_id, currency, kind, ref, debits_posted, credits
 --
 
 COPY public.clients (id, name, api_key_salt, api_key_hash, profile, created_at) FROM stdin;
-other	other	f8c3ece4068161dc08dce25d76399735	bb42e5bc3b975160ebbfbab00cc371db96161e709b1a8a9153588a1590c3a51a	{"ClientId":"other","Name":"other","RegisteredName":"other","Licensor":"splitledger","PrimaryThemeColour":null,"PrimaryButtonColour":null,"Logo":null,"TechEmails":[],"AdminEmails":[],"BillingEmails":[],"FraudEmails":[],"HeadquartersAddress":null,"HeadquartersPhoneNumber":null,"TaxNumber":null,"PlatformType":null,"PlatformDescription":null,"PlatformURL":null,"CompanyReference":null,"PlatformCategorization":null,"Website":null}	1796002198
-shop	shop	6aa56f06ac441e1a0900204da5327b56	338293700e0177d77f12dee9491155194ccb9da167532817456a58c199221b57	{"ClientId":"shop","Name":"shop","RegisteredName":"shop","Licensor":"splitledger","PrimaryThemeColour":null,"PrimaryButtonColour":null,"Logo":null,"TechEmails":["tech@shop.example"],"AdminEmails":[],"BillingEmails":[],"FraudEmails":[],"HeadquartersAddress":{"AddressLine1":"1 rue de la Paix","City":"Paris","PostalCode":"75002","Country":"FR"},"HeadquartersPhoneNumber":null,"TaxNumber":null,"PlatformType":"MARKETPLACE","PlatformDescription":null,"PlatformURL":null,"CompanyReference":null,"PlatformCategorization":null,"Website":null}	1796002198
+other	other	76cc7b3e5ae61182ba0bd50c29e70121	da9876ca30590196eafc39209bf68539a18d2c7a965a988cd71474f8e74d601b	{"ClientId":"other","Name":"other","RegisteredName":"other","Licensor":"splitledger","PrimaryThemeColour":null,"PrimaryButtonColour":null,"Logo":null,"TechEmails":[],"AdminEmails":[],"BillingEmails":[],"FraudEmails":[],"HeadquartersAddress":null,"HeadquartersPhoneNumber":null,"TaxNumber":null,"PlatformType":null,"PlatformDescription":null,"PlatformURL":null,"CompanyReference":null,"PlatformCategorization":null,"Website":null}	1796006082
+shop	shop	ceb05575a3254b326f336d0caed33491	623ad4ac992276cde485897cd58664b7f372c8d1e663cccebbba245cf3db3687	{"ClientId":"shop","Name":"shop","RegisteredName":"shop","Licensor":"splitledger","PrimaryThemeColour":null,"PrimaryButtonColour":null,"Logo":null,"TechEmails":["tech@shop.example"],"AdminEmails":[],"BillingEmails":[],"FraudEmails":[],"HeadquartersAddress":{"AddressLine1":"1 rue de la Paix","City":"Paris","PostalCode":"75002","Country":"FR"},"HeadquartersPhoneNumber":null,"TaxNumber":null,"PlatformType":"MARKETPLACE","PlatformDescription":null,"PlatformURL":null,"CompanyReference":null,"PlatformCategorization":null,"Website":null}	1796006082
 \.
 
 
@@ -285,16 +285,16 @@ shop	shop	6aa56f06ac441e1a0900204da5327b56	338293700e0177d77f12dee9491155194ccb9
 --
 
 COPY public.documents (kind, id, client_id, body, created_at, updated_at, seq) FROM stdin;
-client_wallet	shop:FEES_EUR	shop	{"Id":"FEES_EUR","Currency":"EUR","FundsType":"FEES","Tag":null,"CreationDate":1796002198}	1796002198	1796002198	1
-client_wallet	shop:CREDIT_EUR	shop	{"Id":"CREDIT_EUR","Currency":"EUR","FundsType":"CREDIT","Tag":null,"CreationDate":1796002198}	1796002198	1796002198	2
-user	user_m_01a22a12-b340-71bb-a730-93956453edca	shop	{"Address":{"AddressLine1":"4101 Reservoir Rd NW","AddressLine2":"","City":"Washington","Region":"District of Columbia","PostalCode":"20007","Country":"US"},"FirstName":"John","LastName":"Doe","Birthday":188301600,"Nationality":"FR","CountryOfResidence":"FR","Occupation":"programmer","IncomeRange":3,"Capacity":"NORMAL","Tag":null,"Email":"john.doe@sample.org","UserCategory":"OWNER","TermsAndConditionsAccepted":true,"PhoneNumber":null,"PhoneNumberCountry":null,"Id":"user_m_01a22a12-b340-71bb-a730-93956453edca","CreationDate":1796002198,"PersonType":"NATURAL","KYCLevel":"LIGHT","UserStatus":"ACTIVE","ProofOfIdentity":null,"ProofOfAddress":null,"TermsAndConditionsAcceptedDate":1796002198}	1796002198	1796002198	3
-user	user_m_01a22a12-b352-729a-9db9-de379292118f	shop	{"HeadquartersAddress":{"AddressLine1":"1 Main St","City":"Paris","PostalCode":"75001","Country":"FR"},"LegalPersonType":"BUSINESS","Name":"MatrixSampleOrg","LegalRepresentativeAddress":{"AddressLine1":"1 Main St","City":"Paris","PostalCode":"75001","Country":"FR"},"LegalRepresentativeBirthday":188301600,"LegalRepresentativeCountryOfResidence":"FR","LegalRepresentativeNationality":"FR","LegalRepresentativeEmail":"john@sample.org","LegalRepresentativeFirstName":"John","LegalRepresentativeLastName":"Doe","CompanyNumber":"123456789","Tag":"company","Email":"mail@test.com","UserCategory":"OWNER","TermsAndConditionsAccepted":true,"Id":"user_m_01a22a12-b352-729a-9db9-de379292118f","CreationDate":1796002198,"PersonType":"LEGAL","KYCLevel":"LIGHT","UserStatus":"ACTIVE","ProofOfIdentity":null,"Statute":null,"ProofOfRegistration":null,"ShareholderDeclaration":null,"TermsAndConditionsAcceptedDate":1796002198}	1796002198	1796002198	5
-user	user_m_01a22a12-b346-7b1e-a238-a7fe3097398a	shop	{"Address":null,"FirstName":"Pam","LastName":"Payer","Birthday":null,"Nationality":null,"CountryOfResidence":null,"Occupation":"baker","IncomeRange":"2","Capacity":"NORMAL","Tag":"buyer","Email":"pam@sample.org","UserCategory":"PAYER","TermsAndConditionsAccepted":true,"PhoneNumber":"+33100000000","PhoneNumberCountry":null,"Id":"user_m_01a22a12-b346-7b1e-a238-a7fe3097398a","CreationDate":1796002198,"PersonType":"NATURAL","KYCLevel":"LIGHT","UserStatus":"ACTIVE","ProofOfIdentity":null,"ProofOfAddress":null,"TermsAndConditionsAcceptedDate":1796002198}	1796002198	1796002198	4
-wallet	wlt_m_01a22a12-b35e-7a86-8b98-48973562289e	shop	{"Id":"wlt_m_01a22a12-b35e-7a86-8b98-48973562289e","Owners":["user_m_01a22a12-b340-71bb-a730-93956453edca"],"Description":"shop EUR","Currency":"EUR","FundsType":"DEFAULT","Tag":"t1","CreationDate":1796002198}	1796002198	1796002198	6
-wallet	wlt_m_01a22a12-b366-72d9-9fee-4563726feb7e	shop	{"Id":"wlt_m_01a22a12-b366-72d9-9fee-4563726feb7e","Owners":["user_m_01a22a12-b340-71bb-a730-93956453edca"],"Description":"user_m_01a22a12-b346-7b1e-a238-a7fe3097398a","Currency":"EUR","FundsType":"DEFAULT","Tag":null,"CreationDate":1796002198}	1796002198	1796002198	7
-client_wallet	shop:FEES_GBP	shop	{"Id":"FEES_GBP","Currency":"GBP","FundsType":"FEES","Tag":null,"CreationDate":1796002198}	1796002198	1796002198	8
-client_wallet	shop:CREDIT_GBP	shop	{"Id":"CREDIT_GBP","Currency":"GBP","FundsType":"CREDIT","Tag":null,"CreationDate":1796002198}	1796002198	1796002198	9
-wallet	wlt_m_01a22a12-b372-7353-a110-156b747423a9	shop	{"Id":"wlt_m_01a22a12-b372-7353-a110-156b747423a9","Owners":["user_m_01a22a12-b352-729a-9db9-de379292118f"],"Description":"gbp","Currency":"GBP","FundsType":"DEFAULT","Tag":"renamed","CreationDate":1796002198}	1796002198	1796002198	10
+client_wallet	shop:FEES_EUR	shop	{"Id":"FEES_EUR","Currency":"EUR","FundsType":"FEES","Tag":null,"CreationDate":1796006082}	1796006082	1796006082	1
+client_wallet	shop:CREDIT_EUR	shop	{"Id":"CREDIT_EUR","Currency":"EUR","FundsType":"CREDIT","Tag":null,"CreationDate":1796006082}	1796006082	1796006082	2
+user	user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f	shop	{"Address":{"AddressLine1":"4101 Reservoir Rd NW","AddressLine2":"","City":"Washington","Region":"District of Columbia","PostalCode":"20007","Country":"US"},"FirstName":"John","LastName":"Doe","Birthday":188301600,"Nationality":"FR","CountryOfResidence":"FR","Occupation":"programmer","IncomeRange":3,"Capacity":"NORMAL","Tag":null,"Email":"john.doe@sample.org","UserCategory":"OWNER","TermsAndConditionsAccepted":true,"PhoneNumber":null,"PhoneNumberCountry":null,"Id":"user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f","CreationDate":1796006082,"PersonType":"NATURAL","KYCLevel":"LIGHT","UserStatus":"ACTIVE","ProofOfIdentity":null,"ProofOfAddress":null,"TermsAndConditionsAcceptedDate":1796006082}	1796006082	1796006082	3
+user	user_m_01a22a4d-f76a-71ea-8334-9458bb14a6e9	shop	{"HeadquartersAddress":{"AddressLine1":"1 Main St","City":"Paris","PostalCode":"75001","Country":"FR"},"LegalPersonType":"BUSINESS","Name":"MatrixSampleOrg","LegalRepresentativeAddress":{"AddressLine1":"1 Main St","City":"Paris","PostalCode":"75001","Country":"FR"},"LegalRepresentativeBirthday":188301600,"LegalRepresentativeCountryOfResidence":"FR","LegalRepresentativeNationality":"FR","LegalRepresentativeEmail":"john@sample.org","LegalRepresentativeFirstName":"John","LegalRepresentativeLastName":"Doe","CompanyNumber":"123456789","Tag":"company","Email":"mail@test.com","UserCategory":"OWNER","TermsAndConditionsAccepted":true,"Id":"user_m_01a22a4d-f76a-71ea-8334-9458bb14a6e9","CreationDate":1796006082,"PersonType":"LEGAL","KYCLevel":"LIGHT","UserStatus":"ACTIVE","ProofOfIdentity":null,"Statute":null,"ProofOfRegistration":null,"ShareholderDeclaration":null,"TermsAndConditionsAcceptedDate":1796006082}	1796006082	1796006082	5
+user	user_m_01a22a4d-f764-7740-b745-27017b04c419	shop	{"Address":null,"FirstName":"Pam","LastName":"Payer","Birthday":null,"Nationality":null,"CountryOfResidence":null,"Occupation":"baker","IncomeRange":"2","Capacity":"NORMAL","Tag":"buyer","Email":"pam@sample.org","UserCategory":"PAYER","TermsAndConditionsAccepted":true,"PhoneNumber":"+33100000000","PhoneNumberCountry":null,"Id":"user_m_01a22a4d-f764-7740-b745-27017b04c419","CreationDate":1796006082,"PersonType":"NATURAL","KYCLevel":"LIGHT","UserStatus":"ACTIVE","ProofOfIdentity":null,"ProofOfAddress":null,"TermsAndConditionsAcceptedDate":1796006082}	1796006082	1796006082	4
+wallet	wlt_m_01a22a4d-f772-788c-893b-45322005d2f1	shop	{"Id":"wlt_m_01a22a4d-f772-788c-893b-45322005d2f1","Owners":["user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f"],"Description":"shop EUR","Currency":"EUR","FundsType":"DEFAULT","Tag":"t1","CreationDate":1796006082}	1796006082	1796006082	6
+wallet	wlt_m_01a22a4d-f777-759d-94ab-3268eae8e4b6	shop	{"Id":"wlt_m_01a22a4d-f777-759d-94ab-3268eae8e4b6","Owners":["user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f"],"Description":"user_m_01a22a4d-f764-7740-b745-27017b04c419","Currency":"EUR","FundsType":"DEFAULT","Tag":null,"CreationDate":1796006082}	1796006082	1796006082	7
+client_wallet	shop:FEES_GBP	shop	{"Id":"FEES_GBP","Currency":"GBP","FundsType":"FEES","Tag":null,"CreationDate":1796006082}	1796006082	1796006082	8
+client_wallet	shop:CREDIT_GBP	shop	{"Id":"CREDIT_GBP","Currency":"GBP","FundsType":"CREDIT","Tag":null,"CreationDate":1796006082}	1796006082	1796006082	9
+wallet	wlt_m_01a22a4d-f77b-7e08-a105-d1c1a6cab8a2	shop	{"Id":"wlt_m_01a22a4d-f77b-7e08-a105-d1c1a6cab8a2","Owners":["user_m_01a22a4d-f76a-71ea-8334-9458bb14a6e9"],"Description":"gbp","Currency":"GBP","FundsType":"DEFAULT","Tag":"renamed","CreationDate":1796006082}	1796006082	1796006082	10
 \.
 
 
@@ -303,10 +303,10 @@ wallet	wlt_m_01a22a12-b372-7353-a110-156b747423a9	shop	{"Id":"wlt_m_01a22a12-b37
 --
 
 COPY public.events (id, client_id, event_type, resource_id, date) FROM stdin;
-1	shop	INTENT_AUTHORIZED	int_01a22a12-b38a-79a8-bf66-69e8aa8e8273	1796002198
-2	shop	INTENT_CAPTURED	int_01a22a12-b38a-79a8-bf66-69e8aa8e8273	1796002198
-3	shop	INTENT_AUTHORIZED	int_01a22a12-b3ab-7895-87d6-8809223d15a2	1796002198
-4	shop	INTENT_AUTHORIZED	int_01a22a12-b3c6-78bd-a33c-60c8a81fa659	1796002198
+1	shop	INTENT_AUTHORIZED	int_01a22a4d-f786-79a7-965a-d8d978994b4e	1796006082
+2	shop	INTENT_CAPTURED	int_01a22a4d-f786-79a7-965a-d8d978994b4e	1796006082
+3	shop	INTENT_AUTHORIZED	int_01a22a4d-f799-7307-9dcc-19df49d52c9d	1796006082
+4	shop	INTENT_AUTHORIZED	int_01a22a4d-f7a4-7c81-aec1-c46d2806b194	1796006082
 \.
 
 
@@ -315,11 +315,11 @@ COPY public.events (id, client_id, event_type, resource_id, date) FROM stdin;
 --
 
 COPY public.idempotency_keys (client_id, idem_key, request_hash, status_code, content_type, body, request_url, resource_id, created_at) FROM stdin;
-shop	fixture-db871fbd995d0fbb	544a027b84d35cdb2f7bcf65c14519c2ef88d2eab6027703e579b8748a21ed30	200	application/json; charset=utf-8	{"Address":{"AddressLine1":"4101 Reservoir Rd NW","AddressLine2":"","City":"Washington","Region":"District of Columbia","PostalCode":"20007","Country":"US"},"FirstName":"John","LastName":"Doe","Birthday":188301600,"Nationality":"FR","CountryOfResidence":"FR","Occupation":"programmer","IncomeRange":3,"Capacity":"NORMAL","Tag":null,"Email":"john.doe@sample.org","UserCategory":"OWNER","TermsAndConditionsAccepted":true,"PhoneNumber":null,"PhoneNumberCountry":null,"Id":"user_m_01a22a12-b340-71bb-a730-93956453edca","CreationDate":1796002198,"PersonType":"NATURAL","KYCLevel":"LIGHT","UserStatus":"ACTIVE","ProofOfIdentity":null,"ProofOfAddress":null,"TermsAndConditionsAcceptedDate":1796002198}	http://127.0.0.1:38481/v2.01/shop/users/natural	user_m_01a22a12-b340-71bb-a730-93956453edca	1796002198
-shop	fixture-9ebffd984a972848	a96e706dad08e8dd65d69d1edd7ad47254ad02eb83e59586e248a770050fcf0b	200	application/json; charset=utf-8	{"Id":"wlt_m_01a22a12-b35e-7a86-8b98-48973562289e","Owners":["user_m_01a22a12-b340-71bb-a730-93956453edca"],"Description":"shop EUR","Currency":"EUR","FundsType":"DEFAULT","Tag":"t1","CreationDate":1796002198,"Balance":{"Currency":"EUR","Amount":0}}	http://127.0.0.1:38481/v2.01/shop/wallets	wlt_m_01a22a12-b35e-7a86-8b98-48973562289e	1796002198
-shop	fixture-72d3b28bedaa57d7	91fedc7f06482aedca7b32044e2722c858171f56df0b6adaa0db0f9a1aaa2798	200	application/json; charset=utf-8	{"Id":"int_01a22a12-b38a-79a8-bf66-69e8aa8e8273","Amount":6000,"AvailableAmountToSplit":0,"UnfundedAmount":0,"Currency":"EUR","PlatformFeesAmount":350,"Status":"AUTHORIZED","NextActions":"CAPTURE, CANCEL","ExternalData":{"ExternalProcessingDate":1728133765,"ExternalProviderReference":"ref-4308f1144c3f146b","ExternalMerchantReference":"Order-bc6d623a","ExternalProviderName":"Stripe","ExternalProviderPaymentMethod":"PAYPAL"},"Buyer":null,"LineItems":[{"Id":"int_li_01a22a12-b38a-7a42-9c9a-dda305df9b66","Seller":{"AuthorId":"user_m_01a22a12-b340-71bb-a730-93956453edca","WalletId":"wlt_m_01a22a12-b35e-7a86-8b98-48973562289e","FeesAmount":100,"TransferDate":1728133765},"Sku":"sku-0","Name":"item 0","Description":null,"Category":null,"Quantity":1,"UnitAmount":1000,"TaxAmount":0,"DiscountAmount":0,"ShippingAddress":null,"TotalLineItemAmount":1000,"CapturedAmount":0,"RefundedAmount":0,"DisputedAmount":0,"SplitAmount":0,"CancelledAmount":0,"CanceledAmount":0,"UnfundedSellerAmount":0},{"Id":"int_li_01a22a12-b38a-7043-a843-5f186464ff9b","Seller":{"AuthorId":"user_m_01a22a12-b340-71bb-a730-93956453edca","WalletId":"wlt_m_01a22a12-b35e-7a86-8b98-48973562289e","FeesAmount":250,"TransferDate":1728133765},"Sku":"sku-1","Name":"item 1","Description":null,"Category":null,"Quantity":2,"UnitAmount":2500,"TaxAmount":0,"DiscountAmount":0,"ShippingAddress":null,"TotalLineItemAmount":5000,"CapturedAmount":0,"RefundedAmount":0,"DisputedAmount":0,"SplitAmount":0,"CancelledAmount":0,"CanceledAmount":0,"UnfundedSellerAmount":0}],"Captures":[],"Refunds":[],"Disputes":[],"Splits":[],"SettlementId":null,"CreationDate":1796002198,"ExecutionDate":1796002198}	http://127.0.0.1:38481/V3.0/shop/payins/intents	int_01a22a12-b38a-79a8-bf66-69e8aa8e8273	1796002198
-shop	fixture-9d2671659d2cae75	4fb593f8b65ef43f8a9e8cbfe9f354f9fc631472b2bf6e1ca3b2ba8de54c6287	200	application/json; charset=utf-8	{"Id":"int_01a22a12-b38a-79a8-bf66-69e8aa8e8273","Amount":6000,"AvailableAmountToSplit":400,"UnfundedAmount":0,"Currency":"EUR","PlatformFeesAmount":300,"Status":"PARTIALLY_CAPTURED","NextActions":"CAPTURE, REFUND, DISPUTE","ExternalData":{"ExternalProcessingDate":1728133765,"ExternalProviderReference":"ref-4308f1144c3f146b","ExternalMerchantReference":"Order-bc6d623a","ExternalProviderName":"Stripe","ExternalProviderPaymentMethod":"PAYPAL"},"Buyer":null,"LineItems":[{"Id":"int_li_01a22a12-b38a-7a42-9c9a-dda305df9b66","Seller":{"AuthorId":"user_m_01a22a12-b340-71bb-a730-93956453edca","WalletId":"wlt_m_01a22a12-b35e-7a86-8b98-48973562289e","FeesAmount":100,"TransferDate":1728133765},"Sku":"sku-0","Name":"item 0","Description":null,"Category":null,"Quantity":1,"UnitAmount":1000,"TaxAmount":0,"DiscountAmount":0,"ShippingAddress":null,"TotalLineItemAmount":1000,"CapturedAmount":400,"RefundedAmount":0,"DisputedAmount":0,"SplitAmount":0,"CancelledAmount":0,"CanceledAmount":0,"UnfundedSellerAmount":0},{"Id":"int_li_01a22a12-b38a-7043-a843-5f186464ff9b","Seller":{"AuthorId":"user_m_01a22a12-b340-71bb-a730-93956453edca","WalletId":"wlt_m_01a22a12-b35e-7a86-8b98-48973562289e","FeesAmount":200,"TransferDate":1728133765},"Sku":"sku-1","Name":"item 1","Description":null,"Category":null,"Quantity":2,"UnitAmount":2500,"TaxAmount":0,"DiscountAmount":0,"ShippingAddress":null,"TotalLineItemAmount":5000,"CapturedAmount":0,"RefundedAmount":0,"DisputedAmount":0,"SplitAmount":0,"CancelledAmount":1000,"CanceledAmount":1000,"UnfundedSellerAmount":0}],"Captures":[{"Id":"int_capture_01a22a12-b39e-7f19-bc5f-352f965aac38","CreationDate":1796002198,"ExecutionDate":1796002198,"Amount":400,"Status":"CAPTURED","LineItems":[{"Id":"int_li_01a22a12-b38a-7a42-9c9a-dda305df9b66","Amount":400}]}],"Refunds":[],"Disputes":[],"Splits":[],"SettlementId":null,"CreationDate":1796002198,"ExecutionDate":1796002198,"Capture":{"Id":"int_capture_01a22a12-b39e-7f19-bc5f-352f965aac38"}}	http://127.0.0.1:38481/V3.0/shop/payins/intents/int_01a22a12-b38a-79a8-bf66-69e8aa8e8273/captures	int_01a22a12-b38a-79a8-bf66-69e8aa8e8273	1796002198
-shop	fixture-5b762f1059986260	f27bd4aa7ea907dafc1ce26c35932912e56c41434c2eefe11d3ebfa42052ab94	400	application/json; charset=utf-8	{"Message":"One or several required parameters are missing or incorrect. An incorrect resource ID also raises this kind of error.","Type":"param_error","Id":"e058a2da-d4e6-414c-bb2e-5cf3fd13a155","Date":1796002198,"Errors":{"Amount":"Amount must equal the sum of the line items' TotalLineItemAmount (10)"}}	http://127.0.0.1:38481/V3.0/shop/payins/intents	e058a2da-d4e6-414c-bb2e-5cf3fd13a155	1796002198
+shop	fixture-e8789cba5e80f130	2ce4f60ddd87bd4dd50077dd48902728b0623f241720d891ed3489e5bcd2c465	200	application/json; charset=utf-8	{"Address":{"AddressLine1":"4101 Reservoir Rd NW","AddressLine2":"","City":"Washington","Region":"District of Columbia","PostalCode":"20007","Country":"US"},"FirstName":"John","LastName":"Doe","Birthday":188301600,"Nationality":"FR","CountryOfResidence":"FR","Occupation":"programmer","IncomeRange":3,"Capacity":"NORMAL","Tag":null,"Email":"john.doe@sample.org","UserCategory":"OWNER","TermsAndConditionsAccepted":true,"PhoneNumber":null,"PhoneNumberCountry":null,"Id":"user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f","CreationDate":1796006082,"PersonType":"NATURAL","KYCLevel":"LIGHT","UserStatus":"ACTIVE","ProofOfIdentity":null,"ProofOfAddress":null,"TermsAndConditionsAcceptedDate":1796006082}	http://127.0.0.1:40731/v2.01/shop/users/natural	user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f	1796006082
+shop	fixture-9451f408591ab600	b1df8d3532607b5d26540ecec7e7bb70910bb0cb112c47a95a73282f357de2b8	200	application/json; charset=utf-8	{"Id":"wlt_m_01a22a4d-f772-788c-893b-45322005d2f1","Owners":["user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f"],"Description":"shop EUR","Currency":"EUR","FundsType":"DEFAULT","Tag":"t1","CreationDate":1796006082,"Balance":{"Currency":"EUR","Amount":0}}	http://127.0.0.1:40731/v2.01/shop/wallets	wlt_m_01a22a4d-f772-788c-893b-45322005d2f1	1796006082
+shop	fixture-e87d9d8274f9f060	0182ae2a59cedb822993cb4645afe89f42e11b127eb752a8eee8e6217c52ee85	200	application/json; charset=utf-8	{"Id":"int_01a22a4d-f786-79a7-965a-d8d978994b4e","Amount":6000,"AvailableAmountToSplit":0,"UnfundedAmount":0,"Currency":"EUR","PlatformFeesAmount":350,"Status":"AUTHORIZED","NextActions":"CAPTURE, CANCEL","ExternalData":{"ExternalProcessingDate":1728133765,"ExternalProviderReference":"ref-d1d72ccbdca7aeba","ExternalMerchantReference":"Order-8085f59c","ExternalProviderName":"Stripe","ExternalProviderPaymentMethod":"PAYPAL"},"Buyer":null,"LineItems":[{"Id":"int_li_01a22a4d-f786-7a82-9dd2-aa61a93864f2","Seller":{"AuthorId":"user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f","WalletId":"wlt_m_01a22a4d-f772-788c-893b-45322005d2f1","FeesAmount":100,"TransferDate":1728133765},"Sku":"sku-0","Name":"item 0","Description":null,"Category":null,"Quantity":1,"UnitAmount":1000,"TaxAmount":0,"DiscountAmount":0,"ShippingAddress":null,"TotalLineItemAmount":1000,"CapturedAmount":0,"RefundedAmount":0,"DisputedAmount":0,"SplitAmount":0,"CancelledAmount":0,"CanceledAmount":0,"UnfundedSellerAmount":0},{"Id":"int_li_01a22a4d-f786-76a4-888d-c431f7dd4262","Seller":{"AuthorId":"user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f","WalletId":"wlt_m_01a22a4d-f772-788c-893b-45322005d2f1","FeesAmount":250,"TransferDate":1728133765},"Sku":"sku-1","Name":"item 1","Description":null,"Category":null,"Quantity":2,"UnitAmount":2500,"TaxAmount":0,"DiscountAmount":0,"ShippingAddress":null,"TotalLineItemAmount":5000,"CapturedAmount":0,"RefundedAmount":0,"DisputedAmount":0,"SplitAmount":0,"CancelledAmount":0,"CanceledAmount":0,"UnfundedSellerAmount":0}],"Captures":[],"Refunds":[],"Disputes":[],"Splits":[],"SettlementId":null,"CreationDate":1796006082,"ExecutionDate":1796006082}	http://127.0.0.1:40731/V3.0/shop/payins/intents	int_01a22a4d-f786-79a7-965a-d8d978994b4e	1796006082
+shop	fixture-c1c1646c8448404d	2192f7f8523a4de0cea5dfe8433cab31f5797983626c7cfb928e3865d2defd70	200	application/json; charset=utf-8	{"Id":"int_01a22a4d-f786-79a7-965a-d8d978994b4e","Amount":6000,"AvailableAmountToSplit":400,"UnfundedAmount":0,"Currency":"EUR","PlatformFeesAmount":300,"Status":"PARTIALLY_CAPTURED","NextActions":"CAPTURE, REFUND, DISPUTE","ExternalData":{"ExternalProcessingDate":1728133765,"ExternalProviderReference":"ref-d1d72ccbdca7aeba","ExternalMerchantReference":"Order-8085f59c","ExternalProviderName":"Stripe","ExternalProviderPaymentMethod":"PAYPAL"},"Buyer":null,"LineItems":[{"Id":"int_li_01a22a4d-f786-7a82-9dd2-aa61a93864f2","Seller":{"AuthorId":"user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f","WalletId":"wlt_m_01a22a4d-f772-788c-893b-45322005d2f1","FeesAmount":100,"TransferDate":1728133765},"Sku":"sku-0","Name":"item 0","Description":null,"Category":null,"Quantity":1,"UnitAmount":1000,"TaxAmount":0,"DiscountAmount":0,"ShippingAddress":null,"TotalLineItemAmount":1000,"CapturedAmount":400,"RefundedAmount":0,"DisputedAmount":0,"SplitAmount":0,"CancelledAmount":0,"CanceledAmount":0,"UnfundedSellerAmount":0},{"Id":"int_li_01a22a4d-f786-76a4-888d-c431f7dd4262","Seller":{"AuthorId":"user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f","WalletId":"wlt_m_01a22a4d-f772-788c-893b-45322005d2f1","FeesAmount":200,"TransferDate":1728133765},"Sku":"sku-1","Name":"item 1","Description":null,"Category":null,"Quantity":2,"UnitAmount":2500,"TaxAmount":0,"DiscountAmount":0,"ShippingAddress":null,"TotalLineItemAmount":5000,"CapturedAmount":0,"RefundedAmount":0,"DisputedAmount":0,"SplitAmount":0,"CancelledAmount":1000,"CanceledAmount":1000,"UnfundedSellerAmount":0}],"Captures":[{"Id":"int_capture_01a22a4d-f792-7b50-9b8a-d8f70f027286","CreationDate":1796006082,"ExecutionDate":1796006082,"Amount":400,"Status":"CAPTURED","LineItems":[{"Id":"int_li_01a22a4d-f786-7a82-9dd2-aa61a93864f2","Amount":400}]}],"Refunds":[],"Disputes":[],"Splits":[],"SettlementId":null,"CreationDate":1796006082,"ExecutionDate":1796006082,"Capture":{"Id":"int_capture_01a22a4d-f792-7b50-9b8a-d8f70f027286"}}	http://127.0.0.1:40731/V3.0/shop/payins/intents/int_01a22a4d-f786-79a7-965a-d8d978994b4e/captures	int_01a22a4d-f786-79a7-965a-d8d978994b4e	1796006082
+shop	fixture-0cae553e195a792a	bece493d3cc019423cb684db14043cbf3cf9dff3e3e0ebc53b800677e0b6ef5d	400	application/json; charset=utf-8	{"Message":"One or several required parameters are missing or incorrect. An incorrect resource ID also raises this kind of error.","Type":"param_error","Id":"d9bbb142-70f2-4f49-af97-6e5a0d737ee2","Date":1796006082,"Errors":{"Amount":"Amount must equal the sum of the line items' TotalLineItemAmount (10)"}}	http://127.0.0.1:40731/V3.0/shop/payins/intents	d9bbb142-70f2-4f49-af97-6e5a0d737ee2	1796006082
 \.
 
 
@@ -328,10 +328,10 @@ shop	fixture-5b762f1059986260	f27bd4aa7ea907dafc1ce26c35932912e56c41434c2eefe11d
 --
 
 COPY public.intent_action_lines (action_id, "position", line_item_id, amount, fee_removed) FROM stdin;
-int_cancel_01a22a12-b396-733c-a912-fd8136f11a0f	0	int_li_01a22a12-b38a-7043-a843-5f186464ff9b	1000	50
-int_capture_01a22a12-b39e-7f19-bc5f-352f965aac38	0	int_li_01a22a12-b38a-7a42-9c9a-dda305df9b66	400	0
-int_cancel_01a22a12-b3be-7025-8be0-f360187a9737	0	int_li_01a22a12-b3ab-786d-9800-2a8ef6b9935d	700	7
-int_cancel_01a22a12-b3be-7025-8be0-f360187a9737	1	int_li_01a22a12-b3b6-70f1-87b4-8ce1f985f55b	300	3
+int_cancel_01a22a4d-f78c-7804-aa6a-2e955d318144	0	int_li_01a22a4d-f786-76a4-888d-c431f7dd4262	1000	50
+int_capture_01a22a4d-f792-7b50-9b8a-d8f70f027286	0	int_li_01a22a4d-f786-7a82-9dd2-aa61a93864f2	400	0
+int_cancel_01a22a4d-f7a0-763c-b580-d92ab53481d7	0	int_li_01a22a4d-f799-73a1-96dd-751ff54864ad	700	7
+int_cancel_01a22a4d-f7a0-763c-b580-d92ab53481d7	1	int_li_01a22a4d-f79d-70c7-9c3e-9ae53de7432f	300	3
 \.
 
 
@@ -340,9 +340,9 @@ int_cancel_01a22a12-b3be-7025-8be0-f360187a9737	1	int_li_01a22a12-b3b6-70f1-87b4
 --
 
 COPY public.intent_actions (id, intent_id, "position", kind, status, amount, created_at, ext_present, ext_processing_date, ext_provider_reference, ext_merchant_reference, ext_provider_name, ext_payment_method) FROM stdin;
-int_cancel_01a22a12-b396-733c-a912-fd8136f11a0f	int_01a22a12-b38a-79a8-bf66-69e8aa8e8273	0	cancel	CANCELLED	1000	1796002198	0	0				
-int_capture_01a22a12-b39e-7f19-bc5f-352f965aac38	int_01a22a12-b38a-79a8-bf66-69e8aa8e8273	1	capture	CAPTURED	400	1796002198	0	0				
-int_cancel_01a22a12-b3be-7025-8be0-f360187a9737	int_01a22a12-b3ab-7895-87d6-8809223d15a2	0	cancel	CANCELLED	1000	1796002198	0	0				
+int_cancel_01a22a4d-f78c-7804-aa6a-2e955d318144	int_01a22a4d-f786-79a7-965a-d8d978994b4e	0	cancel	CANCELLED	1000	1796006082	0	0				
+int_capture_01a22a4d-f792-7b50-9b8a-d8f70f027286	int_01a22a4d-f786-79a7-965a-d8d978994b4e	1	capture	CAPTURED	400	1796006082	0	0				
+int_cancel_01a22a4d-f7a0-763c-b580-d92ab53481d7	int_01a22a4d-f799-7307-9dcc-19df49d52c9d	0	cancel	CANCELLED	1000	1796006082	0	0				
 \.
 
 
@@ -351,11 +351,11 @@ int_cancel_01a22a12-b3be-7025-8be0-f360187a9737	int_01a22a12-b3ab-7895-87d6-8809
 --
 
 COPY public.intent_line_items (id, intent_id, "position", sku, name, description, category, quantity, unit_amount, tax_amount, discount_amount, seller_author_id, seller_wallet_id, seller_transfer_date, shipping_address, total, fee_initial, fee, captured, cancelled, refunded, disputed, split) FROM stdin;
-int_li_01a22a12-b38a-7043-a843-5f186464ff9b	int_01a22a12-b38a-79a8-bf66-69e8aa8e8273	1	sku-1	item 1			2	2500	0	0	user_m_01a22a12-b340-71bb-a730-93956453edca	wlt_m_01a22a12-b35e-7a86-8b98-48973562289e	1728133765		5000	250	200	0	1000	0	0	0
-int_li_01a22a12-b38a-7a42-9c9a-dda305df9b66	int_01a22a12-b38a-79a8-bf66-69e8aa8e8273	0	sku-0	item 0			1	1000	0	0	user_m_01a22a12-b340-71bb-a730-93956453edca	wlt_m_01a22a12-b35e-7a86-8b98-48973562289e	1728133765		1000	100	100	400	0	0	0	0
-int_li_01a22a12-b3ab-786d-9800-2a8ef6b9935d	int_01a22a12-b3ab-7895-87d6-8809223d15a2	0	sku-0	item 0			1	700	0	0	user_m_01a22a12-b340-71bb-a730-93956453edca	wlt_m_01a22a12-b35e-7a86-8b98-48973562289e	1728133765		700	7	0	0	700	0	0	0
-int_li_01a22a12-b3b6-70f1-87b4-8ce1f985f55b	int_01a22a12-b3ab-7895-87d6-8809223d15a2	1	sku-0	item 0			1	300	0	0	user_m_01a22a12-b340-71bb-a730-93956453edca	wlt_m_01a22a12-b35e-7a86-8b98-48973562289e	1728133765		300	3	0	0	300	0	0	0
-int_li_01a22a12-b3c6-7284-ac5a-74887352fba4	int_01a22a12-b3c6-78bd-a33c-60c8a81fa659	0	sku-0	item 0			1	5000	0	0	user_m_01a22a12-b352-729a-9db9-de379292118f	wlt_m_01a22a12-b372-7353-a110-156b747423a9	1728133765		5000	500	500	0	0	0	0	0
+int_li_01a22a4d-f786-76a4-888d-c431f7dd4262	int_01a22a4d-f786-79a7-965a-d8d978994b4e	1	sku-1	item 1			2	2500	0	0	user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f	wlt_m_01a22a4d-f772-788c-893b-45322005d2f1	1728133765		5000	250	200	0	1000	0	0	0
+int_li_01a22a4d-f786-7a82-9dd2-aa61a93864f2	int_01a22a4d-f786-79a7-965a-d8d978994b4e	0	sku-0	item 0			1	1000	0	0	user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f	wlt_m_01a22a4d-f772-788c-893b-45322005d2f1	1728133765		1000	100	100	400	0	0	0	0
+int_li_01a22a4d-f799-73a1-96dd-751ff54864ad	int_01a22a4d-f799-7307-9dcc-19df49d52c9d	0	sku-0	item 0			1	700	0	0	user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f	wlt_m_01a22a4d-f772-788c-893b-45322005d2f1	1728133765		700	7	0	0	700	0	0	0
+int_li_01a22a4d-f79d-70c7-9c3e-9ae53de7432f	int_01a22a4d-f799-7307-9dcc-19df49d52c9d	1	sku-0	item 0			1	300	0	0	user_m_01a22a4d-f761-7c08-90c0-d26c9dd36f0f	wlt_m_01a22a4d-f772-788c-893b-45322005d2f1	1728133765		300	3	0	0	300	0	0	0
+int_li_01a22a4d-f7a4-7021-a43e-d9c0b73a69b2	int_01a22a4d-f7a4-7c81-aec1-c46d2806b194	0	sku-0	item 0			1	5000	0	0	user_m_01a22a4d-f76a-71ea-8334-9458bb14a6e9	wlt_m_01a22a4d-f77b-7e08-a105-d1c1a6cab8a2	1728133765		5000	500	500	0	0	0	0	0
 \.
 
 
@@ -364,9 +364,9 @@ int_li_01a22a12-b3c6-7284-ac5a-74887352fba4	int_01a22a12-b3c6-78bd-a33c-60c8a81f
 --
 
 COPY public.intents (id, client_id, currency, status, amount, platform_fees, unfunded_amount, buyer_id, ext_processing_date, ext_provider_reference, ext_merchant_reference, ext_provider_name, ext_payment_method, created_at, execution_date) FROM stdin;
-int_01a22a12-b38a-79a8-bf66-69e8aa8e8273	shop	EUR	PARTIALLY_CAPTURED	6000	300	0		1728133765	ref-4308f1144c3f146b	Order-bc6d623a	Stripe	PAYPAL	1796002198	1796002198
-int_01a22a12-b3ab-7895-87d6-8809223d15a2	shop	EUR	CANCELLED	1000	0	0		1728133765	basket-1	Order-eaa843ad	Stripe	PAYPAL	1796002198	1796002198
-int_01a22a12-b3c6-78bd-a33c-60c8a81fa659	shop	GBP	AUTHORIZED	5000	500	0		1728133765	ref-c1496fb5603e4821	Order-996c6b39	Stripe	PAYPAL	1796002198	1796002198
+int_01a22a4d-f786-79a7-965a-d8d978994b4e	shop	EUR	PARTIALLY_CAPTURED	6000	300	0		1728133765	ref-d1d72ccbdca7aeba	Order-8085f59c	Stripe	PAYPAL	1796006082	1796006082
+int_01a22a4d-f799-7307-9dcc-19df49d52c9d	shop	EUR	CANCELLED	1000	0	0		1728133765	basket-1	Order-8aeab4bc	Stripe	PAYPAL	1796006082	1796006082
+int_01a22a4d-f7a4-7c81-aec1-c46d2806b194	shop	GBP	AUTHORIZED	5000	500	0		1728133765	ref-26e3d749f69b6efd	Order-1e618959	Stripe	PAYPAL	1796006082	1796006082
 \.
 
 
@@ -375,13 +375,13 @@ int_01a22a12-b3c6-78bd-a33c-60c8a81fa659	shop	GBP	AUTHORIZED	5000	500	0		1728133
 --
 
 COPY public.journal_transactions (id, client_id, kind, ref, created_at) FROM stdin;
-1	shop	intent.create	int_01a22a12-b38a-79a8-bf66-69e8aa8e8273	1796002198
-2	shop	intent.cancel	int_cancel_01a22a12-b396-733c-a912-fd8136f11a0f	1796002198
-3	shop	intent.capture	int_capture_01a22a12-b39e-7f19-bc5f-352f965aac38	1796002198
-4	shop	intent.create	int_01a22a12-b3ab-7895-87d6-8809223d15a2	1796002198
-5	shop	intent.add_lines	int_01a22a12-b3ab-7895-87d6-8809223d15a2	1796002198
-6	shop	intent.cancel	int_cancel_01a22a12-b3be-7025-8be0-f360187a9737	1796002198
-7	shop	intent.create	int_01a22a12-b3c6-78bd-a33c-60c8a81fa659	1796002198
+1	shop	intent.create	int_01a22a4d-f786-79a7-965a-d8d978994b4e	1796006082
+2	shop	intent.cancel	int_cancel_01a22a4d-f78c-7804-aa6a-2e955d318144	1796006082
+3	shop	intent.capture	int_capture_01a22a4d-f792-7b50-9b8a-d8f70f027286	1796006082
+4	shop	intent.create	int_01a22a4d-f799-7307-9dcc-19df49d52c9d	1796006082
+5	shop	intent.add_lines	int_01a22a4d-f799-7307-9dcc-19df49d52c9d	1796006082
+6	shop	intent.cancel	int_cancel_01a22a4d-f7a0-763c-b580-d92ab53481d7	1796006082
+7	shop	intent.create	int_01a22a4d-f7a4-7c81-aec1-c46d2806b194	1796006082
 \.
 
 
@@ -390,7 +390,7 @@ COPY public.journal_transactions (id, client_id, kind, ref, created_at) FROM std
 --
 
 COPY public.oauth_tokens (token_hash, client_id, expires_at) FROM stdin;
-fc0530d30e5877d8f0924a48caacb11e963ef2189d6f974ae9a7754704cea34d	shop	1796005798
+38d2acce855f8c1a0831131d6dbf11130d26a8c63095a7ab6b0150e7b1d670bd	shop	2111366082
 \.
 
 
@@ -447,7 +447,7 @@ COPY public.postings (tx_id, seq, account_id, side, phase, amount, posted_balanc
 --
 
 COPY public.schema_migrations (version, applied_at) FROM stdin;
-1	1796002198
+1	1796006082
 \.
 
 
@@ -609,5 +609,5 @@ CREATE INDEX postings_by_account ON public.postings USING btree (account_id, tx_
 -- PostgreSQL database dump complete
 --
 
-\unrestrict MjeAaerdUhj9agAnNvuceVzWmRI679eXw6TR5YOepfreIJ7UjXJS8U18NHyN9KW
+\unrestrict IR5b5K3hYnmIEmhegpKQUoG5WV6V0ZuDjOGbmyQYQhTnR4GqMdiysqIFjTbXEqV
 
