@@ -62,4 +62,8 @@ struct Request {
 // service stores the outcome under the key in the same batch as the effects.
 service::Outcome Run(App& app, const Request& req, service::Command command);
 
+// A request refused before it became a command: under its Idempotency-Key the refusal is stored
+// (Service::Refuse); the outcome to render is the refusal, or the key's earlier use.
+service::Outcome Refuse(App& app, const Request& req, service::Outcome refusal);
+
 }  // namespace splitledger::api

@@ -235,6 +235,17 @@ Reply RequestError(Dialect dialect, const Request& req, const service::Outcome& 
   return OutcomeError(dialect, outcome, req.now_ms / 1000, ErrorIdFor(req.client_id, req.idem_key));
 }
 
+Reply RefuseRequest(App& app, Dialect dialect, const Request& req, const Status& status,
+                    const FieldErrors& fields) {
+  service::Outcome refusal = service::Outcome::Error(status);
+  if (!fields.empty()) {
+    std::vector<service::FieldError> errors;
+    for (const auto& [name, message] : fields) errors.push_back({FieldRef(name), message});
+    refusal = service::Outcome::Invalid(std::move(errors));
+  }
+  return RequestError(dialect, req, Refuse(app, req, std::move(refusal)));
+}
+
 Reply OutcomeError(Dialect dialect, const service::Outcome& o, int64_t now_s, const std::string& error_id) {
   if (const auto* c = std::get_if<service::IdempotencyConflict>(&o.value)) {
     rapidjson::StringBuffer sb;

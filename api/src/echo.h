@@ -24,6 +24,11 @@ Reply OutcomeError(Dialect dialect, const service::Outcome& outcome, int64_t now
 std::string ErrorIdFor(const std::string& client_id, const std::string& idempotency_key);
 // Renders a service outcome's failure for a request (OutcomeError with its time and error id).
 Reply RequestError(Dialect dialect, const Request& req, const service::Outcome& outcome);
+// A POST the dialect refuses before building a command (bad JSON, wrong field types): the
+// refusal spends the request's Idempotency-Key like any answer, and is rendered from what was
+// stored. `fields` may be empty when `status` says it all.
+Reply RefuseRequest(App& app, Dialect dialect, const Request& req, const Status& status,
+                    const FieldErrors& fields = {});
 
 std::string RenderUser(const User& u);
 std::string RenderWallet(const service::WalletView& w);

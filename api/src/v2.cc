@@ -59,12 +59,14 @@ bool PageOk(const Request& req, Reply* error) {
 
 Reply CreateUser(App& app, Request& req, bool natural) {
   Document body;
-  if (Status st = ParseJsonObject(req.body, &body); !st.ok()) return V2Status(st);
+  if (Status st = ParseJsonObject(req.body, &body); !st.ok()) {
+    return RefuseRequest(app, Dialect::kV2, req, st);
+  }
   service::CreateUser cmd;
   std::vector<std::string> fields;
   FieldErrors errors;
   BindUser(body, natural, &*cmd.user, &fields, &cmd.category_given, &errors);
-  if (!errors.empty()) return V2Error(ParamError(std::move(errors)));
+  if (!errors.empty()) return RefuseRequest(app, Dialect::kV2, req, Status::Invalid("invalid"), errors);
   cmd.user->id = NewId(id_prefix::kUser, req.now_ms);
   Outcome o = Run(app, req, std::move(cmd));
   if (!o.ok()) return Failed(req, o);
@@ -118,7 +120,9 @@ Reply UserTransactions(App& app, Request& req) {
 
 Reply CreateWallet(App& app, Request& req) {
   Document body;
-  if (Status st = ParseJsonObject(req.body, &body); !st.ok()) return V2Status(st);
+  if (Status st = ParseJsonObject(req.body, &body); !st.ok()) {
+    return RefuseRequest(app, Dialect::kV2, req, st);
+  }
   Binder b;
   service::CreateWallet cmd;
   Wallet& w = cmd.wallet;
@@ -131,7 +135,7 @@ Reply CreateWallet(App& app, Request& req) {
   if (auto c = b.Str(body, "Currency", true)) w.currency = *c;
   w.description = b.Str(body, "Description", false).value_or("");
   w.tag = b.Str(body, "Tag", false);
-  if (!b.ok()) return V2Error(ParamError(b.errors()));
+  if (!b.ok()) return RefuseRequest(app, Dialect::kV2, req, Status::Invalid("invalid"), b.errors());
   w.id = NewId(id_prefix::kWallet, req.now_ms);
   Outcome o = Run(app, req, std::move(cmd));
   if (!o.ok()) return Failed(req, o);

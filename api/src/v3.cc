@@ -45,7 +45,6 @@ void BindExternal(Binder& b, const JValue& obj, bool create, ExternalData* out) 
   }
 }
 
-Reply V3Error(const ApiError& e) { return ErrorReply(Dialect::kV3, e); }
 Reply V3Status(const Status& st) { return ErrorReply(Dialect::kV3, ErrorFromStatus(st)); }
 
 Reply IntentReply(const Request& req, const service::Outcome& o) {
@@ -61,7 +60,7 @@ Reply IntentReply(const Request& req, const service::Outcome& o) {
 
 Reply Create(App& app, Request& req) {
   rapidjson::Document d;
-  if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return V3Status(st);
+  if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return RefuseRequest(app, Dialect::kV3, req, st);
   Binder b;
   CreateIntentInput in;
   in.amount = b.Amount(d, "Amount", true);
@@ -114,7 +113,7 @@ Reply Create(App& app, Request& req) {
       }
     }
   }
-  if (!b.ok()) return V3Error(ParamError(b.errors()));
+  if (!b.ok()) return RefuseRequest(app, Dialect::kV3, req, Status::Invalid("invalid"), b.errors());
 
   service::CreateIntent cmd;
   cmd.intent_id = NewId(id_prefix::kIntent, req.now_ms);
@@ -187,8 +186,8 @@ Reply Action(App& app, Request& req, bool cancel) {
   FieldErrors errors;
   Status parse_error;
   if (!BindAction(req.body, cancel, &in, &errors, &parse_error)) {
-    if (!parse_error.ok()) return V3Status(parse_error);
-    return V3Error(ParamError(std::move(errors)));
+    if (!parse_error.ok()) return RefuseRequest(app, Dialect::kV3, req, parse_error);
+    return RefuseRequest(app, Dialect::kV3, req, Status::Invalid("invalid"), errors);
   }
   const std::string& intent_id = req.params[0];
   if (cancel) {

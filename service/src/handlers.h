@@ -59,6 +59,7 @@ Outcome Apply(ApplyContext& ctx, const GetIntent& c);
 
 // Idempotency (service.cc).
 Outcome Apply(ApplyContext& ctx, const GetStoredResponse& c);
+Outcome Apply(ApplyContext& ctx, const Refused& c);
 
 // `fields` without the `reserved` ones: what a request may not change through a patch.
 std::vector<std::string> EditableFields(const std::vector<std::string>& fields,

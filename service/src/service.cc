@@ -91,6 +91,11 @@ Outcome Apply(ApplyContext& ctx, const GetStoredResponse& c) {
   return Outcome::Of(std::move(s));
 }
 
+Outcome Apply(ApplyContext&, const Refused&) {
+  // Never applied: a refusal travels with its outcome (Service::Refuse).
+  return Outcome::Error(Status::Internal("a refused request has nothing to apply"));
+}
+
 Status Preflight(const Command& command, const Caller& caller, std::vector<FieldError>* errors) {
   return std::visit([&](const auto& cmd) { return Preflight(cmd, caller, errors); }, command);
 }
@@ -136,6 +141,14 @@ std::future<Outcome> Service::Submit(Envelope envelope) {
 }
 
 Outcome Service::Execute(Envelope envelope) { return Submit(std::move(envelope)).get(); }
+
+Outcome Service::Refuse(Envelope envelope, Outcome refusal) {
+  if (!envelope.idempotency) return refusal;
+  auto job = std::make_unique<CommandJob>(std::move(envelope), std::move(refusal));
+  std::future<Outcome> f = job->future();
+  seq_->Submit(std::move(job));
+  return f.get();
+}
 
 ServiceStats Service::stats() const {
   ledger::SequencerStats s = seq_->stats();

@@ -25,11 +25,17 @@ suite('service floor', (ctx) => {
       ['v3', '/payins/intents', { ...intentBody(seller, [{ UnitAmount: 10 }]), Amount: 11 }],
       // refused by the writer (unknown owner): the same
       ['v2', '/wallets', { Owners: ['user_m_nobody'], Description: 'x', Currency: 'EUR' }],
+      // refused by the dialect before any command (malformed JSON, a field of the wrong type):
+      // the key is spent all the same (Echo §4.1: whatever the first response was)
+      ['v3', '/payins/intents', '{"Amount": 10, "LineItems": ['],
+      ['v2', '/users/natural', { FirstName: 42, LastName: 'x', Email: 'e@x' }],
+      ['v3', '/payins/intents/int_nope/captures', { LineItems: 'not an array' }],
     ];
     for (const [dialect, path, body] of cases) {
       const k = key();
       const first = await ctx.api[dialect]('POST', path, body, { 'Idempotency-Key': k });
       assert.ok(first.status === 200 || first.status === 400, `${path}: ${first.text}`);
+      if (typeof body === 'string' || dialect === 'v2' && body.FirstName === 42) assert.equal(first.status, 400);
       await new Promise((r) => setTimeout(r, 1100));  // a later second: "Date" must not move
       const stored = await ctx.api.v2('GET', `/responses/${k}`);
       assert.equal(stored.status, 200, stored.text);

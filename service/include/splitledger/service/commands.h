@@ -164,13 +164,17 @@ struct GetIntent {
 struct GetStoredResponse {
   std::string key;
 };
+// A request the dialect could not turn into a command (malformed JSON, a field of the wrong
+// type). It changes nothing; under an Idempotency-Key its refusal is stored like any outcome,
+// because a key is spent whatever its first answer was (Service::Refuse).
+struct Refused {};
 
 using Command =
     std::variant<PutClientCredentials, GetCredentials, IssueToken, FindToken, GetClient,
                  UpdateClient, CreateUser, UpdateUser, GetUser, CreateWallet, UpdateWallet,
                  GetWallet, ListUserWallets, ListUserTransactions, ListWalletTransactions,
                  ListClientWallets, GetClientWallet, ListClientWalletTransactions, CreateIntent,
-                 CaptureIntent, CancelIntent, GetIntent, GetStoredResponse>;
+                 CaptureIntent, CancelIntent, GetIntent, GetStoredResponse, Refused>;
 
 // ---- results (values, snapshots taken on the writer) ----------------------------------------
 struct Credentials {

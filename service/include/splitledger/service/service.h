@@ -63,6 +63,10 @@ class Service {
   std::future<Outcome> Submit(Envelope envelope);
   // Submit and wait.
   Outcome Execute(Envelope envelope);
+  // A refusal decided before any command (its envelope holds `Refused`): without a key it is
+  // returned as is; with one it is stored under the key (or meets the key's earlier use: an
+  // IdempotencyConflict), through the writer like any outcome.
+  Outcome Refuse(Envelope envelope, Outcome refusal);
 
   // Flushes everything queued and stops the writer. Later submissions get kUnavailable.
   void Stop();
