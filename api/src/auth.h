@@ -4,8 +4,9 @@
 //  * Neither API keys nor tokens are ever stored or logged in clear: the State keeps
 //    hex SHA-256(salt || key) for keys and hex SHA-256(token) for tokens.
 //  * TokenCache is the HTTP threads' read path for bearer tokens (no sequencer round trip per
-//    request). It is filled lazily from State (on a miss, through the sequencer) and by the OAuth
-//    command's OnCommit, so a cached token is always a committed one.
+//    request). It is filled lazily (on a miss, a FindToken command) and after an IssueToken
+//    command's outcome, which arrives only once its batch committed: a cached token is always a
+//    committed one.
 #pragma once
 
 #include <cstdint>

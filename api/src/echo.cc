@@ -14,20 +14,19 @@ namespace {
 struct FieldSpelling {
   const char* name;
   const char* echo;
-  bool per_line;
 };
 constexpr FieldSpelling kSpellings[] = {
-    {"amount", "Amount", true},          {"quantity", "Quantity", true},
-    {"unit_amount", "UnitAmount", true}, {"tax_amount", "TaxAmount", true},
-    {"discount_amount", "DiscountAmount", true}, {"fees_amount", "Seller.FeesAmount", true},
-    {"fee_part", "FeesAmount", true},    {"line_item_id", "Id", true},
-    {"seller_wallet_id", "Seller.WalletId", true}, {"line_items", "LineItems", false},
-    {"platform_fees", "PlatformFeesAmount", false}, {"status", "Status", false},
-    {"unfunded_amount", "UnfundedAmount", false}, {"currency", "Currency", false},
-    {"intent_id", "IntentId", false},    {"user_id", "UserId", false},
-    {"wallet_id", "WalletId", false},    {"client_id", "ClientId", false},
-    {"idempotency_key", "IdempotencyKey", false}, {"owners", "Owners", false},
-    {"description", "Description", false}, {"tag", "Tag", false},
+    {"amount", "Amount"},          {"quantity", "Quantity"},
+    {"unit_amount", "UnitAmount"}, {"tax_amount", "TaxAmount"},
+    {"discount_amount", "DiscountAmount"}, {"fees_amount", "Seller.FeesAmount"},
+    {"fee_part", "FeesAmount"},    {"line_item_id", "Id"},
+    {"seller_wallet_id", "Seller.WalletId"}, {"line_items", "LineItems"},
+    {"platform_fees", "PlatformFeesAmount"}, {"status", "Status"},
+    {"unfunded_amount", "UnfundedAmount"}, {"currency", "Currency"},
+    {"intent_id", "IntentId"},    {"user_id", "UserId"},
+    {"wallet_id", "WalletId"},    {"client_id", "ClientId"},
+    {"idempotency_key", "IdempotencyKey"}, {"owners", "Owners"},
+    {"description", "Description"}, {"tag", "Tag"},
 };
 
 // v2.01 user fields: Echo name, JSON type, entity field (core/entities.h Describe name).
@@ -78,22 +77,6 @@ const char* TypeName(FT t) {
   }
 }
 
-PostalAddress AddressFrom(const JValue& v) {
-  PostalAddress a;
-  a.present = true;
-  auto s = [&](const char* k) -> std::optional<std::string> {
-    const JValue* x = Member(v, k);
-    if (x == nullptr || !x->IsString()) return std::nullopt;
-    return std::string(x->GetString(), x->GetStringLength());
-  };
-  a.line1 = s("AddressLine1");
-  a.line2 = s("AddressLine2");
-  a.city = s("City");
-  a.region = s("Region");
-  a.postal_code = s("PostalCode");
-  a.country = s("Country");
-  return a;
-}
 
 void WriteAddress(JWriter& w, const PostalAddress& a) {
   if (!a.present) {
@@ -188,11 +171,11 @@ void BindUserFields(const JValue& body, const UserField (&specs)[N], User* out,
       if constexpr (std::is_same_v<M, std::string>) {
         m.assign(v->GetString(), v->GetStringLength());
       } else if constexpr (std::is_same_v<M, std::optional<int64_t>>) {
-        m = v->IsInt64() ? v->GetInt64() : std::stoll(v->GetString());
+        m = v->GetInt64();  // checked above
       } else if constexpr (std::is_same_v<M, bool>) {
         m = v->GetBool();
       } else if constexpr (std::is_same_v<M, PostalAddress>) {
-        m = AddressFrom(*v);
+        m = BindAddress(*v);
       }
     });
     fields->push_back(f.entity);
@@ -202,6 +185,23 @@ void BindUserFields(const JValue& body, const UserField (&specs)[N], User* out,
 std::string Done(rapidjson::StringBuffer& sb) { return std::string(sb.GetString(), sb.GetSize()); }
 
 }  // namespace
+
+PostalAddress BindAddress(const JValue& v) {
+  PostalAddress a;
+  a.present = true;
+  auto s = [&](const char* k) -> std::optional<std::string> {
+    const JValue* x = Member(v, k);
+    if (x == nullptr || !x->IsString()) return std::nullopt;
+    return std::string(x->GetString(), x->GetStringLength());
+  };
+  a.line1 = s("AddressLine1");
+  a.line2 = s("AddressLine2");
+  a.city = s("City");
+  a.region = s("Region");
+  a.postal_code = s("PostalCode");
+  a.country = s("Country");
+  return a;
+}
 
 std::string EchoFieldName(const FieldRef& field) {
   std::string name = field.name;
@@ -486,6 +486,14 @@ std::string RenderIntent(const service::IntentView& v) {
   return Done(sb);
 }
 
+Reply IntentSnapshotReply(Dialect dialect, const service::IntentSnapshot& snapshot) {
+  service::IntentView view;
+  if (!service::DecodeIntentView(snapshot, &view)) {
+    return ErrorReply(dialect, ErrorFromStatus(Status::Internal("intent snapshot")));
+  }
+  return JsonReply(RenderIntent(view));
+}
+
 Reply RenderStoredOutcome(const service::Outcome& o, const std::string& request_url, int64_t created_at,
                           const std::string& error_id) {
   Dialect d = ToLower(request_url).find("/v3.0/") != std::string::npos ? Dialect::kV3 : Dialect::kV2;
@@ -493,9 +501,7 @@ Reply RenderStoredOutcome(const service::Outcome& o, const std::string& request_
   if (const auto* u = std::get_if<service::Box<User>>(&o.value)) return JsonReply(RenderUser(**u));
   if (const auto* wv = std::get_if<service::WalletView>(&o.value)) return JsonReply(RenderWallet(*wv));
   if (const auto* snap = std::get_if<service::IntentSnapshot>(&o.value)) {
-    service::IntentView view;
-    if (!service::DecodeIntentView(*snap, &view)) return ErrorReply(d, ErrorFromStatus(Status::Internal("snapshot")));
-    return JsonReply(RenderIntent(view));
+    return IntentSnapshotReply(d, *snap);
   }
   if (const auto* c = std::get_if<service::Box<Client>>(&o.value)) return JsonReply(RenderClient(**c));
   return JsonReply("{}");

@@ -35,6 +35,10 @@ std::string RenderWallet(const service::WalletView& w);
 std::string RenderClientWallet(const service::ClientWalletView& w);
 std::string RenderClient(const Client& c);
 std::string RenderIntent(const service::IntentView& v);
+// The reply for an intent result: its snapshot decoded and rendered (500 if it is unreadable).
+Reply IntentSnapshotReply(Dialect dialect, const service::IntentSnapshot& snapshot);
+// An Echo address object (AddressLine1…Country; parts not given stay unset).
+PostalAddress BindAddress(const JValue& v);
 
 // The reply a request got, rebuilt from its stored outcome: the same renderer as the first
 // time, so the same bytes. The dialect follows from the request URL.

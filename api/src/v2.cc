@@ -20,10 +20,7 @@ Reply V2Status(const Status& st) { return ErrorReply(Dialect::kV2, ErrorFromStat
 Reply Failed(const Request& req, const Outcome& o) { return RequestError(Dialect::kV2, req, o); }
 
 // A paginated JSON array of rendered items.
-Reply PageOf(const Request& req, const std::vector<std::string>& items) {
-  Page page;
-  FieldErrors perr;
-  if (!ParsePage(req.query, &page, &perr)) return V2Error(ParamError(std::move(perr)));
+Reply PageOf(const Request& req, const Page& page, const std::vector<std::string>& items) {
   std::string out = "[";
   int64_t start = (page.page - 1) * page.per_page;
   bool first = true;
@@ -38,21 +35,31 @@ Reply PageOf(const Request& req, const std::vector<std::string>& items) {
   return r;
 }
 
+// Reads page/per_page; false with the error reply when they are bad.
+bool PageOf(const Request& req, Page* page, Reply* error) {
+  FieldErrors perr;
+  if (ParsePage(req.query, page, &perr)) return true;
+  *error = V2Error(ParamError(std::move(perr)));
+  return false;
+}
+
 // The page of the list an outcome carries, each item rendered by `render`.
 template <class List, class Render>
-Reply ListReply(const Request& req, const Outcome& o, Render render) {
+Reply ListReply(const Request& req, const Page& page, const Outcome& o, Render render) {
   if (!o.ok()) return Failed(req, o);
   std::vector<std::string> items;
   for (const auto& item : std::get<List>(o.value).items) items.push_back(render(item));
-  return PageOf(req, items);
+  return PageOf(req, page, items);
 }
 
-bool PageOk(const Request& req, Reply* error) {
+// A transaction list (empty until money moves between wallets), once the owner is found.
+Reply TransactionsReply(App& app, Request& req, service::Command list) {
   Page page;
-  FieldErrors perr;
-  if (ParsePage(req.query, &page, &perr)) return true;
-  *error = V2Error(ParamError(std::move(perr)));
-  return false;
+  Reply bad;
+  if (!PageOf(req, &page, &bad)) return bad;
+  Outcome o = Run(app, req, std::move(list));
+  if (!o.ok()) return Failed(req, o);
+  return PageOf(req, page, {});
 }
 
 // --- users -----------------------------------------------------------------------------------
@@ -102,18 +109,15 @@ Reply UpdateNatural(App& app, Request& req) { return UpdateUser(app, req, true);
 Reply UpdateLegal(App& app, Request& req) { return UpdateUser(app, req, false); }
 
 Reply UserWallets(App& app, Request& req) {
+  Page page;
   Reply bad;
-  if (!PageOk(req, &bad)) return bad;
-  return ListReply<service::WalletList>(req, Run(app, req, service::ListUserWallets{req.params[0]}),
-                                        RenderWallet);
+  if (!PageOf(req, &page, &bad)) return bad;
+  return ListReply<service::WalletList>(
+      req, page, Run(app, req, service::ListUserWallets{req.params[0]}), RenderWallet);
 }
 
 Reply UserTransactions(App& app, Request& req) {
-  Reply bad;
-  if (!PageOk(req, &bad)) return bad;
-  Outcome o = Run(app, req, service::ListUserTransactions{req.params[0]});
-  if (!o.ok()) return Failed(req, o);
-  return PageOf(req, {});
+  return TransactionsReply(app, req, service::ListUserTransactions{req.params[0]});
 }
 
 // --- wallets ---------------------------------------------------------------------------------
@@ -169,11 +173,7 @@ Reply UpdateWallet(App& app, Request& req) {
 }
 
 Reply WalletTransactions(App& app, Request& req) {
-  Reply bad;
-  if (!PageOk(req, &bad)) return bad;
-  Outcome o = Run(app, req, service::ListWalletTransactions{req.params[0]});
-  if (!o.ok()) return Failed(req, o);
-  return PageOf(req, {});
+  return TransactionsReply(app, req, service::ListWalletTransactions{req.params[0]});
 }
 
 // --- client wallets and profile --------------------------------------------------------------
@@ -199,8 +199,9 @@ bool ClientWalletKey(const Request& req, size_t i, ClientFunds* funds, std::stri
 }
 
 Reply ListClientWallets(App& app, Request& req) {
+  Page page;
   Reply bad;
-  if (!PageOk(req, &bad)) return bad;
+  if (!PageOf(req, &page, &bad)) return bad;
   service::ListClientWallets cmd;
   if (!req.params.empty()) {
     ClientFunds funds;
@@ -208,7 +209,7 @@ Reply ListClientWallets(App& app, Request& req) {
     if (!ClientWalletKey(req, 0, &funds, &unused, &bad)) return bad;
     cmd.funds = funds;
   }
-  return ListReply<service::ClientWalletList>(req, Run(app, req, cmd), RenderClientWallet);
+  return ListReply<service::ClientWalletList>(req, page, Run(app, req, cmd), RenderClientWallet);
 }
 
 Reply GetClientWallet(App& app, Request& req) {
@@ -222,12 +223,9 @@ Reply GetClientWallet(App& app, Request& req) {
 
 Reply ClientWalletTransactions(App& app, Request& req) {
   Reply bad;
-  if (!PageOk(req, &bad)) return bad;
   service::ListClientWalletTransactions cmd;
   if (!ClientWalletKey(req, 0, &cmd.funds, &cmd.currency, &bad)) return bad;
-  Outcome o = Run(app, req, cmd);
-  if (!o.ok()) return Failed(req, o);
-  return PageOf(req, {});
+  return TransactionsReply(app, req, cmd);
 }
 
 Reply GetClient(App& app, Request& req) {
@@ -284,14 +282,7 @@ Reply UpdateClient(App& app, Request& req) {
     if (!a->IsObject()) {
       errors.emplace_back("HeadquartersAddress", "The HeadquartersAddress field must be an object.");
     } else {
-      User probe;  // the address reader is the user one: same Echo shape
-      std::vector<std::string> unused;
-      bool given = false;
-      FieldErrors ignored;
-      rapidjson::Document wrap(rapidjson::kObjectType);
-      wrap.AddMember("Address", JValue(*a, wrap.GetAllocator()), wrap.GetAllocator());
-      BindUser(wrap, true, &probe, &unused, &given, &ignored);
-      p.headquarters_address = probe.address;
+      p.headquarters_address = BindAddress(*a);
       cmd.fields.push_back("hq_");
     }
   }

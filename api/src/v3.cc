@@ -45,15 +45,10 @@ void BindExternal(Binder& b, const JValue& obj, bool create, ExternalData* out) 
   }
 }
 
-Reply V3Status(const Status& st) { return ErrorReply(Dialect::kV3, ErrorFromStatus(st)); }
 
 Reply IntentReply(const Request& req, const service::Outcome& o) {
   if (!o.ok()) return RequestError(Dialect::kV3, req, o);
-  service::IntentView view;
-  if (!service::DecodeIntentView(std::get<service::IntentSnapshot>(o.value), &view)) {
-    return V3Status(Status::Internal("intent snapshot"));
-  }
-  return JsonReply(RenderIntent(view));
+  return IntentSnapshotReply(Dialect::kV3, std::get<service::IntentSnapshot>(o.value));
 }
 
 // --- create ----------------------------------------------------------------------------------

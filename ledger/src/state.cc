@@ -11,6 +11,21 @@ size_t ChangeSet::postings() const {
   return n;
 }
 
+namespace {
+template <class Set>
+void MarkDirty(const std::string& key, std::vector<std::string>& order, Set& seen) {
+  if (seen.insert(key).second) order.push_back(key);
+}
+std::string ClientWalletKey(std::string_view client, int64_t funds, std::string_view currency) {
+  std::string k(client);
+  k.push_back('|');
+  k += std::to_string(funds);
+  k.push_back('|');
+  k.append(currency);
+  return k;
+}
+}  // namespace
+
 std::string State::IntentKey(std::string_view client, std::string_view id) {
   std::string k(client);
   k.push_back('|');
@@ -75,7 +90,7 @@ const Client* State::FindClient(std::string_view id) const {
 
 void State::PutClient(Client client) {
   // Once per batch: PostgreSQL refuses an upsert that touches a row twice in one statement.
-  if (dirty_client_set_.insert(client.id).second) dirty_clients_.push_back(client.id);
+  MarkDirty(client.id, dirty_clients_, dirty_client_set_);
   clients_[client.id] = std::move(client);
 }
 
@@ -106,20 +121,6 @@ void State::LoadIdempotency(IdempotencyRecord r) {
   idempotency_[k] = std::move(r);
 }
 
-namespace {
-template <class Set>
-void MarkDirty(const std::string& key, std::vector<std::string>& order, Set& seen) {
-  if (seen.insert(key).second) order.push_back(key);
-}
-std::string ClientWalletKey(std::string_view client, int64_t funds, std::string_view currency) {
-  std::string k(client);
-  k.push_back('|');
-  k += std::to_string(funds);
-  k.push_back('|');
-  k.append(currency);
-  return k;
-}
-}  // namespace
 
 const User* State::FindUser(std::string_view client_id, std::string_view id) const {
   auto it = users_.find(std::string(id));

@@ -305,27 +305,35 @@ struct RowReader {
 
 // A table holding one described entity type.
 template <class T>
-struct Table {
-  const char* name;
-  std::vector<std::string> key;  // primary-key columns
-
-  std::vector<ColumnDef> Columns() const {
+class Table {
+ public:
+  // Derives the columns, the SELECT list and the upsert once: Prepare asks for them every batch.
+  Table(const char* table_name, std::vector<std::string> primary_key)
+      : name(table_name), key(std::move(primary_key)) {
     ColumnLister l;
     T probe{};
     Describe(l, probe);
-    return l.out;
+    columns_ = std::move(l.out);
+    for (const ColumnDef& c : columns_) {
+      column_names_ += (column_names_.empty() ? "" : ", ") + c.name;
+      row_layout_.emplace_back(c.name, c.type == SqlType::kText ? 't' : 'i');
+    }
+    std::string keys, sets;
+    for (const std::string& k : key) keys += (keys.empty() ? "" : ", ") + k;
+    for (const ColumnDef& c : columns_) {
+      bool is_key = false;
+      for (const std::string& k : key) is_key = is_key || k == c.name;
+      if (!is_key) sets += (sets.empty() ? "" : ", ") + c.name + " = excluded." + c.name;
+    }
+    upsert_suffix_ = "ON CONFLICT (" + keys + ") DO UPDATE SET " + sets;
   }
-  std::string ColumnNames() const {
-    std::string out;
-    for (const ColumnDef& c : Columns()) out += (out.empty() ? "" : ", ") + c.name;
-    return out;
-  }
-  Rows NewRows() const {
-    std::vector<std::pair<std::string, char>> cols;
-    for (const ColumnDef& c : Columns())
-      cols.emplace_back(c.name, c.type == SqlType::kText ? 't' : 'i');
-    return Rows(name, cols);
-  }
+
+  const char* const name;
+  const std::vector<std::string> key;  // primary-key columns
+
+  const std::vector<ColumnDef>& Columns() const { return columns_; }
+  const std::string& ColumnNames() const { return column_names_; }
+  Rows NewRows() const { return Rows(name, row_layout_); }
   // Appends a row from `value`: a T, or a view of the same columns (a type whose Describe()
   // goes through the same column function as T's, e.g. a row that points into the State).
   template <class U = T>
@@ -334,22 +342,19 @@ struct Table {
     Describe(a, const_cast<U&>(value));
   }
   // "ON CONFLICT (key) DO UPDATE SET every other column".
-  std::string UpsertSuffix() const {
-    std::string keys, sets;
-    for (const std::string& k : key) keys += (keys.empty() ? "" : ", ") + k;
-    for (const ColumnDef& c : Columns()) {
-      bool is_key = false;
-      for (const std::string& k : key) is_key = is_key || k == c.name;
-      if (!is_key) sets += (sets.empty() ? "" : ", ") + c.name + " = excluded." + c.name;
-    }
-    return "ON CONFLICT (" + keys + ") DO UPDATE SET " + sets;
-  }
+  const std::string& UpsertSuffix() const { return upsert_suffix_; }
   T Read(const soci::row& r) const {
     T value{};
     RowReader reader{&r, 0};
     Describe(reader, value);
     return value;
   }
+
+ private:
+  std::vector<ColumnDef> columns_;
+  std::string column_names_;
+  std::vector<std::pair<std::string, char>> row_layout_;
+  std::string upsert_suffix_;
 };
 
 // Creates the table when missing and adds the columns the description has and the table lacks

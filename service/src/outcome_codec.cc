@@ -30,6 +30,12 @@ IntentSnapshot EncodeIntentView(const Intent& intent, const IntentFigures& figur
   return IntentSnapshot{w.Take()};
 }
 
+std::string IntentIdOf(const IntentSnapshot& snapshot) {
+  ByteReader r(snapshot.bytes);
+  std::string id;  // DescribeIntentHeader starts with the id
+  return r.Str(&id) ? id : std::string();
+}
+
 bool DecodeIntentView(const IntentSnapshot& snapshot, IntentView* out) {
   ByteReader r(snapshot.bytes);
   Describe(r, out->intent);

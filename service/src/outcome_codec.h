@@ -8,6 +8,9 @@
 
 namespace splitledger::service {
 
+// The id of the intent a snapshot holds (its first field), without decoding the rest.
+std::string IntentIdOf(const IntentSnapshot& snapshot);
+
 IntentSnapshot EncodeIntentView(const Intent& intent, const IntentFigures& figures,
                                 IntentAction action, const std::string& action_id);
 

@@ -1,7 +1,7 @@
 #include "splitledger/service/service.h"
 
 #include "handlers.h"
-#include "splitledger/core/codec.h"
+#include "outcome_codec.h"
 #include "splitledger/ledger/sequencer.h"
 #include "splitledger/ledger/state.h"
 #include "splitledger/ledger/store.h"
@@ -13,11 +13,7 @@ namespace {
 std::string ResourceIdOf(const Value& v) {
   if (const auto* u = std::get_if<Box<User>>(&v)) return (*u)->id;
   if (const auto* w = std::get_if<WalletView>(&v)) return w->wallet.id;
-  if (const auto* i = std::get_if<IntentSnapshot>(&v)) {
-    ByteReader r(i->bytes);  // the intent id is the snapshot's first field
-    std::string id;
-    return r.Str(&id) ? id : std::string();
-  }
+  if (const auto* i = std::get_if<IntentSnapshot>(&v)) return IntentIdOf(*i);
   return {};
 }
 
@@ -134,6 +130,10 @@ std::future<Outcome> Service::Submit(Envelope envelope) {
       return p.get_future();
     }
   }
+  return Queue(std::move(envelope), std::move(refused));
+}
+
+std::future<Outcome> Service::Queue(Envelope envelope, std::optional<Outcome> refused) {
   auto job = std::make_unique<CommandJob>(std::move(envelope), std::move(refused));
   std::future<Outcome> f = job->future();
   seq_->Submit(std::move(job));
@@ -144,10 +144,7 @@ Outcome Service::Execute(Envelope envelope) { return Submit(std::move(envelope))
 
 Outcome Service::Refuse(Envelope envelope, Outcome refusal) {
   if (!envelope.idempotency) return refusal;
-  auto job = std::make_unique<CommandJob>(std::move(envelope), std::move(refusal));
-  std::future<Outcome> f = job->future();
-  seq_->Submit(std::move(job));
-  return f.get();
+  return Queue(std::move(envelope), std::move(refusal)).get();
 }
 
 ServiceStats Service::stats() const {

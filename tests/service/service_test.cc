@@ -143,7 +143,8 @@ TEST(Entities, DescribedTableColumnsFollowTheMemberTypes) {
       t.UpsertSuffix().rfind("ON CONFLICT (id) DO UPDATE SET client_id = excluded.client_id", 0),
       0u);
   std::vector<std::string> names;
-  for (const auto& c : ledger::Table<User>{"users", {"id"}}.Columns()) names.push_back(c.name);
+  const ledger::Table<User> users{"users", {"id"}};
+  for (const auto& c : users.Columns()) names.push_back(c.name);
   EXPECT_NE(std::find(names.begin(), names.end(), "lr_addr_city"), names.end()) << "nested prefix";
   EXPECT_EQ(ledger::DecodeList(ledger::EncodeList({"a:b", "", "1:x"})),
             (std::vector<std::string>{"a:b", "", "1:x"}));

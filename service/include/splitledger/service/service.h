@@ -80,6 +80,8 @@ class Service {
 
  private:
   Service() = default;
+  // Queues the envelope for the writer; `refused` set: record that outcome, run no handler.
+  std::future<Outcome> Queue(Envelope envelope, std::optional<Outcome> refused);
   std::unique_ptr<ledger::Store> store_;
   std::unique_ptr<ledger::State> state_;
   std::unique_ptr<ledger::Sequencer> seq_;
