@@ -1,7 +1,7 @@
-// The loopback admin endpoint: how CLI writes reach a running server's sequencer (DESIGN §3.7).
+// The local admin endpoint: how CLI writes reach a running server's sequencer (DESIGN §3.7).
 // At start the server publishes its address and a fresh secret in the database (readable by
 // whoever can already write the database); `splitledger client create`, finding the lease held,
-// reads them and POSTs its command to /admin/clients from loopback.
+// reads them and POSTs its command to /admin/clients from the same host.
 #pragma once
 
 #include <string>

@@ -38,7 +38,7 @@ struct App {
   TokenCache tokens;
   Metrics metrics;
   Logger log;
-  // The secret of the loopback admin endpoint (`client create` next to a running server).
+  // The secret of the local admin endpoint (`client create` next to a running server).
   std::string admin_secret;
   // PSP adapters named in the configuration; each loaded or refused on its own.
   std::unique_ptr<plugins::AdapterRegistry> adapters;

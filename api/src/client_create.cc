@@ -1,5 +1,5 @@
 // `splitledger client create --id ID [--api-key KEY] [--db URL]`: creates (or re-keys) a platform
-// client through the sequencer: the running server's, over its loopback admin endpoint, when a
+// client through the sequencer: the running server's, over its local admin endpoint, when a
 // server holds the database's lease; otherwise a sequencer of its own on the database. The key
 // is hashed here; only the salted hash travels and is stored. Prints the credentials once the
 // write is durable.

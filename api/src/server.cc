@@ -296,7 +296,7 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
     return m.route->handler(app_, req);
   }
 
-  // POST /admin/clients: `splitledger client create` next to a running server. Loopback peers
+  // POST /admin/clients: `splitledger client create` next to a running server. Peers on this host
   // only, with the secret this server published in the database at start (admin.h).
   Reply HandleAdmin(Poco::Net::HTTPServerRequest& hreq, Request& req) {
     // A peer on this host: loopback, or this listener's own address (a server bound to one
