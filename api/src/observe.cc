@@ -68,9 +68,19 @@ std::string Metrics::Render(service::Service& seq) {
     << "# TYPE splitledger_sequencer_commands_total counter\nsplitledger_sequencer_commands_total " << st.commands << "\n"
     << "# TYPE splitledger_sequencer_failed_commits_total counter\nsplitledger_sequencer_failed_commits_total "
     << st.failed_commits << "\n"
-    << "# HELP splitledger_sequencer_commit_seconds_total Time spent writing and committing batches.\n"
+    << "# HELP splitledger_sequencer_commit_seconds_total Time spent appending batches to the log, syncs included.\n"
     << "# TYPE splitledger_sequencer_commit_seconds_total counter\nsplitledger_sequencer_commit_seconds_total "
-    << st.commit_micros_total / 1e6 << "\n";
+    << st.commit_micros_total / 1e6 << "\n"
+    << "# HELP splitledger_log_durable_lsn The log's last durable record.\n"
+    << "# TYPE splitledger_log_durable_lsn gauge\nsplitledger_log_durable_lsn " << st.durable_lsn << "\n"
+    << "# HELP splitledger_projection_lag_records Durable log records the tables do not hold yet.\n"
+    << "# TYPE splitledger_projection_lag_records gauge\nsplitledger_projection_lag_records "
+    << (st.durable_lsn >= st.projected_lsn ? st.durable_lsn - st.projected_lsn : 0) << "\n"
+    << "# HELP splitledger_projection_seconds_total Time spent writing the tables from the log.\n"
+    << "# TYPE splitledger_projection_seconds_total counter\nsplitledger_projection_seconds_total "
+    << st.projection_micros_total / 1e6 << "\n"
+    << "# TYPE splitledger_projection_failures_total counter\nsplitledger_projection_failures_total "
+    << st.projection_failures << "\n";
   return o.str();
 }
 

@@ -20,9 +20,10 @@ commands:
   client create --id ID [--api-key KEY] [--db URL]
         create a platform client and print its credentials
   verify [--db URL]
-        recompute every balance and intent amount from the journal; exit 1 on any difference
-  bench ledger [--db URL] [--ops N] [--baseline-ops N]
-        group-commit throughput against one transaction per operation
+        check the log's checksums and hash chain, replay it against the tables, recompute every
+        balance and intent amount from the journal; exit 1 on any difference
+  bench ledger [--db URL] [--ops N] [--baseline-ops N] [--inflight N] [--json]
+        group-commit throughput against one log record per command
   plugin check PATH.so [--config FILE] [--only SCENARIO]
         load a PSP adapter and run the conformance scenarios (docs/plugins.md)
 )";
@@ -51,6 +52,12 @@ int VerifyMain(int argc, char** argv) {
     return 2;
   }
   for (const std::string& d : report->differences) std::cout << "DIFFERENCE " << d << "\n";
+  if (report->log_checked) {
+    std::cout << "log: " << report->log_records << " records, checksums and hash chain checked; "
+              << report->replayed_rows << " rows replayed and compared with the tables\n";
+  } else {
+    std::cout << "log: none yet (no writer of this release has opened the database)\n";
+  }
   std::cout << "verified " << report->transactions << " transactions, " << report->postings
             << " postings, " << report->accounts << " accounts, " << report->intents
             << " intents, " << report->line_items << " line items: "

@@ -64,6 +64,21 @@ inline const Table<IdempotencyRecord> kIdempotencyTable{"idempotency_keys",
                                                         {"client_id", "idem_key"}};
 inline const Table<WalletOwnerRow> kWalletOwnersTable{"wallet_owners",
                                                       {"client_id", "owner_id", "wallet_id"}};
+// How far the tables have applied the log (one row, written in each projection transaction).
+struct ProjectionRow {
+  int64_t id = 1;
+  int64_t lsn = 0;
+  int64_t log_offset = 0;
+  std::string hash;  // hex
+};
+template <class V>
+void Describe(V& v, ProjectionRow& r) {
+  v.Field("id", r.id);
+  v.Field("lsn", r.lsn);
+  v.Field("log_offset", r.log_offset);
+  v.Field("hash", r.hash);
+}
+inline const Table<ProjectionRow> kProjectionTable{"projection_state", {"id"}};
 inline const Table<AdminEndpointRow> kAdminEndpointTable{"admin_endpoint", {"id"}};
 inline const Table<Client> kClientsTable{"clients", {"id"}};
 inline const Table<User> kUsersTable{"users", {"id"}};
@@ -82,6 +97,7 @@ inline void SyncEntityTables(soci::session& sql, Backend backend) {
   SyncTable(sql, backend, kIdempotencyTable);
   SyncTable(sql, backend, kWalletOwnersTable);
   SyncTable(sql, backend, kAdminEndpointTable);
+  SyncTable(sql, backend, kProjectionTable);
 }
 
 // Migration 2: converts release 0.1's `documents` (users, wallets, client wallets as Echo JSON)

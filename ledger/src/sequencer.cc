@@ -1,6 +1,8 @@
 #include "splitledger/ledger/sequencer.h"
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
 namespace splitledger::ledger {
 
@@ -10,6 +12,7 @@ constexpr size_t kMaxCommitsInFlight = 2;  // applied batches waiting for the wr
 
 Sequencer::Sequencer(Store& store, State& state, SequencerOptions options)
     : store_(store), state_(state), options_(options) {
+  projector_ = std::thread([this] { ProjectorLoop(); });
   writer_ = std::thread([this] { WriterLoop(); });
   thread_ = std::thread([this] { Loop(); });
 }
@@ -41,11 +44,20 @@ void Sequencer::Stop() {
     wcv_.notify_all();
   }
   if (writer_.joinable()) writer_.join();  // commits everything handed off
+  {
+    std::lock_guard<std::mutex> lock(pmu_);
+    projector_stop_ = true;
+    pcv_.notify_all();
+  }
+  if (projector_.joinable()) projector_.join();  // projects everything durable
 }
 
 SequencerStats Sequencer::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  SequencerStats s = stats_;
+  s.durable_lsn = store_.durable_lsn();
+  s.projected_lsn = store_.projected_lsn();
+  return s;
 }
 
 std::vector<uint32_t> Sequencer::TakeBatchSizes() {
@@ -82,12 +94,20 @@ void Sequencer::RunBatch(std::vector<Item>& batch) {
       // Memory holds effects that never reached the disk: wait until the writer has failed
       // every batch built on them, then rebuild the State from the database.
       wcv_.wait(wl, [&] { return commits_.empty() && !writer_busy_; });
-      Status reload = store_.Load(state_);
+      {
+        // The tables must hold every durable record before they can stand for the State.
+        std::unique_lock<std::mutex> pl(pmu_);
+        pcv_.wait(pl, [&] { return projections_.empty() && !projector_busy_; });
+      }
+      Status reload = store_.projected_lsn() == store_.durable_lsn()
+                          ? store_.Load(state_)
+                          : Status::Unavailable("the projection is behind the log");
       if (!reload.ok()) state_.Clear();  // the database stays authoritative; the next load retries
       need_reload_ = !reload.ok();
     }
     wcv_.wait(wl, [&] { return commits_.size() < kMaxCommitsInFlight; });
   }
+  auto start = std::chrono::steady_clock::now();
   PendingCommit pc;
   for (Item& item : batch) {
     try {
@@ -103,6 +123,13 @@ void Sequencer::RunBatch(std::vector<Item>& batch) {
     state_.TakeChanges();  // discarded; the State is reloaded before the next batch
   }
   pc.items = std::move(batch);
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.apply_micros_total += static_cast<uint64_t>(micros);
+  }
   {
     std::lock_guard<std::mutex> wl(wmu_);
     commits_.push_back(std::move(pc));
@@ -129,7 +156,7 @@ void Sequencer::WriterLoop() {
     if (earlier_failed) {
       commit = Status::Unavailable("an earlier batch failed to commit");
     } else if (commit.ok() && pc.write) {
-      commit = store_.Execute(*pc.write);
+      commit = store_.Append(*pc.write);
     }
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - start)
@@ -152,10 +179,67 @@ void Sequencer::WriterLoop() {
       need_reload_ = true;
     }
     for (Item& item : pc.items) item->Complete(commit);
+    if (commit.ok() && pc.write) QueueProjection(std::move(pc.write));
     {
       std::lock_guard<std::mutex> wl(wmu_);
       writer_busy_ = false;
       wcv_.notify_all();
+    }
+  }
+}
+
+void Sequencer::QueueProjection(PreparedWritePtr write) {
+  std::unique_lock<std::mutex> lock(pmu_);
+  pcv_.wait(lock, [&] { return projections_.size() < options_.max_projection_lag; });
+  projections_.push_back(std::move(write));
+  pcv_.notify_all();
+}
+
+void Sequencer::ProjectorLoop() {
+  std::vector<PreparedWrite*> group;
+  int failures_in_a_row = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(pmu_);
+      pcv_.wait(lock, [&] { return !projections_.empty() || projector_stop_; });
+      if (projections_.empty()) return;
+      // Past a few failures while stopping, leave the rest to the next start's replay.
+      if (projector_stop_ && failures_in_a_row >= 3) return;
+      group.clear();
+      for (PreparedWritePtr& w : projections_) group.push_back(w.get());
+      projector_busy_ = true;
+    }
+    auto start = std::chrono::steady_clock::now();
+    Status st = store_.Project(group);
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.projections++;
+      stats_.projection_micros_total += static_cast<uint64_t>(micros);
+      if (!st.ok()) stats_.projection_failures++;
+    }
+    std::vector<PreparedWritePtr> done;
+    {
+      std::lock_guard<std::mutex> lock(pmu_);
+      if (st.ok()) {
+        for (size_t i = 0; i < group.size(); ++i) {
+          done.push_back(std::move(projections_.front()));
+          projections_.pop_front();
+        }
+      }
+      projector_busy_ = false;
+      pcv_.notify_all();
+    }
+    done.clear();  // frees the rows outside the lock
+    if (st.ok()) {
+      failures_in_a_row = 0;
+    } else {
+      // The records are durable in the log: retry the same group (the writer waits once the
+      // lag reaches its bound; a restart replays them).
+      ++failures_in_a_row;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 * failures_in_a_row)));
     }
   }
 }

@@ -11,12 +11,13 @@
 
 #include <chrono>
 
-#include "entity_tables.h"
-#include "ledger_tables.h"
-#include "table.h"
 #include <filesystem>
 #include <thread>
 #include <utility>
+
+#include "log.h"
+#include "logged_tables.h"
+#include "table.h"
 
 namespace splitledger::ledger {
 
@@ -130,15 +131,6 @@ const std::vector<Migration> kMigrations = {
 
 }  // namespace
 
-// The rows of one ChangeSet, owned, ready to be written by Execute() on any thread.
-class PreparedWrite {
- public:
-  void Add(Rows rows, std::string suffix = "") {
-    if (rows.size() > 0) statements.emplace_back(std::move(rows), std::move(suffix));
-  }
-  std::vector<std::pair<Rows, std::string>> statements;
-};
-
 void PreparedWriteDeleter::operator()(PreparedWrite* w) const { delete w; }
 
 namespace {
@@ -227,11 +219,35 @@ Result<Backend> ParseBackend(std::string_view url) {
   return Status::Invalid("database URL must be sqlite:PATH or postgresql://…", "db");
 }
 
+Store::Store() = default;
+
 Store::~Store() {
+  log_.reset();
   sqlite_cache_.reset();  // finalise statements before the connection closes
   sql_.reset();
+  log_sql_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
+
+namespace {
+
+// Takes PostgreSQL's writer lease on `sql`: a session advisory lock, held until the session ends
+// (a crash releases it too).
+bool TakePostgresLease(soci::session& sql, int wait_ms) {
+  return RetryFor(wait_ms, [&] {
+    int got = 0;
+    sql << "SELECT CASE WHEN pg_try_advisory_lock(1397771332) THEN 1 ELSE 0 END", soci::into(got);
+    return got == 1;
+  });
+}
+
+PGconn* RawConnection(soci::session& sql) {
+  return static_cast<soci::postgresql_session_backend*>(sql.get_backend())->conn_;
+}
+
+std::string LogFilePath(const std::string& url) { return url.substr(7) + ".log"; }
+
+}  // namespace
 
 Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   auto backend = ParseBackend(options.url);
@@ -239,6 +255,9 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::unique_ptr<Store> store(new Store());
   store->backend_ = *backend;
   store->url_ = options.url;
+  store->writer_ = options.writer;
+  store->durable_ = options.durable;
+  store->fail_append_for_tests_ = options.fail_append_for_tests;
   try {
     if (*backend == Backend::kSqlite) {
       // Each connection is used by one thread at a time, so SQLite's per-call mutexes and
@@ -270,36 +289,164 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       std::string mode;
       sql << "PRAGMA journal_mode=WAL", soci::into(mode);
       if (mode != "wal") return Status::Internal("SQLite refused WAL mode (" + mode + ")");
-      sql << (options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+      // The log is the durable record: a projection transaction lost to a power cut is replayed
+      // from the log, so the tables need not be synced at each commit (WAL keeps them
+      // consistent). Synced at checkpoints.
+      sql << (options.durable ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=OFF");
       sql << "PRAGMA cache_size=-65536";
       sql << "PRAGMA wal_autocheckpoint=8000";
       store->sqlite_cache_ = std::make_unique<SqliteStatementCache>();
     } else {
       auto conn = PostgresConnectString(options.url);
       if (!conn.ok()) return conn.status();
-      store->sql_ = std::make_unique<soci::session>(soci::postgresql, *conn);
-      *store->sql_ << "SET synchronous_commit = on";
       if (options.writer) {
-        // The writer lease: held by this session until it ends (a crash releases it too).
-        soci::session& sql = *store->sql_;
-        bool locked = RetryFor(options.lease_wait_ms, [&] {
-          int got = 0;
-          sql << "SELECT CASE WHEN pg_try_advisory_lock(1397771332) THEN 1 ELSE 0 END",
-              soci::into(got);
-          return got == 1;
-        });
-        if (!locked) {
+        // The lease and the log share one session, the writer thread's.
+        store->log_sql_ = std::make_unique<soci::session>(soci::postgresql, *conn);
+        *store->log_sql_ << "SET synchronous_commit = on";
+        *store->log_sql_ << "SET client_min_messages = warning";
+        if (!TakePostgresLease(*store->log_sql_, options.lease_wait_ms)) {
           return Status::Unavailable("database is in use by another splitledger writer "
                                      "(advisory lock 1397771332)");
         }
       }
+      store->sql_ = std::make_unique<soci::session>(soci::postgresql, *conn);
       *store->sql_ << "SET client_min_messages = warning";
+      // As on SQLite, the projection is rebuilt from the log after a crash: its commits need not
+      // wait for the WAL flush.
+      if (options.writer) *store->sql_ << "SET synchronous_commit = off";
     }
     SL_RETURN_IF_ERROR(store->Migrate());
+    if (options.writer) {
+      SL_RETURN_IF_ERROR(store->OpenLog());
+      SL_RETURN_IF_ERROR(store->Recover());
+    }
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("cannot open database: ") + e.what());
   }
   return store;
+}
+
+Status Store::OpenLog() {
+  auto log = backend_ == Backend::kSqlite
+                 ? OpenFileLog(LogFilePath(url_), writer_, durable_, fail_append_for_tests_)
+                 : OpenTableLog(RawConnection(writer_ ? *log_sql_ : *sql_), writer_);
+  if (!log.ok()) return log.status();
+  log_ = std::move(*log);
+  return Status::Ok();
+}
+
+Result<LogPosition> Store::StoredProjectionPosition() {
+  std::lock_guard<std::mutex> lock(sql_mu_);
+  LogPosition pos;
+  try {
+    soci::rowset<soci::row> rs =
+        sql_->prepare << "SELECT " + kProjectionTable.ColumnNames() + " FROM projection_state";
+    for (const soci::row& r : rs) {
+      ProjectionRow row = kProjectionTable.Read(r);
+      pos.lsn = static_cast<uint64_t>(row.lsn);
+      pos.offset = static_cast<uint64_t>(row.log_offset);
+      pos.hash = HexDecode(row.hash);
+      if (pos.hash.size() != kLogHashSize) return Status::Corruption("projection_state: bad hash");
+      return pos;
+    }
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("cannot read projection_state: ") + e.what());
+  }
+  return Status::NotFound("the tables have no log position (a database older than the log)");
+}
+
+// Brings the tables up to the end of the log. A database written before the log existed (no
+// projection position) first gets its contents copied into the log as snapshot records, so that
+// the log alone describes everything.
+Status Store::Recover() {
+  auto stored = StoredProjectionPosition();
+  if (!stored.ok() && stored.status().code() != ErrorCode::kNotFound) return stored.status();
+  if (!stored.ok()) {
+    SL_RETURN_IF_ERROR(SeedLogFromTables());
+    stored = StoredProjectionPosition();
+    if (!stored.ok()) return stored.status();
+  }
+  projected_ = *stored;
+  projected_lsn_.store(projected_.lsn, std::memory_order_release);
+  constexpr size_t kReplayGroup = 128;  // records per projection transaction at start-up
+  std::vector<std::unique_ptr<PreparedWrite>> group;
+  auto flush = [&]() -> Status {
+    if (group.empty()) return Status::Ok();
+    std::vector<PreparedWrite*> ptrs;
+    for (auto& w : group) ptrs.push_back(w.get());
+    SL_RETURN_IF_ERROR(Project(ptrs));
+    recovery_.replayed += group.size();
+    group.clear();
+    return Status::Ok();
+  };
+  LogTail tail;
+  Status scanned = log_->Scan(projected_, /*repair=*/true, &tail, [&](LogRecord& rec) -> Status {
+    auto w = std::make_unique<PreparedWrite>();
+    if (!PreparedWrite::Decode(rec.payload, w.get())) {
+      return Status::Corruption(log_->Describe() + ": record " + std::to_string(rec.lsn) +
+                                " passes its checksum but cannot be decoded");
+    }
+    w->end = rec.end;
+    group.push_back(std::move(w));
+    return group.size() >= kReplayGroup ? flush() : Status::Ok();
+  });
+  SL_RETURN_IF_ERROR(scanned);
+  SL_RETURN_IF_ERROR(flush());
+  recovery_.torn_bytes_cut = tail.cut ? tail.torn_bytes : 0;
+  recovery_.log_records = log_->end().lsn;
+  durable_lsn_.store(log_->end().lsn, std::memory_order_release);
+  return Status::Ok();
+}
+
+Status Store::SeedLogFromTables() {
+  LogTail tail;
+  uint64_t batches = 0;
+  SL_RETURN_IF_ERROR(log_->Scan(LogPosition{}, /*repair=*/true, &tail, [&](LogRecord& rec) {
+    PreparedWrite w;
+    if (PreparedWrite::Decode(rec.payload, &w) && w.kind == PreparedWrite::Kind::kBatch) ++batches;
+    return Status::Ok();
+  }));
+  if (batches > 0) {
+    return Status::Corruption(log_->Describe() + " holds batches but the tables have no log "
+                              "position: is this the database the log belongs to?");
+  }
+  if (log_->end().lsn > 0) {
+    // A seed cut short by a crash (snapshot records only, the tables untouched): start again.
+    if (backend_ == Backend::kSqlite) {
+      if (::truncate(LogFilePath(url_).c_str(), 0) != 0) {
+        return Status::Unavailable("cannot reset the unfinished log " + log_->Describe());
+      }
+    } else {
+      *log_sql_ << "DELETE FROM ledger_log";
+    }
+    SL_RETURN_IF_ERROR(OpenLog());
+  }
+  // Copy every logged table in chunks of rows (bounded memory whatever the database's size).
+  constexpr size_t kChunkRows = 20000;
+  for (const TableSchema* table : LoggedTables()) {
+    PreparedWrite chunk;
+    chunk.kind = PreparedWrite::Kind::kSnapshot;
+    Rows rows = table->NewRows();
+    auto append = [&]() -> Status {
+      chunk.Add(std::move(rows), WriteMode::kUpsert);
+      rows = table->NewRows();
+      SL_RETURN_IF_ERROR(log_->Append(chunk.Encode()));
+      chunk.statements.clear();
+      ++recovery_.snapshot_records;
+      return Status::Ok();
+    };
+    soci::rowset<soci::row> rs =
+        sql_->prepare << "SELECT " + table->ColumnNames() + " FROM " + table->name;
+    for (const soci::row& r : rs) {
+      table->AppendStored(rows, r);
+      if (rows.size() >= kChunkRows) SL_RETURN_IF_ERROR(append());
+    }
+    if (rows.size() > 0) SL_RETURN_IF_ERROR(append());
+  }
+  // The tables already hold what the snapshot says: record that they are at its end.
+  PreparedWrite none;
+  none.end = log_->end();
+  return Project({&none});
 }
 
 Status Store::Migrate() {
@@ -340,7 +487,7 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     for (const auto* list : {&cs.new_accounts, &cs.changed_accounts}) {
       for (const Account& a : *list) kAccountsTable.Append(accounts, a);
     }
-    w->Add(std::move(accounts), kAccountsTable.UpsertSuffix());
+    w->Add(std::move(accounts), WriteMode::kUpsert);
 
     Rows txs = kJournalTable.NewRows();
     Rows postings = kPostingsTable.NewRows();
@@ -350,8 +497,8 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
         kPostingsTable.Append(postings, PostingRow{t.id, static_cast<int64_t>(i), t.postings[i]});
       }
     }
-    w->Add(std::move(txs));
-    w->Add(std::move(postings));
+    w->Add(std::move(txs), WriteMode::kInsert);
+    w->Add(std::move(postings), WriteMode::kInsert);
 
     // Views of the State's intents: nothing is copied but the row values themselves.
     Rows intents = kIntentsTable.NewRows();
@@ -359,14 +506,14 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
       kIntentsTable.Append(intents, IntentRowRef{const_cast<Intent*>(in), in->amount(),
                                                  in->platform_fees(), IntentStatusName(in->status)});
     }
-    w->Add(std::move(intents), kIntentsTable.UpsertSuffix());
+    w->Add(std::move(intents), WriteMode::kUpsert);
 
     Rows lines = kLinesTable.NewRows();
     for (const auto& [in, idx] : cs.lines) {
       Intent* mut = const_cast<Intent*>(in);
       kLinesTable.Append(lines, LineRowRef{&mut->id, static_cast<int64_t>(idx), &mut->lines[idx]});
     }
-    w->Add(std::move(lines), kLinesTable.UpsertSuffix());
+    w->Add(std::move(lines), WriteMode::kUpsert);
 
     Rows actions = kActionsTable.NewRows();
     Rows action_lines = kActionLinesTable.NewRows();
@@ -381,69 +528,126 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
                                                   &mut->lines[a.lines[i].line_index].id, &a.lines[i]});
       }
     }
-    w->Add(std::move(actions));
-    w->Add(std::move(action_lines));
+    w->Add(std::move(actions), WriteMode::kInsert);
+    w->Add(std::move(action_lines), WriteMode::kInsert);
 
     Rows clients = kClientsTable.NewRows();
     for (const Client* c : cs.clients) kClientsTable.Append(clients, *c);
     // The key columns belong to the credentials command too; a full upsert keeps them current.
-    w->Add(std::move(clients), kClientsTable.UpsertSuffix());
+    w->Add(std::move(clients), WriteMode::kUpsert);
 
     Rows tokens = kTokensTable.NewRows();
     for (const TokenRecord& t : cs.tokens) kTokensTable.Append(tokens, t);
-    w->Add(std::move(tokens));
+    w->Add(std::move(tokens), WriteMode::kInsert);
 
     Rows idem = kIdempotencyTable.NewRows();
     for (const IdempotencyRecord* r : cs.idempotency) kIdempotencyTable.Append(idem, *r);
-    w->Add(std::move(idem));
+    w->Add(std::move(idem), WriteMode::kInsert);
 
     Rows users = kUsersTable.NewRows();
     for (const User* u : cs.users) kUsersTable.Append(users, *u);
-    w->Add(std::move(users), kUsersTable.UpsertSuffix());
+    w->Add(std::move(users), WriteMode::kUpsert);
     Rows wallets = kWalletsTable.NewRows();
     for (const Wallet* x : cs.wallets) kWalletsTable.Append(wallets, *x);
-    w->Add(std::move(wallets), kWalletsTable.UpsertSuffix());
+    w->Add(std::move(wallets), WriteMode::kUpsert);
     Rows owners = kWalletOwnersTable.NewRows();
     for (const Wallet* x : cs.new_wallets) {
       for (const std::string& o : x->owners) kWalletOwnersTable.Append(owners, {x->client_id, o, x->id});
     }
-    w->Add(std::move(owners), "ON CONFLICT DO NOTHING");
+    w->Add(std::move(owners), WriteMode::kInsertOrIgnore);
     Rows client_wallets = kClientWalletsTable.NewRows();
     for (const ClientWallet* x : cs.client_wallets) kClientWalletsTable.Append(client_wallets, *x);
-    w->Add(std::move(client_wallets), "ON CONFLICT DO NOTHING");
+    w->Add(std::move(client_wallets), WriteMode::kInsertOrIgnore);
 
     Rows events = kEventsTable.NewRows();
     for (const EventRecord& e : cs.events) kEventsTable.Append(events, e);
-    w->Add(std::move(events));
+    w->Add(std::move(events), WriteMode::kInsert);
 
   }
   return w;
 }
 
-Status Store::Execute(PreparedWrite& w) {
-  if (w.statements.empty()) return Status::Ok();
+Status Store::Append(PreparedWrite& w) {
+  Status st = log_->Append(w.Encode());
+  if (!st.ok()) return st;
+  w.end = log_->end();
+  durable_lsn_.store(w.end.lsn, std::memory_order_release);
+  return Status::Ok();
+}
+
+Status Store::Project(const std::vector<PreparedWrite*>& writes) {
+  if (writes.empty()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(sql_mu_);
   soci::session& sql = *sql_;
+  const LogPosition& end = writes.back()->end;
   try {
     soci::transaction tx(sql);
-    for (auto& [rows, suffix] : w.statements) rows.Insert(sql, backend_, sqlite_cache_.get(), suffix);
+    for (PreparedWrite* w : writes) {
+      for (auto& [rows, mode] : w->statements) rows.Insert(sql, backend_, sqlite_cache_.get(), mode);
+    }
+    Rows position = kProjectionTable.NewRows();
+    kProjectionTable.Append(position, ProjectionRow{1, static_cast<int64_t>(end.lsn),
+                                                    static_cast<int64_t>(end.offset),
+                                                    HexEncode(end.hash)});
+    position.Insert(sql, backend_, sqlite_cache_.get(), WriteMode::kUpsert);
     tx.commit();
   } catch (const std::exception& e) {
-    return Status::Unavailable(std::string("commit failed: ") + e.what());
+    return Status::Unavailable(std::string("projection failed: ") + e.what());
   }
+  projected_ = end;
+  projected_lsn_.store(end.lsn, std::memory_order_release);
   return Status::Ok();
 }
 
 Status Store::Write(const ChangeSet& cs) {
   if (cs.empty()) return Status::Ok();
-  return Execute(*Prepare(cs));
+  PreparedWritePtr w = Prepare(cs);
+  SL_RETURN_IF_ERROR(Append(*w));
+  return Project({w.get()});
+}
+
+Status Store::ScanLog(bool to_end, const std::function<Status(uint64_t, PreparedWrite&)>& fn) {
+  LogPosition until;
+  if (!to_end) {
+    auto pos = StoredProjectionPosition();
+    if (!pos.ok()) return pos.status();
+    until = *pos;
+  }
+  std::unique_ptr<Log> reader;
+  if (backend_ == Backend::kSqlite) {
+    auto opened = OpenFileLog(LogFilePath(url_), /*writer=*/false, false, nullptr);
+    if (!opened.ok()) return opened.status();
+    reader = std::move(*opened);
+  } else {
+    auto opened = OpenTableLog(RawConnection(*sql_), /*writer=*/false);
+    if (!opened.ok()) return opened.status();
+    reader = std::move(*opened);
+  }
+  Status st = reader->Scan(LogPosition{}, /*repair=*/false, nullptr, [&](LogRecord& rec) -> Status {
+    if (!to_end && rec.lsn > until.lsn) return Status(ErrorCode::kAlreadyExists, "");  // stop
+    PreparedWrite w;
+    if (!PreparedWrite::Decode(rec.payload, &w)) {
+      return Status::Corruption(reader->Describe() + ": record " + std::to_string(rec.lsn) +
+                                " passes its checksum but cannot be decoded");
+    }
+    w.end = rec.end;
+    if (!to_end && rec.lsn == until.lsn && rec.end.hash != until.hash) {
+      return Status::Corruption("the projection's position does not match record " +
+                                std::to_string(rec.lsn) + " of the log");
+    }
+    return fn(rec.lsn, w);
+  });
+  if (st.code() == ErrorCode::kAlreadyExists) return Status::Ok();
+  return st;
 }
 
 Status Store::PublishAdminEndpoint(const std::string& address, const std::string& secret) {
   try {
+    std::lock_guard<std::mutex> lock(sql_mu_);
     soci::transaction tx(*sql_);
     Rows row = kAdminEndpointTable.NewRows();
     kAdminEndpointTable.Append(row, AdminEndpointRow{1, address, secret});
-    row.Insert(*sql_, backend_, sqlite_cache_.get(), kAdminEndpointTable.UpsertSuffix());
+    row.Insert(*sql_, backend_, sqlite_cache_.get(), WriteMode::kUpsert);
     tx.commit();
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("cannot publish the admin endpoint: ") + e.what());
@@ -452,6 +656,7 @@ Status Store::PublishAdminEndpoint(const std::string& address, const std::string
 }
 
 Result<std::pair<std::string, std::string>> Store::ReadAdminEndpoint() {
+  std::lock_guard<std::mutex> lock(sql_mu_);
   try {
     soci::rowset<soci::row> rs =
         sql_->prepare << "SELECT " + kAdminEndpointTable.ColumnNames() + " FROM admin_endpoint";
@@ -466,6 +671,7 @@ Result<std::pair<std::string, std::string>> Store::ReadAdminEndpoint() {
 }
 
 Status Store::Load(State& state) {
+  std::lock_guard<std::mutex> lock(sql_mu_);
   state.Clear();
   soci::session& sql = *sql_;
   try {

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "splitledger/core/codec.h"
 #include "splitledger/core/entities.h"
 #include "splitledger/ledger/store.h"
 
@@ -62,6 +63,13 @@ inline std::string ForBackend(std::string stmt, Backend backend) {
   return stmt;
 }
 
+// How a batch's rows meet the rows already stored.
+enum class WriteMode : uint8_t {
+  kInsert = 0,          // new rows only (a duplicate key is an error)
+  kUpsert = 1,          // insert, or replace every non-key column of the existing row
+  kInsertOrIgnore = 2,  // insert unless the key exists (immutable rows written more than once)
+};
+
 // Column-major rows for one bulk statement. Values are appended row by row, column by column.
 class Rows {
  public:
@@ -73,12 +81,11 @@ class Rows {
     std::vector<soci::indicator> ind;
   };
 
-  Rows(std::string table, std::initializer_list<std::pair<const char*, char>> cols)
-      : table_(std::move(table)) {
-    for (auto& [name, type] : cols) columns_.push_back({name, type == 't', {}, {}, {}});
-  }
-  Rows(std::string table, const std::vector<std::pair<std::string, char>>& cols)
-      : table_(std::move(table)) {
+  Rows() = default;
+  // `key`: the primary-key columns, for kUpsert.
+  Rows(std::string table, const std::vector<std::pair<std::string, char>>& cols,
+       std::vector<std::string> key)
+      : table_(std::move(table)), key_(std::move(key)) {
     for (auto& [name, type] : cols) columns_.push_back({name, type == 't', {}, {}, {}});
   }
   Rows& I(long long v) {
@@ -103,10 +110,18 @@ class Rows {
   }
   size_t size() const { return columns_.empty() ? 0 : columns_[0].ind.size(); }
 
-  // INSERT … [suffix] for all rows, in one statement execution.
-  void Insert(soci::session& sql, Backend backend, SqliteStatementCache* cache,
-              const std::string& suffix = "") {
+  const std::string& table() const { return table_; }
+  const std::vector<Column>& columns() const { return columns_; }
+
+  // The rows in the log's binary form (self-describing: table, key, column names and types).
+  void EncodeTo(ByteWriter& w, WriteMode mode) const;
+  // Reads what EncodeTo() wrote; false for anything malformed.
+  static bool DecodeFrom(ByteReader& r, Rows* out, WriteMode* mode);
+
+  // INSERT all rows in one statement execution, meeting existing rows as `mode` says.
+  void Insert(soci::session& sql, Backend backend, SqliteStatementCache* cache, WriteMode mode) {
     if (size() == 0) return;
+    const std::string suffix = Suffix(mode);
     std::string names;
     for (size_t i = 0; i < columns_.size(); ++i) names += (i ? ", " : "") + columns_[i].name;
     if (backend == Backend::kSqlite) {
@@ -188,7 +203,10 @@ class Rows {
     return out;
   }
 
+  std::string Suffix(WriteMode mode) const;
+
   std::string table_;
+  std::vector<std::string> key_;
   std::vector<Column> columns_;
   size_t cursor_ = 0;
 };
@@ -303,29 +321,17 @@ struct RowReader {
   }
 };
 
-// A table holding one described entity type.
-template <class T>
-class Table {
+// A table's shape, whatever it holds: enough to copy, encode and compare its rows generically
+// (the log's snapshot records and `verify`'s replay).
+class TableSchema {
  public:
-  // Derives the columns, the SELECT list and the upsert once: Prepare asks for them every batch.
-  Table(const char* table_name, std::vector<std::string> primary_key)
-      : name(table_name), key(std::move(primary_key)) {
-    ColumnLister l;
-    T probe{};
-    Describe(l, probe);
-    columns_ = std::move(l.out);
+  TableSchema(const char* table_name, std::vector<std::string> primary_key,
+              std::vector<ColumnDef> columns)
+      : name(table_name), key(std::move(primary_key)), columns_(std::move(columns)) {
     for (const ColumnDef& c : columns_) {
       column_names_ += (column_names_.empty() ? "" : ", ") + c.name;
       row_layout_.emplace_back(c.name, c.type == SqlType::kText ? 't' : 'i');
     }
-    std::string keys, sets;
-    for (const std::string& k : key) keys += (keys.empty() ? "" : ", ") + k;
-    for (const ColumnDef& c : columns_) {
-      bool is_key = false;
-      for (const std::string& k : key) is_key = is_key || k == c.name;
-      if (!is_key) sets += (sets.empty() ? "" : ", ") + c.name + " = excluded." + c.name;
-    }
-    upsert_suffix_ = "ON CONFLICT (" + keys + ") DO UPDATE SET " + sets;
   }
 
   const char* const name;
@@ -333,7 +339,33 @@ class Table {
 
   const std::vector<ColumnDef>& Columns() const { return columns_; }
   const std::string& ColumnNames() const { return column_names_; }
-  Rows NewRows() const { return Rows(name, row_layout_); }
+  Rows NewRows() const { return Rows(name, row_layout_, key); }
+  // Appends one stored row, column by column, as read by "SELECT ColumnNames()".
+  void AppendStored(Rows& rows, const soci::row& r) const;
+
+ private:
+  std::vector<ColumnDef> columns_;
+  std::string column_names_;
+  std::vector<std::pair<std::string, char>> row_layout_;
+};
+
+// The columns of a described type, in Describe() order.
+template <class T>
+std::vector<ColumnDef> ColumnsOf() {
+  ColumnLister l;
+  T probe{};
+  Describe(l, probe);
+  return std::move(l.out);
+}
+
+// A table holding one described entity type.
+template <class T>
+class Table : public TableSchema {
+ public:
+  // Derives the columns and the SELECT list once: Prepare asks for them every batch.
+  Table(const char* table_name, std::vector<std::string> primary_key)
+      : TableSchema(table_name, std::move(primary_key), ColumnsOf<T>()) {}
+
   // Appends a row from `value`: a T, or a view of the same columns (a type whose Describe()
   // goes through the same column function as T's, e.g. a row that points into the State).
   template <class U = T>
@@ -341,20 +373,12 @@ class Table {
     RowAppender a{&rows};
     Describe(a, const_cast<U&>(value));
   }
-  // "ON CONFLICT (key) DO UPDATE SET every other column".
-  const std::string& UpsertSuffix() const { return upsert_suffix_; }
   T Read(const soci::row& r) const {
     T value{};
     RowReader reader{&r, 0};
     Describe(reader, value);
     return value;
   }
-
- private:
-  std::vector<ColumnDef> columns_;
-  std::string column_names_;
-  std::vector<std::pair<std::string, char>> row_layout_;
-  std::string upsert_suffix_;
 };
 
 // Creates the table when missing and adds the columns the description has and the table lacks
@@ -367,5 +391,25 @@ template <class T>
 void SyncTable(soci::session& sql, Backend backend, const Table<T>& table) {
   SyncTable(sql, backend, table.name, table.Columns(), table.key);
 }
+
+// The rows of one batch, owned, ready to be logged and projected on any thread. A log record's
+// payload is Encode() of one PreparedWrite.
+class PreparedWrite {
+ public:
+  enum class Kind : uint8_t {
+    kBatch = 1,     // what one batch of commands changed
+    kSnapshot = 2,  // rows that existed before the log did (an upgraded database's contents)
+  };
+  void Add(Rows rows, WriteMode mode) {
+    if (rows.size() > 0) statements.emplace_back(std::move(rows), mode);
+  }
+  std::string Encode() const;
+  // False for a payload Encode() did not produce.
+  static bool Decode(std::string_view payload, PreparedWrite* out);
+
+  Kind kind = Kind::kBatch;
+  std::vector<std::pair<Rows, WriteMode>> statements;
+  LogPosition end;  // where its log record ends, once appended
+};
 
 }  // namespace splitledger::ledger

@@ -141,12 +141,12 @@ void ProfileInto(const JValue& d, Client& c) {
 
 template <class T>
 void Insert(soci::session& sql, Backend backend, const Table<T>& table, const std::vector<T>& rows,
-            const std::string& suffix = {}) {
+            WriteMode mode = WriteMode::kInsert) {
   if (rows.empty()) return;
   Rows r = table.NewRows();
   for (const T& x : rows) table.Append(r, x);
   SqliteStatementCache cache;
-  r.Insert(sql, backend, &cache, suffix);
+  r.Insert(sql, backend, &cache, mode);
 }
 
 }  // namespace
@@ -214,7 +214,7 @@ void UpgradeDocumentsToEntities(soci::session& sql, Backend backend) {
   Insert(sql, backend, kUsersTable, users);
   Insert(sql, backend, kWalletsTable, wallets);
   Insert(sql, backend, kClientWalletsTable, client_wallets);
-  Insert(sql, backend, kWalletOwnersTable, owners, "ON CONFLICT DO NOTHING");  // Owners may repeat
+  Insert(sql, backend, kWalletOwnersTable, owners, WriteMode::kInsertOrIgnore);  // Owners may repeat
   sql << "DROP TABLE documents";
 }
 

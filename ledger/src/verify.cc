@@ -2,9 +2,16 @@
 
 #include <soci/soci.h>
 
+#include <openssl/evp.h>
+
+#include <cstring>
 #include <map>
+#include <unordered_map>
 
 #include "splitledger/ledger/intent_ops.h"
+#include "log.h"
+#include "logged_tables.h"
+#include "table.h"
 
 namespace splitledger::ledger {
 namespace {
@@ -26,10 +33,269 @@ void Diff(VerifyReport& rep, const std::string& what, long long stored, long lon
   }
 }
 
+// ---- the log replay ----------------------------------------------------------------------------
+//
+// A row's digest: SHA-256 (first 16 bytes) of its values in the table's column order, each tagged
+// (null, integer, text), so the log's rows and the projection's compare whatever order their
+// columns come in. A table's contents are compared as the sum of its rows' digests (order-free,
+// no row kept in memory); rows the log wrote by key (upserts, snapshots) are kept per key, as
+// only the last version counts, and are named when they differ.
+struct Digest {
+  uint64_t a = 0, b = 0;
+  bool operator==(const Digest& o) const { return a == o.a && b == o.b; }
+  bool operator!=(const Digest& o) const { return !(*this == o); }
+  void Add(const Digest& o) {
+    a += o.a;
+    b += o.b;
+  }
+  void Sub(const Digest& o) {
+    a -= o.a;
+    b -= o.b;
+  }
+};
+
+Digest DigestOf(const std::string& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  Digest d;
+  std::memcpy(&d.a, md, 8);
+  std::memcpy(&d.b, md + 8, 8);
+  return d;
+}
+
+struct Value {
+  bool null = true;
+  bool text = false;
+  long long i = 0;
+  std::string t;
+};
+void Put(ByteWriter& w, const Value& v) {
+  w.U64(v.null ? 0 : v.text ? 2 : 1);
+  if (v.null) return;
+  if (v.text)
+    w.Str(v.t);
+  else
+    w.I64(v.i);
+}
+// The value a column takes in a row written before the column existed (SyncTable's default).
+Value DefaultFor(const ColumnDef& c) {
+  Value v;
+  v.null = c.nullable;
+  v.text = c.type == SqlType::kText;
+  return v;
+}
+
+struct TableReplay {
+  const TableSchema* schema = nullptr;
+  std::vector<size_t> key_index;  // positions of the key columns among schema columns
+  Digest inserted;                // rows written by plain inserts
+  uint64_t inserted_count = 0;
+  std::unordered_map<std::string, Digest> by_key;  // rows written by key: the last version
+};
+
+// Digest and key of one row given as schema-ordered values.
+std::pair<std::string, Digest> RowIdentity(const TableReplay& t, const std::vector<Value>& values) {
+  ByteWriter row, key;
+  for (const Value& v : values) Put(row, v);
+  for (size_t k : t.key_index) Put(key, values[k]);
+  return {key.Take(), DigestOf(row.bytes())};
+}
+
+class LogReplay {
+ public:
+  LogReplay() {
+    for (const TableSchema* s : LoggedTables()) {
+      TableReplay& t = tables_[s->name];
+      t.schema = s;
+      for (const std::string& k : s->key) {
+        for (size_t i = 0; i < s->Columns().size(); ++i) {
+          if (s->Columns()[i].name == k) t.key_index.push_back(i);
+        }
+      }
+    }
+  }
+
+  Status Apply(uint64_t lsn, PreparedWrite& w) {
+    for (const auto& [rows, mode] : w.statements) {
+      auto it = tables_.find(rows.table());
+      if (it == tables_.end()) {
+        return Status::Corruption("log record " + std::to_string(lsn) + " writes unknown table " +
+                                  rows.table());
+      }
+      TableReplay& t = it->second;
+      const auto& cols = t.schema->Columns();
+      std::vector<int> from(cols.size(), -1);
+      for (size_t c = 0; c < cols.size(); ++c) {
+        for (size_t r = 0; r < rows.columns().size(); ++r) {
+          if (rows.columns()[r].name == cols[c].name) from[c] = static_cast<int>(r);
+        }
+      }
+      std::vector<Value> values(cols.size());
+      for (size_t r = 0; r < rows.size(); ++r) {
+        for (size_t c = 0; c < cols.size(); ++c) {
+          if (from[c] < 0) {
+            values[c] = DefaultFor(cols[c]);
+            continue;
+          }
+          const Rows::Column& col = rows.columns()[static_cast<size_t>(from[c])];
+          Value& v = values[c];
+          v.null = col.ind[r] == soci::i_null;
+          v.text = col.text;
+          if (!v.null) {
+            if (col.text)
+              v.t = col.texts[r];
+            else
+              v.i = col.ints[r];
+          }
+        }
+        auto [key, digest] = RowIdentity(t, values);
+        ++rows_;
+        if (mode == WriteMode::kInsert) {
+          t.inserted.Add(digest);
+          ++t.inserted_count;
+        } else if (mode == WriteMode::kUpsert) {
+          t.by_key[key] = digest;
+        } else {
+          t.by_key.emplace(key, digest);
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Compares every logged table with the projection; appends the differences.
+  void Compare(soci::session& sql, VerifyReport& rep) {
+    for (const TableSchema* s : LoggedTables()) {
+      TableReplay& t = tables_[s->name];
+      Digest log_sum = t.inserted, stored_sum;
+      uint64_t log_count = t.inserted_count + t.by_key.size(), stored_count = 0;
+      for (const auto& [k, d] : t.by_key) log_sum.Add(d);
+      std::vector<std::string> named;
+      std::unordered_map<std::string, Digest> unseen = t.by_key;
+      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + s->ColumnNames() + " FROM " + s->name;
+      std::vector<Value> values(s->Columns().size());
+      for (const soci::row& r : rs) {
+        for (size_t c = 0; c < values.size(); ++c) {
+          Value& v = values[c];
+          v.null = r.get_indicator(c) == soci::i_null;
+          v.text = s->Columns()[c].type == SqlType::kText;
+          if (!v.null) {
+            if (v.text)
+              v.t = GetText(r, c);
+            else
+              v.i = GetInt(r, c);
+          }
+        }
+        auto [key, digest] = RowIdentity(t, values);
+        stored_sum.Add(digest);
+        ++stored_count;
+        auto it = unseen.find(key);
+        if (it != unseen.end()) {
+          if (it->second != digest && named.size() < 10) {
+            named.push_back("row " + Printable(key) + " differs from its last version in the log");
+          }
+          unseen.erase(it);
+        }
+      }
+      if (log_sum == stored_sum && log_count == stored_count) continue;
+      rep.differences.push_back("table " + std::string(s->name) + ": the log replay gives " +
+                                std::to_string(log_count) + " rows, the projection holds " +
+                                std::to_string(stored_count) +
+                                (log_count == stored_count ? " with different contents" : ""));
+      for (std::string& n : named) rep.differences.push_back("table " + std::string(s->name) + ": " + n);
+      size_t listed = 0;
+      for (const auto& [k, d] : unseen) {
+        if (listed++ == 10) break;
+        rep.differences.push_back("table " + std::string(s->name) + ": row " + Printable(k) +
+                                  " is in the log but not in the projection");
+      }
+    }
+  }
+
+  uint64_t rows() const { return rows_; }
+
+ private:
+  // A key's bytes for a message: printable characters kept, the rest as dots.
+  static std::string Printable(const std::string& key) {
+    std::string out;
+    for (char c : key) out.push_back(c >= 0x20 && c < 0x7f ? c : '.');
+    return out;
+  }
+  std::unordered_map<std::string, TableReplay> tables_;
+  uint64_t rows_ = 0;
+};
+
+Status VerifyLog(Store& store, VerifyReport& rep) {
+  auto projected = store.StoredProjectionPosition();
+  if (!projected.ok()) {
+    if (projected.status().code() == ErrorCode::kNotFound) return Status::Ok();  // no log yet
+    return projected.status();
+  }
+  rep.log_checked = true;
+  // The chain and checksums of every record, including those the projection has not reached.
+  Status chain = store.ScanLog(/*to_end=*/true, [&](uint64_t lsn, PreparedWrite&) {
+    rep.log_records = lsn;
+    return Status::Ok();
+  });
+  if (chain.code() == ErrorCode::kCorruption) {
+    rep.differences.push_back("log: " + chain.message());
+    return Status::Ok();
+  }
+  SL_RETURN_IF_ERROR(chain);
+  LogReplay replay;
+  Status replayed = store.ScanLog(/*to_end=*/false, [&](uint64_t lsn, PreparedWrite& w) {
+    return replay.Apply(lsn, w);
+  });
+  if (replayed.code() == ErrorCode::kCorruption) {
+    rep.differences.push_back("log: " + replayed.message());
+    return Status::Ok();
+  }
+  SL_RETURN_IF_ERROR(replayed);
+  if (rep.log_records < projected->lsn) {
+    rep.differences.push_back("log: ends at record " + std::to_string(rep.log_records) +
+                              " but the projection has applied up to " +
+                              std::to_string(projected->lsn));
+  }
+  try {
+    replay.Compare(store.session(), rep);
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("verify failed: ") + e.what());
+  }
+  rep.replayed_rows = replay.rows();
+  return Status::Ok();
+}
+
+// Every query of a verification reads one snapshot, so a writer projecting meanwhile cannot
+// make the tables and the projection's position disagree.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Store& store) : sql_(store.session()) {
+    sql_ << (store.backend() == Backend::kPostgres ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
+                                                   : "BEGIN");
+  }
+  ~ReadSnapshot() {
+    try {
+      sql_ << "ROLLBACK";
+    } catch (...) {
+    }
+  }
+
+ private:
+  soci::session& sql_;
+};
+
 }  // namespace
 
 Result<VerifyReport> Verify(Store& store) {
   VerifyReport rep;
+  std::unique_ptr<ReadSnapshot> snapshot;
+  try {
+    snapshot = std::make_unique<ReadSnapshot>(store);
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("verify failed: ") + e.what());
+  }
+  SL_RETURN_IF_ERROR(VerifyLog(store, rep));
   State stored;
   SL_RETURN_IF_ERROR(store.Load(stored));
   rep.accounts = stored.book().accounts().size();

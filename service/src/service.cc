@@ -149,7 +149,17 @@ Outcome Service::Refuse(Envelope envelope, Outcome refusal) {
 
 ServiceStats Service::stats() const {
   ledger::SequencerStats s = seq_->stats();
-  return ServiceStats{s.batches, s.commands, s.failed_commits, s.commit_micros_total};
+  ServiceStats out;
+  out.batches = s.batches;
+  out.commands = s.commands;
+  out.failed_commits = s.failed_commits;
+  out.apply_micros_total = s.apply_micros_total;
+  out.commit_micros_total = s.commit_micros_total;
+  out.durable_lsn = s.durable_lsn;
+  out.projected_lsn = s.projected_lsn;
+  out.projection_micros_total = s.projection_micros_total;
+  out.projection_failures = s.projection_failures;
+  return out;
 }
 
 std::vector<uint32_t> Service::TakeBatchSizes() { return seq_->TakeBatchSizes(); }

@@ -293,24 +293,34 @@ TEST_P(SequencerTest, RuleViolationDoesNotAffectBatchMates) {
 
 class FailedCommitTest : public SequencerTest {
  protected:
-  // Makes every insert of an intent whose buyer is 'poison' raise inside the transaction.
-  void InstallPoison() {
+  // Starts the sequencer on a log whose append fails for every batch that creates an intent whose
+  // buyer is 'poison': on SQLite the log file's write fails halfway (the store's fault seam, as
+  // a full disk would); on PostgreSQL a trigger on the log table raises inside the INSERT.
+  void StartPoisoned() {
     if (GetParam() == Backend::kSqlite) {
-      ASSERT_TRUE(db_->Exec("CREATE TRIGGER poison BEFORE INSERT ON intents WHEN NEW.buyer_id = "
-                            "'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END").ok());
-    } else {
-      ASSERT_TRUE(db_->Exec("CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                            "IF NEW.buyer_id = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; "
-                            "RETURN NEW; END $$").ok());
-      ASSERT_TRUE(db_->Exec("CREATE TRIGGER poison BEFORE INSERT ON intents FOR EACH ROW "
-                            "EXECUTE FUNCTION poison()").ok());
+      StoreOptions o;
+      o.url = db_->url();
+      o.fail_append_for_tests = [](std::string_view payload) {
+        return payload.find("poison") != std::string_view::npos;
+      };
+      auto s = Store::Open(o);
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      store_ = std::move(*s);
+      ASSERT_TRUE(store_->Load(state_).ok());
+      seq_ = std::make_unique<Sequencer>(*store_, state_);
+      return;
     }
+    ASSERT_NO_FATAL_FAILURE(Start());
+    ASSERT_TRUE(db_->Exec("CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                          "IF position('\\x706f69736f6e'::bytea in NEW.body) > 0 THEN "
+                          "RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$").ok());
+    ASSERT_TRUE(db_->Exec("CREATE TRIGGER poison BEFORE INSERT ON ledger_log FOR EACH ROW "
+                          "EXECUTE FUNCTION poison()").ok());
   }
 };
 
 TEST_P(FailedCommitTest, FailsTheWholeBatchRestoresStateAndRecovers) {
-  ASSERT_NO_FATAL_FAILURE(Start());
-  ASSERT_NO_FATAL_FAILURE(InstallPoison());
+  ASSERT_NO_FATAL_FAILURE(StartPoisoned());
   std::mt19937_64 rng(11);
   // Committed before the failure.
   std::vector<std::string> committed;

@@ -4,7 +4,7 @@
 
 namespace splitledger::bench {
 
-// `splitledger bench ledger [--db URL] [--ops N] [--baseline-ops N] [--inflight N]`
+// `splitledger bench ledger [--db URL] [--ops N] [--baseline-ops N] [--inflight N] [--json]`
 int LedgerBenchMain(int argc, char** argv);
 
 }  // namespace splitledger::bench

@@ -37,6 +37,7 @@ enum class ErrorCode {
   kUnbalanced,         // a journal transaction does not balance (internal invariant)
   kUnavailable,        // retryable: commit failed, shutting down, queue closed (503)
   kInternal,           // a bug or an unexpected storage error (500, never for bad input)
+  kCorruption,         // stored data failed its checksum or hash chain (never cut silently)
 };
 
 const char* ErrorCodeName(ErrorCode code);
@@ -65,6 +66,9 @@ class [[nodiscard]] Status {
   }
   static Status Internal(std::string message) {
     return Status(ErrorCode::kInternal, std::move(message));
+  }
+  static Status Corruption(std::string message) {
+    return Status(ErrorCode::kCorruption, std::move(message));
   }
 
   bool ok() const { return code_ == ErrorCode::kOk; }

@@ -2,20 +2,26 @@
 //
 // Callers submit a Job: a typed command (data) that the service layer knows how to apply, and
 // the promise its caller waits on. The sequencer never sees closures or wire formats: it calls
-// Job::Apply (service code) on its thread and Job::Complete once the batch's fate is known. The
-// sequencer thread takes every queued job (up to max_batch), applies each in order to the
-// in-memory State, and hands the rows the batch changed to the writer thread, which writes them
-// in ONE database transaction and, only after COMMIT, completes the futures. Batches commit in
-// the order they were applied; while batch N commits, batch N+1 is being applied (the two
-// threads use the machine's two cores). Therefore:
-//   * a completed future means the command's effects are durable;
+// Job::Apply (service code) on its thread and Job::Complete once the batch's fate is known.
+// Three threads, a pipeline:
+//   sequencer  takes every queued job (up to max_batch), applies each in order to the in-memory
+//              State and copies the rows the batch changed (Store::Prepare);
+//   writer     appends the batch to the log as one record (Store::Append) and, only once it is
+//              durable, completes the batch's jobs;
+//   projector  writes durable records into the relational tables (Store::Project), grouping
+//              whatever has accumulated, off the acknowledgement path.
+// Batches are logged in the order they were applied. Therefore:
+//   * a completed job means the command's effects are durable (in the log);
 //   * a command that returns an error must have changed nothing (commands validate first, then
 //     mutate; see intent_ops.h), so it fails alone and its batch-mates are unaffected;
-//   * if the commit fails, every command of the batch, and of every later batch already applied
+//   * if the append fails, every command of the batch, and of every later batch already applied
 //     on top of it, completes with kUnavailable (retryable), and the State is reloaded from the
-//     database before the next batch, so memory never runs ahead of disk;
-//   * read-only commands are answered after the batch they ran in commits, so they never show
-//     anything that could still be rolled back.
+//     tables (once they hold every durable record) before the next batch, so memory never runs
+//     ahead of disk;
+//   * the projection's lag is bounded: past max_projection_lag records the writer waits for
+//     the projector (back-pressure), so an acknowledgement rate never hides a growing backlog;
+//   * read-only commands are answered after the batch they ran in is durable, so they never
+//     show anything that could still be rolled back.
 // Apply runs on the sequencer thread: keep it short and free of IO, hashing, JSON and logging.
 #pragma once
 
@@ -35,14 +41,21 @@
 namespace splitledger::ledger {
 
 struct SequencerOptions {
-  size_t max_batch = 4096;  // commands per database transaction
+  size_t max_batch = 4096;          // commands per log record
+  size_t max_projection_lag = 64;   // durable records not yet in the tables before the writer waits
 };
 
 struct SequencerStats {
   uint64_t batches = 0;
   uint64_t commands = 0;
   uint64_t failed_commits = 0;
-  uint64_t commit_micros_total = 0;  // time spent in Store::Write
+  uint64_t apply_micros_total = 0;       // sequencer thread: applying commands and Prepare
+  uint64_t commit_micros_total = 0;      // time spent in Store::Append (encode, write, sync)
+  uint64_t projections = 0;              // projection transactions
+  uint64_t projection_micros_total = 0;  // time spent in Store::Project
+  uint64_t projection_failures = 0;      // failed projection transactions (retried)
+  uint64_t durable_lsn = 0;
+  uint64_t projected_lsn = 0;            // lag = durable_lsn - projected_lsn
 };
 
 // One queued command. Apply() runs on the sequencer thread against the State and must either
@@ -64,7 +77,8 @@ class Sequencer {
   // Queues a job. If the sequencer is stopping, completes it at once with kUnavailable.
   void Submit(std::unique_ptr<Job> job);
 
-  // Stops accepting, finishes everything queued (flushes), joins the thread.
+  // Stops accepting, finishes everything queued (flushes), projects what it can, joins the
+  // threads. Records left unprojected (a failing database) are replayed by the next Store::Open.
   void Stop();
   SequencerStats stats() const;
   // Sizes of the last batches (for /metrics): a copy, newest last, at most 1024.
@@ -80,7 +94,10 @@ class Sequencer {
   };
   void Loop();
   void WriterLoop();
+  void ProjectorLoop();
   void RunBatch(std::vector<Item>& batch);
+  // Hands a durable record to the projector, waiting while the projection lags too far.
+  void QueueProjection(PreparedWritePtr write);
 
   Store& store_;
   State& state_;
@@ -100,8 +117,16 @@ class Sequencer {
   bool need_reload_ = false;  // a commit failed: later batches fail until the State is reloaded
   bool writer_stop_ = false;
 
+  // Hand-off to the projector thread.
+  std::mutex pmu_;
+  std::condition_variable pcv_;
+  std::deque<PreparedWritePtr> projections_;
+  bool projector_busy_ = false;
+  bool projector_stop_ = false;
+
   std::thread thread_;
   std::thread writer_;
+  std::thread projector_;
 };
 
 }  // namespace splitledger::ledger

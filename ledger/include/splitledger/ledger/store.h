@@ -1,12 +1,24 @@
 // Store: the durable side of the ledger, through SOCI, on SQLite or PostgreSQL.
 //
-// One schema (migrations in store.cc) serves both backends. The store is used by one thread at a
-// time: the sequencer writes, `verify` and start-up read. Write() puts a whole ChangeSet in one
-// database transaction and returns only after COMMIT (SQLite: WAL + synchronous=FULL;
-// PostgreSQL: synchronous_commit on), so a caller answered after Write() has durable effects.
+// The durable record is an append-only, hash-chained log of committed batches (DESIGN §3;
+// docs/adr/0004-log-as-durable-record.md): a file beside a SQLite database, a table on
+// PostgreSQL. The relational tables are projections of that log: written after the log, off the
+// acknowledgement path, each projection transaction storing the last log position it applied,
+// so that a crash between the two is repaired by replaying the log at the next open.
+//
+// The write path is three steps, each on its own thread in the sequencer:
+//   Prepare  (sequencer thread)  copies what a ChangeSet writes into owned rows;
+//   Append   (writer thread)     encodes them as one log record and returns once it is durable:
+//                                from then on the batch may be acknowledged;
+//   Project  (projector thread)  writes records' rows into the tables in one transaction.
+// Start-up (Open, as the writer) replays into the tables every record they lack, so a Load()
+// after Open() reads everything ever acknowledged.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +34,7 @@ class session;
 namespace splitledger::ledger {
 
 class SqliteStatementCache;
+class Log;
 class PreparedWrite;
 struct PreparedWriteDeleter {
   void operator()(PreparedWrite* w) const;
@@ -30,22 +43,45 @@ using PreparedWritePtr = std::unique_ptr<PreparedWrite, PreparedWriteDeleter>;
 
 enum class Backend { kSqlite, kPostgres };
 
+// A place in the log: the lsn of the last record before it, the byte offset just past that
+// record (log files; 0 for the PostgreSQL table) and its chained hash. The zero position is the
+// log's start.
+struct LogPosition {
+  uint64_t lsn = 0;
+  uint64_t offset = 0;
+  std::string hash = std::string(32, '\0');
+};
+
 struct StoreOptions {
   // "sqlite:PATH" (PATH may be relative) or "postgresql://user@host:port/db".
   std::string url;
-  // SQLite only: synchronous=FULL unless false (benchmarks of the non-durable path only).
+  // The log is synced before Append() returns unless false (benchmarks of the non-durable path
+  // only).
   bool durable = true;
   // The single writer of a database holds its lease for the store's lifetime: an exclusive
   // flock on PATH.lock (SQLite) or a session advisory lock (PostgreSQL). A second writer is
-  // refused with kUnavailable. Readers (verify, client create, lookups) pass false.
+  // refused with kUnavailable. Readers (verify, client create, lookups) pass false: they read the
+  // projection as far as it has got, and never write.
   bool writer = true;
   // How long to wait for the lease (a previous writer may still be shutting down).
   int lease_wait_ms = 5000;
+  // Tests only (SQLite's log file): called before each append; returning true makes that append
+  // fail halfway through its write, as a full disk or a failing device would.
+  std::function<bool(std::string_view payload)> fail_append_for_tests;
+};
+
+// What Open() found in the log and did about it (for the start-up log line and tests).
+struct RecoveryReport {
+  uint64_t log_records = 0;        // the log's last lsn
+  uint64_t replayed = 0;           // records projected at start-up (the projection lagged)
+  uint64_t snapshot_records = 0;   // records written to seed the log from an older database
+  uint64_t torn_bytes_cut = 0;     // an unacknowledged, incomplete last record cut off
 };
 
 class Store {
  public:
-  // Opens the database and applies pending migrations.
+  // Opens the database, applies pending migrations and, as the writer, brings the projection up
+  // to the end of the log.
   static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
   ~Store();
   Store(const Store&) = delete;
@@ -53,40 +89,69 @@ class Store {
 
   Backend backend() const { return backend_; }
   const std::string& url() const { return url_; }
+  const RecoveryReport& recovery() const { return recovery_; }
 
-  // Replaces `state` with the database contents.
+  // Replaces `state` with the projection's contents (complete after a writer's Open(), and
+  // whenever projected_lsn() == durable_lsn()).
   Status Load(State& state);
 
-  // Writes a change set in one transaction and commits it: Execute(*Prepare(changes)).
+  // Prepare + Append + Project, on the calling thread (tests and tools).
   Status Write(const ChangeSet& changes);
 
   // Copies what a change set writes into owned rows. Reads the State the change set points into,
   // so it runs on the thread that owns the State.
   PreparedWritePtr Prepare(const ChangeSet& changes);
-  // Writes prepared rows in one transaction and commits. May run on another thread than
-  // Prepare(), but never concurrently with another use of this Store.
-  Status Execute(PreparedWrite& write);
+  // Appends the rows as one log record; returns once the record is durable. After a failure
+  // every later Append fails too (the log must be reopened). Writer thread only.
+  Status Append(PreparedWrite& write);
+  // Writes appended records' rows into the tables in one transaction with their log position.
+  // On failure nothing is written and the same writes may be projected again. Projector thread
+  // only (and never concurrently with Load).
+  Status Project(const std::vector<PreparedWrite*>& writes);
+
+  // The last durable record, and the last one the tables hold.
+  uint64_t durable_lsn() const { return durable_lsn_.load(std::memory_order_acquire); }
+  uint64_t projected_lsn() const { return projected_lsn_.load(std::memory_order_acquire); }
+
+  // Reads the log from its start up to the projection's position (or to its end, `to_end`),
+  // checking every checksum and the hash chain, and calls `fn` with each record decoded
+  // (verify's replay). Read-only; safe beside a running writer.
+  Status ScanLog(bool to_end, const std::function<Status(uint64_t lsn, PreparedWrite&)>& fn);
+  // The position the projection has reached, as stored with it.
+  Result<LogPosition> StoredProjectionPosition();
 
   // Schema version after migrations.
   int SchemaVersion();
 
-
   // Where the running writer accepts admin commands (loopback address and secret), so that a CLI
   // that cannot take the lease sends its writes through that writer's sequencer. Operational
-  // metadata, like the lease itself: written by the lease holder at start, outside the journal.
+  // metadata, like the lease itself: written by the lease holder at start, outside the log.
   Status PublishAdminEndpoint(const std::string& address, const std::string& secret);
   Result<std::pair<std::string, std::string>> ReadAdminEndpoint();
 
   soci::session& session() { return *sql_; }
 
  private:
-  Store() = default;
+  Store();
   Status Migrate();
+  Status OpenLog();
+  Status Recover();
+  Status SeedLogFromTables();
 
   Backend backend_ = Backend::kSqlite;
   std::string url_;
-  std::unique_ptr<soci::session> sql_;
+  bool writer_ = false;
+  bool durable_ = true;
+  std::function<bool(std::string_view)> fail_append_for_tests_;
+  std::unique_ptr<soci::session> sql_;      // the tables: projection writes and reads
+  std::unique_ptr<soci::session> log_sql_;  // PostgreSQL writer: the lease and the log table
   std::unique_ptr<SqliteStatementCache> sqlite_cache_;
+  std::unique_ptr<Log> log_;
+  std::mutex sql_mu_;  // sql_ is shared by the projector and the admin-endpoint calls
+  LogPosition projected_;
+  std::atomic<uint64_t> durable_lsn_{0};
+  std::atomic<uint64_t> projected_lsn_{0};
+  RecoveryReport recovery_;
   int lock_fd_ = -1;  // SQLite writer lease
 };
 

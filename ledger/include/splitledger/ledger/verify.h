@@ -1,6 +1,13 @@
-// verify: recomputes every account balance and every intent amount from the journal and
-// reports each difference. Read-only; safe to run against a live database (it reads one
-// consistent snapshot per query on PostgreSQL, and under WAL on SQLite).
+// verify: checks the log and recomputes every figure the tables show, reporting each difference.
+//  1. The log: every record's checksum and the hash chain from the first record (a damaged
+//     record is named with its lsn and byte offset); then the log is replayed up to the
+//     projection's position and every row of every logged table compared with the projection.
+//  2. Every account balance and running balance from the journal's postings; every transaction
+//     balanced per currency.
+//  3. Every intent amount from its ledger derivation.
+// Read-only; safe to run against a live database (it reads one consistent snapshot per query on
+// PostgreSQL, and under WAL on SQLite; records the projection has not reached are only
+// checksummed and chained).
 #pragma once
 
 #include <string>
@@ -17,6 +24,9 @@ struct VerifyReport {
   size_t accounts = 0;
   size_t intents = 0;
   size_t line_items = 0;
+  uint64_t log_records = 0;     // records checked (checksum and chain)
+  uint64_t replayed_rows = 0;   // rows of the log replay compared with the projection
+  bool log_checked = false;     // false for a database no writer of this release has opened
   std::vector<std::string> differences;  // empty when everything matches
   bool ok() const { return differences.empty(); }
 };

@@ -49,7 +49,12 @@ struct ServiceStats {
   uint64_t batches = 0;
   uint64_t commands = 0;
   uint64_t failed_commits = 0;
-  uint64_t commit_micros_total = 0;
+  uint64_t apply_micros_total = 0;   // the sequencer thread: applying commands, copying rows
+  uint64_t commit_micros_total = 0;  // appending batches to the log, syncs included
+  uint64_t durable_lsn = 0;          // the log's last durable record
+  uint64_t projected_lsn = 0;        // the last record the tables hold
+  uint64_t projection_micros_total = 0;
+  uint64_t projection_failures = 0;
 };
 
 class Service {

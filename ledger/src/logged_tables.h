@@ -1,0 +1,23 @@
+// Private to the ledger module: every table the log writes, in one list (the snapshot that seeds
+// the log of an older database, and `verify`'s replay). A table missing here would be written by
+// batches but neither seeded nor compared: add each new logged table once, here.
+#pragma once
+
+#include <vector>
+
+#include "entity_tables.h"
+#include "ledger_tables.h"
+
+namespace splitledger::ledger {
+
+inline const std::vector<const TableSchema*>& LoggedTables() {
+  static const std::vector<const TableSchema*> tables = {
+      &kAccountsTable,     &kJournalTable,       &kPostingsTable,    &kIntentsTable,
+      &kLinesTable,        &kActionsTable,       &kActionLinesTable, &kClientsTable,
+      &kTokensTable,       &kIdempotencyTable,   &kUsersTable,       &kWalletsTable,
+      &kWalletOwnersTable, &kClientWalletsTable, &kEventsTable,
+  };
+  return tables;
+}
+
+}  // namespace splitledger::ledger
