@@ -4,6 +4,7 @@
 // (max_batch = 1), both durable (the log synced before each acknowledgement). A run's clock stops
 // when the projection holds every record, not at the last acknowledgement. `--json` prints the
 // figures as one JSON object on stdout (docs/performance.md); the human summary goes to stderr.
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -11,7 +12,6 @@
 #include <future>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "splitledger/bench/bench.h"
@@ -20,7 +20,6 @@
 
 namespace splitledger::bench {
 namespace {
-
 
 std::string Flag(int argc, char** argv, const char* name, std::string fallback) {
   for (int i = 0; i + 1 < argc; ++i) {
@@ -85,7 +84,8 @@ void SubmitCreateAndCapture(service::Service& svc, const std::string& run, uint6
   service::CreateIntent create;
   *create.input = TwoLineIntent(run, n);
   create.intent_id = NewId(id_prefix::kIntent, now);
-  for (size_t i = 0; i < create.input->lines.size(); ++i) create.line_ids.push_back(NewId(id_prefix::kLineItem, now));
+  for (size_t i = 0; i < create.input->lines.size(); ++i)
+    create.line_ids.push_back(NewId(id_prefix::kLineItem, now));
   std::string intent_id = create.intent_id;
   out->push_back(svc.Submit({{"bench", now}, std::move(create), std::nullopt}));
   service::CaptureIntent capture{intent_id, ActionInput{}, NewId(id_prefix::kCapture, now)};
@@ -145,7 +145,8 @@ RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inf
         for (auto& f : futures) {
           service::Outcome o = f.get();
           if (!o.ok()) {
-            if (!failed.exchange(true)) std::fprintf(stderr, "bench: %s\n", o.status.ToString().c_str());
+            if (!failed.exchange(true))
+              std::fprintf(stderr, "bench: %s\n", o.status.ToString().c_str());
           }
         }
       }
@@ -179,13 +180,14 @@ RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inf
 }
 
 void Print(const char* name, const RunResult& r) {
-  std::fprintf(stderr,
-               "%-28s %9llu ops in %7.3f s  %10.0f ops/s  %11.0f postings/s  (%llu log records; "
-               "per op: apply %.1f us, log %.1f us, projection %.1f us; acknowledged at %.0f ops/s)\n",
-               name, static_cast<unsigned long long>(r.ops), r.seconds, r.ops / r.seconds,
-               r.postings / r.seconds, static_cast<unsigned long long>(r.batches),
-               1e6 * r.apply_seconds / r.ops, 1e6 * r.commit_seconds / r.ops,
-               1e6 * r.projection_seconds / r.ops, r.ops / r.ack_seconds);
+  std::fprintf(
+      stderr,
+      "%-28s %9llu ops in %7.3f s  %10.0f ops/s  %11.0f postings/s  (%llu log records; "
+      "per op: apply %.1f us, log %.1f us, projection %.1f us; acknowledged at %.0f ops/s)\n",
+      name, static_cast<unsigned long long>(r.ops), r.seconds, r.ops / r.seconds,
+      r.postings / r.seconds, static_cast<unsigned long long>(r.batches),
+      1e6 * r.apply_seconds / r.ops, 1e6 * r.commit_seconds / r.ops,
+      1e6 * r.projection_seconds / r.ops, r.ops / r.ack_seconds);
 }
 
 }  // namespace
@@ -200,8 +202,8 @@ int LedgerBenchMain(int argc, char** argv) {
   std::filesystem::path tmp;
   std::string grouped_url = url, single_url = url;
   if (url.empty()) {
-    tmp = std::filesystem::temp_directory_path() /
-          ("splitledger-bench-" + std::to_string(getpid()));
+    tmp =
+        std::filesystem::temp_directory_path() / ("splitledger-bench-" + std::to_string(getpid()));
     std::filesystem::create_directories(tmp);
     grouped_url = "sqlite:" + (tmp / "grouped.db").string();
     single_url = "sqlite:" + (tmp / "single.db").string();

@@ -418,6 +418,14 @@ int ServeMain(int argc, char** argv) {
     return 2;
   }
   app.service = std::move(*svc);
+  {
+    const service::StartReport r = app.service->start_report();
+    app.log.Always("log opened", "\"records\":" + std::to_string(r.log_records) +
+                                     ",\"replayed_into_tables\":" + std::to_string(r.replayed) +
+                                     ",\"torn_bytes_cut\":" + std::to_string(r.torn_bytes_cut) +
+                                     ",\"snapshot_records_written\":" +
+                                     std::to_string(r.snapshot_records));
+  }
 
   // PSP adapters: a refused plugin is logged and left out; the service starts regardless.
   if (!app.cfg.plugins_json.empty()) {

@@ -379,6 +379,9 @@ class TableLog final : public Log {
     PQclear(r);
     if (!ok)
       return Status::Unavailable(std::string("cannot create ledger_log: ") + PQerrorMessage(conn_));
+    // Bodies are already compact binary: compressing them would only burn the server's CPU.
+    r = PQexec(conn_, "ALTER TABLE ledger_log ALTER COLUMN body SET STORAGE EXTERNAL");
+    PQclear(r);
     // A session-level prepared statement: one round trip per append, parsed once.
     r = PQprepare(conn_, "splitledger_log_append",
                   "INSERT INTO ledger_log (lsn, crc, hash, body) VALUES ($1::bigint, $2::bigint, "

@@ -582,8 +582,17 @@ Status Store::Project(const std::vector<PreparedWrite*>& writes) {
   const LogPosition& end = writes.back()->end;
   try {
     soci::transaction tx(sql);
-    for (PreparedWrite* w : writes) {
-      for (auto& [rows, mode] : w->statements) rows.Insert(sql, backend_, sqlite_cache_.get(), mode);
+    if (backend_ == Backend::kPostgres) {
+      // One binary COPY (and one upsert) per table for the whole group.
+      if (!pg_copy_) pg_copy_ = std::make_unique<PgCopyContext>();
+      pg_copy_->conn = RawConnection(sql);
+      pg_copy_->used_in_tx.clear();
+      for (auto& [rows, mode] : MergeStatements(writes)) rows.CopyInto(*pg_copy_, mode);
+    } else {
+      // SQLite runs cached statements in-process: merging would only copy the rows.
+      for (PreparedWrite* w : writes) {
+        for (auto& [rows, mode] : w->statements) rows.Insert(sql, backend_, sqlite_cache_.get(), mode);
+      }
     }
     Rows position = kProjectionTable.NewRows();
     kProjectionTable.Append(position, ProjectionRow{1, static_cast<int64_t>(end.lsn),

@@ -1,6 +1,10 @@
 #include "table.h"
 
+#include <endian.h>
+#include <libpq-fe.h>
+
 #include <algorithm>
+#include <unordered_map>
 
 namespace splitledger::ledger {
 
@@ -206,6 +210,89 @@ void TableSchema::AppendStored(Rows& rows, const soci::row& r) const {
   }
 }
 
+namespace {
+
+void PgExec(pg_conn* conn, const std::string& sql) {
+  PGresult* r = PQexec(conn, sql.c_str());
+  ExecStatusType st = PQresultStatus(r);
+  PQclear(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    throw soci::soci_error("postgresql: " + std::string(PQerrorMessage(conn)) + " in: " +
+                           sql.substr(0, 120));
+  }
+}
+
+void PutBe16(std::string& out, int16_t v) {
+  uint16_t b = htobe16(static_cast<uint16_t>(v));
+  out.append(reinterpret_cast<const char*>(&b), 2);
+}
+void PutBe32(std::string& out, int32_t v) {
+  uint32_t b = htobe32(static_cast<uint32_t>(v));
+  out.append(reinterpret_cast<const char*>(&b), 4);
+}
+void PutBe64(std::string& out, int64_t v) {
+  uint64_t b = htobe64(static_cast<uint64_t>(v));
+  out.append(reinterpret_cast<const char*>(&b), 8);
+}
+
+}  // namespace
+
+void Rows::CopyInto(PgCopyContext& pg, WriteMode mode) const {
+  if (size() == 0) return;
+  std::string names;
+  for (size_t i = 0; i < columns_.size(); ++i) names += (i ? ", " : "") + columns_[i].name;
+  std::string target = table_;
+  if (mode != WriteMode::kInsert) {
+    target = "sl_stage_" + table_;
+    if (pg.created.insert(target).second) {
+      PgExec(pg.conn, "CREATE TEMP TABLE IF NOT EXISTS " + target + " (LIKE " + table_ +
+                          " INCLUDING DEFAULTS) ON COMMIT DELETE ROWS");
+    }
+    // Emptied at COMMIT; a second use in one transaction (records of two layouts) empties it.
+    if (!pg.used_in_tx.insert(target).second) PgExec(pg.conn, "TRUNCATE " + target);
+  }
+  PGresult* r = PQexec(pg.conn, ("COPY " + target + " (" + names + ") FROM STDIN (FORMAT binary)").c_str());
+  bool started = PQresultStatus(r) == PGRES_COPY_IN;
+  PQclear(r);
+  if (!started) throw soci::soci_error("postgresql COPY " + target + ": " + PQerrorMessage(pg.conn));
+  std::string buf("PGCOPY\n\xff\r\n\0", 11);
+  PutBe32(buf, 0);  // flags
+  PutBe32(buf, 0);  // header extension length
+  bool sent = true;
+  auto send = [&] {
+    sent = sent && PQputCopyData(pg.conn, buf.data(), static_cast<int>(buf.size())) == 1;
+    buf.clear();
+  };
+  for (size_t row = 0; row < size(); ++row) {
+    PutBe16(buf, static_cast<int16_t>(columns_.size()));
+    for (const Column& c : columns_) {
+      if (c.ind[row] == soci::i_null) {
+        PutBe32(buf, -1);
+      } else if (c.text) {
+        PutBe32(buf, static_cast<int32_t>(c.texts[row].size()));
+        buf += c.texts[row];
+      } else {
+        PutBe32(buf, 8);
+        PutBe64(buf, c.ints[row]);
+      }
+    }
+    if (buf.size() >= (1u << 20)) send();
+  }
+  PutBe16(buf, -1);  // trailer
+  send();
+  sent = PQputCopyEnd(pg.conn, sent ? nullptr : "splitledger: sending rows failed") == 1 && sent;
+  bool ok = true;
+  while ((r = PQgetResult(pg.conn)) != nullptr) {
+    ok = ok && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+  }
+  if (!sent || !ok) throw soci::soci_error("postgresql COPY " + target + ": " + PQerrorMessage(pg.conn));
+  if (mode != WriteMode::kInsert) {
+    PgExec(pg.conn, "INSERT INTO " + table_ + " (" + names + ") SELECT " + names + " FROM " +
+                        target + " " + Suffix(mode));
+  }
+}
+
 std::string PreparedWrite::Encode() const {
   ByteWriter w;
   w.U64(static_cast<uint64_t>(kind));
@@ -227,6 +314,86 @@ bool PreparedWrite::Decode(std::string_view payload, PreparedWrite* out) {
     out->statements.emplace_back(std::move(rows), mode);
   }
   return r.done();
+}
+
+bool Rows::SameLayout(const Rows& other) const {
+  if (table_ != other.table_ || key_ != other.key_ || columns_.size() != other.columns_.size()) {
+    return false;
+  }
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    if (columns_[c].name != other.columns_[c].name || columns_[c].text != other.columns_[c].text) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void Rows::AppendRowOf(const Rows& from, size_t r) {
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    const Column& src = from.columns_[c];
+    Column& dst = columns_[c];
+    if (src.text)
+      dst.texts.push_back(src.texts[r]);
+    else
+      dst.ints.push_back(src.ints[r]);
+    dst.ind.push_back(src.ind[r]);
+  }
+}
+
+std::string Rows::KeyOf(size_t r) const {
+  ByteWriter w;
+  for (const std::string& k : key_) {
+    for (const Column& c : columns_) {
+      if (c.name != k) continue;
+      w.U64(c.ind[r] == soci::i_null ? 0 : 1);
+      if (c.text)
+        w.Str(c.texts[r]);
+      else
+        w.I64(c.ints[r]);
+    }
+  }
+  return w.Take();
+}
+
+std::vector<std::pair<Rows, WriteMode>> MergeStatements(const std::vector<PreparedWrite*>& writes) {
+  struct Merged {
+    Rows rows;
+    WriteMode mode;
+    std::unordered_map<std::string, size_t> rows_by_key;  // upsert / ignore: key -> row index
+    std::vector<std::pair<const Rows*, size_t>> picked;   // (source, row), in statement order
+  };
+  std::vector<Merged> merged;
+  for (const PreparedWrite* w : writes) {
+    for (const auto& [rows, mode] : w->statements) {
+      Merged* m = nullptr;
+      for (Merged& x : merged) {
+        if (x.mode == mode && x.rows.SameLayout(rows)) m = &x;
+      }
+      if (m == nullptr) {
+        merged.push_back(Merged{rows.EmptyCopy(), mode, {}, {}});
+        m = &merged.back();
+      }
+      for (size_t r = 0; r < rows.size(); ++r) {
+        if (mode == WriteMode::kInsert) {
+          m->picked.emplace_back(&rows, r);
+          continue;
+        }
+        auto [it, fresh] = m->rows_by_key.emplace(rows.KeyOf(r), m->picked.size());
+        if (fresh) {
+          m->picked.emplace_back(&rows, r);
+        } else if (mode == WriteMode::kUpsert) {
+          m->picked[it->second] = {&rows, r};  // the last version wins, as replayed in order
+        }
+      }
+    }
+  }
+  std::vector<std::pair<Rows, WriteMode>> out;
+  out.reserve(merged.size());
+  for (Merged& m : merged) {
+    for (const auto& [src, r] : m.picked) m.rows.AppendRowOf(*src, r);
+    out.emplace_back(std::move(m.rows), m.mode);
+  }
+  return out;
 }
 
 }  // namespace splitledger::ledger

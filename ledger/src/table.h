@@ -14,8 +14,11 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
+
+struct pg_conn;
 
 #include "splitledger/core/codec.h"
 #include "splitledger/core/entities.h"
@@ -62,6 +65,13 @@ inline std::string ForBackend(std::string stmt, Backend backend) {
   replace("{WITHOUT_ROWID}", sqlite ? " WITHOUT ROWID" : "");
   return stmt;
 }
+
+// A PostgreSQL connection's staging tables for Rows::CopyInto.
+struct PgCopyContext {
+  pg_conn* conn = nullptr;
+  std::unordered_set<std::string> created;      // staging tables of this session
+  std::unordered_set<std::string> used_in_tx;   // staging tables holding rows until COMMIT
+};
 
 // How a batch's rows meet the rows already stored.
 enum class WriteMode : uint8_t {
@@ -112,6 +122,28 @@ class Rows {
 
   const std::string& table() const { return table_; }
   const std::vector<Column>& columns() const { return columns_; }
+
+  // True when `other` holds rows of the same table with the same columns, so its rows can join
+  // these in one statement.
+  bool SameLayout(const Rows& other) const;
+  // No rows, the same table and columns.
+  Rows EmptyCopy() const {
+    Rows out;
+    out.table_ = table_;
+    out.key_ = key_;
+    for (const Column& c : columns_) out.columns_.push_back({c.name, c.text, {}, {}, {}});
+    return out;
+  }
+  // Appends row `r` of `from` (SameLayout).
+  void AppendRowOf(const Rows& from, size_t r);
+  // Row `r`'s key columns, encoded (for deduplication).
+  std::string KeyOf(size_t r) const;
+
+  // PostgreSQL: the rows through binary COPY, in the current transaction of `pg`. Plain inserts
+  // go straight into the table; upserts and insert-or-ignore go through a temporary staging
+  // table and one INSERT … SELECT … ON CONFLICT (the rows must be deduplicated by key:
+  // MergeStatements). Two round trips per table, no text parsing on the server.
+  void CopyInto(PgCopyContext& pg, WriteMode mode) const;
 
   // The rows in the log's binary form (self-describing: table, key, column names and types).
   void EncodeTo(ByteWriter& w, WriteMode mode) const;
@@ -411,5 +443,10 @@ class PreparedWrite {
   std::vector<std::pair<Rows, WriteMode>> statements;
   LogPosition end;  // where its log record ends, once appended
 };
+
+// The rows of several writes as one statement per table and mode, in replay order: an upserted
+// key keeps its last version, an insert-or-ignore key its first (PostgreSQL refuses to touch a
+// row twice in one statement; fewer statements are fewer round trips).
+std::vector<std::pair<Rows, WriteMode>> MergeStatements(const std::vector<PreparedWrite*>& writes);
 
 }  // namespace splitledger::ledger

@@ -162,6 +162,11 @@ ServiceStats Service::stats() const {
   return out;
 }
 
+StartReport Service::start_report() const {
+  const ledger::RecoveryReport& r = store_->recovery();
+  return StartReport{r.log_records, r.replayed, r.torn_bytes_cut, r.snapshot_records};
+}
+
 std::vector<uint32_t> Service::TakeBatchSizes() { return seq_->TakeBatchSizes(); }
 
 Status Service::PublishAdminEndpoint(const std::string& address, const std::string& secret) {

@@ -128,6 +128,41 @@ TEST(Entities, CopyFieldsTakesOnlyTheNamedFieldsNestedOnesByPrefix) {
   EXPECT_FALSE(WithField(a, "nope", [](auto&) {}));
 }
 
+// A projection group's rows become one statement per table: an upserted key keeps its last
+// version, an insert-or-ignore key its first, plain inserts all stay, in replay order.
+TEST(Entities, MergedStatementsKeepTheReplayedVersionOfEachKey) {
+  ledger::Table<Wallet> t{"wallets", {"id"}};
+  auto write = [&](std::vector<std::pair<std::string, std::string>> rows, ledger::WriteMode mode) {
+    auto w = std::make_unique<ledger::PreparedWrite>();
+    ledger::Rows r = t.NewRows();
+    for (auto& [id, desc] : rows) {
+      Wallet x;
+      x.id = id;
+      x.description = desc;
+      t.Append(r, x);
+    }
+    w->Add(std::move(r), mode);
+    return w;
+  };
+  auto a = write({{"w1", "first"}, {"w2", "only"}}, ledger::WriteMode::kUpsert);
+  auto b = write({{"w1", "second"}, {"w3", "new"}}, ledger::WriteMode::kUpsert);
+  auto c = write({{"w1", "ignored"}, {"w4", "kept"}}, ledger::WriteMode::kInsertOrIgnore);
+  auto d = write({{"w4", "ignored too"}}, ledger::WriteMode::kInsertOrIgnore);
+  auto merged = ledger::MergeStatements({a.get(), b.get(), c.get(), d.get()});
+  ASSERT_EQ(merged.size(), 2u);
+  size_t desc = 0;
+  for (size_t i = 0; i < merged[0].first.columns().size(); ++i) {
+    if (merged[0].first.columns()[i].name == "description") desc = i;
+  }
+  EXPECT_EQ(merged[0].second, ledger::WriteMode::kUpsert);
+  EXPECT_EQ(merged[0].first.columns()[0].texts, (std::vector<std::string>{"w1", "w2", "w3"}));
+  EXPECT_EQ(merged[0].first.columns()[desc].texts,
+            (std::vector<std::string>{"second", "only", "new"}));
+  EXPECT_EQ(merged[1].second, ledger::WriteMode::kInsertOrIgnore);
+  EXPECT_EQ(merged[1].first.columns()[0].texts, (std::vector<std::string>{"w1", "w4"}));
+  EXPECT_EQ(merged[1].first.columns()[desc].texts, (std::vector<std::string>{"ignored", "kept"}));
+}
+
 TEST(Entities, DescribedTableColumnsFollowTheMemberTypes) {
   ledger::Table<Wallet> t{"wallets", {"id"}};
   std::vector<ledger::ColumnDef> cols = t.Columns();

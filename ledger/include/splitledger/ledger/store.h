@@ -34,6 +34,7 @@ class session;
 namespace splitledger::ledger {
 
 class SqliteStatementCache;
+struct PgCopyContext;
 class Log;
 class PreparedWrite;
 struct PreparedWriteDeleter {
@@ -146,6 +147,7 @@ class Store {
   std::unique_ptr<soci::session> sql_;      // the tables: projection writes and reads
   std::unique_ptr<soci::session> log_sql_;  // PostgreSQL writer: the lease and the log table
   std::unique_ptr<SqliteStatementCache> sqlite_cache_;
+  std::unique_ptr<PgCopyContext> pg_copy_;  // the projection session's staging tables
   std::unique_ptr<Log> log_;
   std::mutex sql_mu_;  // sql_ is shared by the projector and the admin-endpoint calls
   LogPosition projected_;

@@ -57,6 +57,13 @@ struct ServiceStats {
   uint64_t projection_failures = 0;
 };
 
+struct StartReport {
+  uint64_t log_records = 0;       // the log's last lsn
+  uint64_t replayed = 0;          // records the tables lacked, replayed into them
+  uint64_t torn_bytes_cut = 0;    // an incomplete, never acknowledged last record cut off
+  uint64_t snapshot_records = 0;  // records seeding the log of a database older than the log
+};
+
 class Service {
  public:
   // Opens the database (migrating it), takes the writer lease, loads the state and starts the
@@ -80,6 +87,8 @@ class Service {
   Status PublishAdminEndpoint(const std::string& address, const std::string& secret);
 
   ServiceStats stats() const;
+  // What opening found in the log and did (replayed records, a torn tail cut, a seeded log).
+  StartReport start_report() const;
   std::vector<uint32_t> TakeBatchSizes();
   bool sqlite() const;
 
