@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,9 +26,12 @@ struct Config {
   int64_t max_body_bytes = 1 << 20;
   int64_t token_ttl_seconds = 3600;
   std::string log_level = "info";
-  int max_threads = 256;
-  int max_queued = 4096;
+  int max_threads = 256;    // workers: requests in flight at once (not connections)
+  int max_queued = 4096;     // complete requests waiting for a worker (503 past it)
+  int max_connections = 10000;  // open connections (503 and close past it; capped by RLIMIT_NOFILE)
   int keep_alive_timeout_seconds = 15;
+  int header_timeout_seconds = 10;  // a request's headers must arrive within this (408)
+  int body_timeout_seconds = 30;    // and its body within this after them (408)
   int64_t rate_limit_per_window = 1000000;  // advertised in x-ratelimit-* (not enforced)
   std::string plugins_json;  // the "plugins" section (docs/plugins.md), "" = no adapters
 };
@@ -40,6 +44,8 @@ struct App {
   Logger log;
   // The secret of the local admin endpoint (`client create` next to a running server).
   std::string admin_secret;
+  // Open connections and connections refused at the limit (the front door's gauges for /metrics).
+  std::function<std::pair<size_t, size_t>()> connection_counts;
   // PSP adapters named in the configuration; each loaded or refused on its own.
   std::unique_ptr<plugins::AdapterRegistry> adapters;
 };

@@ -1,12 +1,6 @@
-// `splitledger serve`: configuration, the Poco HTTP server, request dispatch and shutdown.
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
+// `splitledger serve`: configuration, the front door (front_door.h), request dispatch and shutdown.
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/ThreadPool.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -22,12 +16,12 @@
 #include <rapidjson/writer.h>
 #include "dialects.h"
 #include "admin.h"
+#include "front_door.h"
 #include "splitledger/api/commands.h"
 
 namespace splitledger::api {
 namespace {
 
-std::atomic<int> g_inflight{0};
 
 // x-ratelimit headers (§4.3): four windows of 15, 30, 60 and 1440 minutes. Counts are per process.
 class RateWindows {
@@ -85,44 +79,6 @@ Reply PlainNotFound() {
   return JsonReply("{\"Message\":\"Not found\",\"Type\":\"ressource_not_found\",\"errors\":null}", 404);
 }
 
-// Discards what is left of a rejected body, up to a bound, so that a client that sent the whole
-// body before reading the answer gets the 413 rather than a connection reset.
-void DrainBody(std::istream& in) {
-  constexpr int64_t kMaxDrain = 64 << 20;
-  char buf[16384];
-  int64_t drained = 0;
-  while (in && drained < kMaxDrain) {
-    in.read(buf, sizeof buf);
-    if (in.gcount() <= 0) break;
-    drained += in.gcount();
-  }
-}
-
-// Reads the body within the configured limit. Returns false on 413 (the caller closes the
-// connection after answering).
-bool ReadBody(Poco::Net::HTTPServerRequest& hreq, int64_t limit, std::string* out) {
-  if (hreq.hasContentLength() && hreq.getContentLength64() > limit) {
-    if (hreq.getContentLength64() <= (64 << 20)) DrainBody(hreq.stream());
-    return false;
-  }
-  // No Content-Length and not chunked: HTTP/1.1 says there is no body (Poco would otherwise read
-  // until the connection closes).
-  if (!hreq.hasContentLength() && !hreq.getChunkedTransferEncoding()) return true;
-  std::istream& in = hreq.stream();
-  char buf[16384];
-  while (in) {
-    in.read(buf, sizeof buf);
-    std::streamsize n = in.gcount();
-    if (n <= 0) break;
-    if (static_cast<int64_t>(out->size()) + n > limit) {
-      DrainBody(in);
-      return false;
-    }
-    out->append(buf, static_cast<size_t>(n));
-  }
-  return true;
-}
-
 // The dialects the server speaks: path prefix, error format, routing table. Adding a dialect
 // adds an entry here and its table; nothing else in the server changes.
 struct DialectEntry {
@@ -135,52 +91,45 @@ const DialectEntry kDialects[] = {
     {"V3.0", Dialect::kV3, V3Routes},
 };
 
-class ApiHandler : public Poco::Net::HTTPRequestHandler {
+// Runs one request: dispatch, rate-limit headers, metrics and the request log line.
+// The error format of a path, before routing (for the front door's own refusals).
+Dialect DialectOfPath(std::string_view target) {
+  std::vector<std::string> segs = SplitPath(target.substr(0, target.find('?')));
+  for (const DialectEntry& d : kDialects) {
+    if (!segs.empty() && IEquals(segs[0], d.prefix)) return d.errors;
+  }
+  return Dialect::kV2;
+}
+
+class ApiHandler {
  public:
   explicit ApiHandler(App& app) : app_(app) {}
 
-  void handleRequest(Poco::Net::HTTPServerRequest& hreq, Poco::Net::HTTPServerResponse& hres) override {
+  Reply Handle(HttpRequest& hreq) {
     auto t0 = std::chrono::steady_clock::now();
-    ++g_inflight;
     Request req;
     req.route = "unmatched";
     Reply reply;
-    bool close = false;
     try {
-      reply = Dispatch(hreq, req, &close);
+      reply = Dispatch(hreq, req);
     } catch (const std::exception&) {
       reply = ErrorReply(req.dialect == Dialect::kPlain ? Dialect::kV2 : req.dialect, ErrorFromStatus(Status::Internal("")));
     } catch (...) {
       reply = ErrorReply(Dialect::kV2, ErrorFromStatus(Status::Internal("")));
     }
     g_rate.Add(reply, NowMs() / 1000, app_.cfg.rate_limit_per_window);
-    try {
-      hres.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
-      for (const auto& [k, v] : reply.headers) hres.set(k, v);
-      if (close) hres.setKeepAlive(false);
-      if (reply.body.empty() && reply.status == 204) {
-        hres.setContentLength(0);
-        hres.send();
-      } else {
-        hres.setContentType(reply.content_type);
-        hres.setContentLength64(static_cast<Poco::Int64>(reply.body.size()));
-        hres.sendBuffer(reply.body.data(), reply.body.size());
-      }
-    } catch (...) {
-      // client went away
-    }
     int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::steady_clock::now() - t0).count();
     app_.metrics.Record(req.method, req.route, reply.status, micros);
     app_.log.Request(req.method, req.route, reply.status, micros);
-    --g_inflight;
+    return reply;
   }
 
  private:
-  Reply Dispatch(Poco::Net::HTTPServerRequest& hreq, Request& req, bool* close) {
+  Reply Dispatch(HttpRequest& hreq, Request& req) {
     req.now_ms = NowMs();
-    req.method = hreq.getMethod();
-    const std::string& uri = hreq.getURI();
+    req.method = hreq.method;
+    const std::string& uri = hreq.target;
     size_t q = uri.find('?');
     std::string_view path = std::string_view(uri).substr(0, q);
     if (q != std::string::npos) req.query = ParseQuery(std::string_view(uri).substr(q + 1));
@@ -192,6 +141,16 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
       Reply r;
       r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       r.body = app_.metrics.Render(*app_.service);
+      if (app_.connection_counts) {
+        auto [open, refused] = app_.connection_counts();
+        r.body += "# HELP splitledger_http_connections Open client connections.\n"
+                  "# TYPE splitledger_http_connections gauge\nsplitledger_http_connections " +
+                  std::to_string(open) +
+                  "\n# HELP splitledger_http_connections_refused_total Connections refused at "
+                  "max_connections.\n# TYPE splitledger_http_connections_refused_total counter\n"
+                  "splitledger_http_connections_refused_total " +
+                  std::to_string(refused) + "\n";
+      }
       return r;
     }
     if (segs.size() < 2) return PlainNotFound();
@@ -207,18 +166,9 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
     req.dialect = dialect->errors;
     if (dialect->errors == Dialect::kV2 && IEquals(segs[1], "oauth")) req.dialect = Dialect::kOAuth;
 
-    // Body: size limit (413), then content type (415) on JSON routes.
-    if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
-      if (!ReadBody(hreq, app_.cfg.max_body_bytes, &req.body)) {
-        *close = true;
-        ApiError e;
-        e.status = 413;
-        e.type = "payload_too_large";
-        e.message = "The request body exceeds " + std::to_string(app_.cfg.max_body_bytes) + " bytes";
-        return ErrorReply(req.dialect, e);
-      }
-    }
-    std::string host = hreq.has("Host") ? hreq.get("Host") : app_.cfg.listen;
+    // The body: the front door has read it within max_body_bytes (413 otherwise).
+    if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") req.body = std::move(hreq.body);
+    std::string host = hreq.HeaderOr("host", app_.cfg.listen);
     req.url = "http://" + host + std::string(path);
 
     if (req.dialect == Dialect::kOAuth) {
@@ -228,11 +178,11 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
         ApiError e; e.status = 405; e.type = "method_not_allowed"; e.message = "Use POST";
         return ErrorReply(Dialect::kOAuth, e);
       }
-      return HandleOAuth(app_, req, hreq.get("Authorization", ""));
+      return HandleOAuth(app_, req, hreq.HeaderOr("authorization"));
     }
 
     if (!req.body.empty()) {
-      std::string ct = ToLower(hreq.getContentType());
+      std::string ct = ToLower(hreq.HeaderOr("content-type"));
       if (ct.rfind("application/json", 0) != 0 && ct.find("+json") == std::string::npos) {
         ApiError e;
         e.status = 415;
@@ -246,7 +196,7 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
     // Authentication: bearer token bound to the path's ClientId.
     if (segs.size() < 3) return ErrorReply(req.dialect, NotFoundError("Path", "Unknown route"));
     req.client_id = segs[1];
-    std::string token = ParseBearer(hreq.get("Authorization", ""));
+    std::string token = ParseBearer(hreq.HeaderOr("authorization"));
     if (token.empty()) {
       ApiError e; e.status = 401; e.type = "authentication_error";
       e.message = "Authorization has been denied for this request.";
@@ -274,8 +224,8 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
     }
     segs.erase(segs.begin(), segs.begin() + 2);
 
-    if (req.method == "POST" && hreq.has("Idempotency-Key")) {
-      std::string key = hreq.get("Idempotency-Key");
+    if (const std::string* idem = hreq.Header("idempotency-key"); req.method == "POST" && idem) {
+      const std::string& key = *idem;
       if (!ValidIdempotencyKey(key)) {
         return ErrorReply(req.dialect, ParamError("Idempotency-Key",
                                                   "The Idempotency-Key must be 16 to 36 characters of A-Z, a-z, 0-9 or '-'."));
@@ -298,17 +248,16 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
 
   // POST /admin/clients: `splitledger client create` next to a running server. Peers on this host
   // only, with the secret this server published in the database at start (admin.h).
-  Reply HandleAdmin(Poco::Net::HTTPServerRequest& hreq, Request& req) {
+  Reply HandleAdmin(HttpRequest& hreq, Request& req) {
     // A peer on this host: loopback, or this listener's own address (a server bound to one
     // interface is reached through it by a CLI on the same machine).
-    const Poco::Net::IPAddress peer = hreq.clientAddress().host();
-    if (!peer.isLoopback() && peer != hreq.serverAddress().host()) return PlainNotFound();
+    const Poco::Net::IPAddress peer = hreq.peer.host();
+    if (!peer.isLoopback() && peer != hreq.local.host()) return PlainNotFound();
     if (req.method != "POST") return PlainNotFound();
-    // Read the body before answering anything: unread bytes would corrupt the next request on
-    // this keep-alive connection.
-    if (!ReadBody(hreq, 65536, &req.body)) return ErrorReply(Dialect::kV2, ParamError("Body", "too large"));
+    if (hreq.body.size() > 65536) return ErrorReply(Dialect::kV2, ParamError("Body", "too large"));
+    req.body = std::move(hreq.body);
     if (app_.admin_secret.empty() ||
-        !ConstantTimeEquals(ParseBearer(hreq.get("Authorization", "")), app_.admin_secret)) {
+        !ConstantTimeEquals(ParseBearer(hreq.HeaderOr("authorization")), app_.admin_secret)) {
       ApiError e;
       e.status = 401;
       e.type = "authentication_error";
@@ -318,17 +267,6 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
     return HandleAdminClients(app_, req);
   }
 
-  App& app_;
-};
-
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit Factory(App& app) : app_(app) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new ApiHandler(app_);
-  }
-
- private:
   App& app_;
 };
 
@@ -363,6 +301,9 @@ bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
   if (auto v = b.Amount(d, "max_threads", false)) cfg->max_threads = static_cast<int>(*v);
   if (auto v = b.Amount(d, "max_queued", false)) cfg->max_queued = static_cast<int>(*v);
   if (auto v = b.Amount(d, "keep_alive_timeout_seconds", false)) cfg->keep_alive_timeout_seconds = static_cast<int>(*v);
+  if (auto v = b.Amount(d, "max_connections", false)) cfg->max_connections = static_cast<int>(*v);
+  if (auto v = b.Amount(d, "header_timeout_seconds", false)) cfg->header_timeout_seconds = static_cast<int>(*v);
+  if (auto v = b.Amount(d, "body_timeout_seconds", false)) cfg->body_timeout_seconds = static_cast<int>(*v);
   if (auto v = b.Amount(d, "rate_limit_per_window", false)) cfg->rate_limit_per_window = *v;
   if (auto it = d.FindMember("plugins"); it != d.MemberEnd()) {
     if (!it->value.IsObject()) {
@@ -450,26 +391,52 @@ int ServeMain(int argc, char** argv) {
     }
   }
 
-  Poco::ThreadPool pool(8, app.cfg.max_threads + 8, 60);
-  std::unique_ptr<Poco::Net::HTTPServer> server;
+  // Connections cost file descriptors, not threads: allow as many as the hard limit permits.
+  size_t max_connections = static_cast<size_t>(app.cfg.max_connections);
+  if (struct rlimit rl; getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    if (rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &rl);
+      getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 128) {
+      max_connections = std::min<size_t>(max_connections, rl.rlim_cur - 128);  // room for the rest
+    }
+  }
+  FrontDoorOptions fo;
+  fo.workers = static_cast<size_t>(app.cfg.max_threads);
+  fo.max_queued = static_cast<size_t>(app.cfg.max_queued);
+  fo.max_connections = max_connections;
+  fo.max_body_bytes = app.cfg.max_body_bytes;
+  fo.header_timeout_ms = app.cfg.header_timeout_seconds * 1000;
+  fo.body_timeout_ms = app.cfg.body_timeout_seconds * 1000;
+  fo.keep_alive_timeout_ms = app.cfg.keep_alive_timeout_seconds * 1000;
+  ApiHandler handler(app);
+  FrontDoor server(
+      fo, [&handler](HttpRequest& r) { return handler.Handle(r); },
+      [&app](int status, const std::string& type, const std::string& message, std::string_view target) {
+        ApiError e;
+        e.status = status;
+        e.type = type;
+        e.message = message;
+        Reply r = ErrorReply(DialectOfPath(target), e);
+        app.metrics.Record("-", "front_door", status, 0);
+        return r;
+      });
   std::string address;
   try {
     Poco::Net::SocketAddress sa(app.cfg.listen);
     Poco::Net::ServerSocket socket(sa, 1024);
-    auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(app.cfg.max_threads);
-    params->setMaxQueued(app.cfg.max_queued);
-    params->setKeepAlive(true);
-    params->setMaxKeepAliveRequests(0);
-    params->setKeepAliveTimeout(Poco::Timespan(app.cfg.keep_alive_timeout_seconds, 0));
     // Publish the admin endpoint for `client create` (admin.h) before serving: the sequencer is
     // still idle, so the store is free. A failure only disables it.
     if (Status st = PublishAdminEndpoint(app, socket.address().toString()); !st.ok()) {
       app.log.Write(LogLevel::kWarn, "admin endpoint not published", "\"error\":" + JsonQuote(st.ToString()), true);
     }
-    server = std::make_unique<Poco::Net::HTTPServer>(new Factory(app), pool, socket, params);
-    server->start();
     address = socket.address().toString();
+    app.connection_counts = [&server] {
+      return std::make_pair(server.connections(), server.refused_connections());
+    };
+    server.Start(socket);
   } catch (const Poco::Exception& e) {
     app.log.Write(LogLevel::kError, "cannot listen", "\"error\":" + JsonQuote(e.displayText()), true);
     app.service->Stop();
@@ -494,13 +461,12 @@ int ServeMain(int argc, char** argv) {
   int sig = 0;
   sigwait(&set, &sig);
   app.log.Always("shutting down", "\"signal\":" + std::to_string(sig));
-  server->stopAll(false);
-  // Finish in-flight requests (bounded wait), then flush the sequencer.
-  for (int i = 0; i < 300 && g_inflight.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Stop accepting, finish in-flight requests (bounded wait), then flush the sequencer.
+  server.Stop(6000);
+  app.connection_counts = nullptr;
   app.service->Stop();
   done = true;
   flusher.join();
-  pool.stopAll();
   app.log.Always("stopped", {});
   return 0;
 }

@@ -3,7 +3,9 @@
 // parses a similar JSON body and answers a small JSON), and a JSON library micro-benchmark.
 //
 //   splitledger-httpbench http [--server PATH] [--seconds N] [--conns 16,64] [--workloads checkout,partial]
-//                              [--url http://127.0.0.1:PORT --client-id ID --api-key KEY]
+//                              [--url http://127.0.0.1:PORT --client-id ID --api-key KEY] [--json]
+// --json prints one object on stdout: {"conns_16": {ceiling_rps, checkout_rps, ratio, p50_ms,
+// p99_ms, …}, "conns_64": {…}} (the human lines go to stderr).
 //   splitledger-httpbench json [--iters N]
 //
 // `http` starts `PATH serve` itself (PATH from --server or $SPLITLEDGER_BIN, default
@@ -422,6 +424,16 @@ int HttpMain(int argc, char** argv) {
   std::vector<int> conns = IntList(Arg(argc, argv, "--conns", "16,64"));
   std::string workloads = Arg(argc, argv, "--workloads", "checkout,partial");
   std::string url = Arg(argc, argv, "--url", "");
+  bool json = false;
+  for (int i = 0; i < argc; ++i) json = json || std::string(argv[i]) == "--json";
+  // --json: the human lines go to stderr, one JSON object to stdout at the end.
+  int json_fd = -1;
+  if (json) {
+    std::fflush(stdout);
+    json_fd = ::dup(STDOUT_FILENO);
+    ::dup2(STDERR_FILENO, STDOUT_FILENO);
+  }
+  std::string json_runs;
 
   Target t;
   pid_t child = -1;
@@ -492,9 +504,18 @@ int HttpMain(int argc, char** argv) {
       if (is_checkout) checkout = r;
       if (r.bad) rc = 2;
     }
-    if (checkout.rps > 0 && cr.rps > 0)
+    if (checkout.rps > 0 && cr.rps > 0) {
       std::printf("ratio     conns=%-3d  checkout/ceiling = %.1f%% (target >= 50%%), checkout p99 %.2f ms (target <= 10 ms at 64)\n",
                   n, 100.0 * checkout.rps / cr.rps, checkout.p99);
+      char buf[512];
+      std::snprintf(buf, sizeof buf,
+                    "%s\"conns_%d\": {\"conns\": %d, \"ceiling_rps\": %.0f, \"checkout_rps\": %.0f, "
+                    "\"ratio\": %.3f, \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"ceiling_p99_ms\": %.2f, "
+                    "\"errors\": %llu}",
+                    json_runs.empty() ? "" : ", ", n, n, cr.rps, checkout.rps, checkout.rps / cr.rps,
+                    checkout.p50, checkout.p99, cr.p99, static_cast<unsigned long long>(checkout.bad));
+      json_runs += buf;
+    }
     std::fflush(stdout);
   }
   ceiling.stopAll(true);
@@ -505,6 +526,12 @@ int HttpMain(int argc, char** argv) {
     std::printf("server exit: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
+  }
+  if (json_fd >= 0) {
+    std::fflush(stdout);
+    std::string out = "{" + json_runs + "}\n";
+    (void)!::write(json_fd, out.data(), out.size());
+    ::close(json_fd);
   }
   return rc;
 }

@@ -1,0 +1,94 @@
+// The front door: an HTTP/1.1 server in which no thread is held by an idle or slow connection.
+//
+// One reactor thread (Poco::Net::PollSet, epoll) owns every socket: it accepts, reads and
+// parses requests with header and body deadlines, and hands each complete request to a worker
+// pool. A worker runs the handler (which may wait for the sequencer) and sends the reply with a
+// non-blocking write; a reply the peer does not take at once is finished by the reactor. So a
+// thousand connections that send half a request, or none, cost a thousand buffers and no thread,
+// and /healthz keeps answering.
+//
+// Contracts:
+//  * The handler runs on a worker thread, once per request, in order per connection (a
+//    pipelined request waits for the reply to the one before it).
+//  * Refusals the front door makes itself, without the handler: 400 (malformed request line or
+//    headers), 408 (headers or body not complete within their deadline), 413 (body over
+//    max_body_bytes; the rest of the body is read and dropped, then the connection closes), 431
+//    (headers over max_header_bytes), 503 (max_connections reached, or max_queued requests
+//    waiting for a worker). Each carries Connection: close, and a JSON body from `refusal`.
+//  * Stop() stops accepting, lets in-flight requests finish (bounded), closes everything.
+#pragma once
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http.h"
+
+namespace splitledger::api {
+
+struct HttpRequest {
+  std::string method;  // as sent (upper case by convention)
+  std::string target;  // path and query
+  int minor_version = 1;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  Poco::Net::SocketAddress peer;
+  Poco::Net::SocketAddress local;
+
+  // The first header of that (lower-case) name.
+  const std::string* Header(std::string_view lower_name) const;
+  std::string HeaderOr(std::string_view lower_name, std::string fallback = {}) const;
+};
+
+struct FrontDoorOptions {
+  size_t workers = 256;           // threads running handlers (requests in flight, not connections)
+  size_t max_queued = 4096;       // complete requests waiting for a worker
+  size_t max_connections = 10000;
+  int64_t max_body_bytes = 1 << 20;
+  size_t max_header_bytes = 64 << 10;
+  int header_timeout_ms = 10000;      // from a request's first byte to its blank line
+  int body_timeout_ms = 30000;        // from the blank line to the body's last byte
+  int keep_alive_timeout_ms = 15000;  // an idle connection between requests
+  int write_timeout_ms = 30000;       // a reply the peer does not read
+};
+
+class FrontDoor {
+ public:
+  using Handler = std::function<Reply(HttpRequest&)>;
+  // The reply to a refusal the front door makes itself; `target` is the request's path when
+  // known (so the error speaks the path's dialect), else empty.
+  using Refusal = std::function<Reply(int status, const std::string& type,
+                                      const std::string& message, std::string_view target)>;
+
+  FrontDoor(FrontDoorOptions options, Handler handler, Refusal refusal);
+  ~FrontDoor();  // Stop()s
+
+  // Starts the reactor and the workers on an already bound, listening socket.
+  void Start(Poco::Net::ServerSocket socket);
+  // Stops accepting, waits up to `grace_ms` for in-flight requests, closes every connection.
+  void Stop(int grace_ms = 6000);
+
+  size_t connections() const { return connections_.load(std::memory_order_relaxed); }
+  size_t refused_connections() const { return refused_.load(std::memory_order_relaxed); }
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<size_t> connections_{0};
+  std::atomic<size_t> refused_{0};
+};
+
+// The reply as bytes on the wire: status line, the reply's headers, Content-Type,
+// Content-Length, Date, and Connection: close when `close`. `head` omits the body.
+std::string SerializeReply(const Reply& reply, bool close, bool head);
+
+}  // namespace splitledger::api
