@@ -1,33 +1,99 @@
 #include "observe.h"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <sstream>
+#include <unordered_map>
 
 #include "json.h"
 #include "splitledger/service/service.h"
 
 namespace splitledger::api {
 
+namespace {
+std::atomic<uint64_t> g_next_instance{1};
+
+// Writes all of `data` to stdout (the log's one sink), whole, whatever other threads write.
+void WriteOut(std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(STDOUT_FILENO, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// This thread's shard of an instance: instances are few (one per serve), threads many; the
+// lookup is a short scan of a thread-local list.
+template <class Shard, class Owner>
+Shard& ShardOf(Owner* owner, uint64_t id, std::mutex& mu, std::vector<std::unique_ptr<Shard>>& shards) {
+  thread_local std::vector<std::pair<uint64_t, Shard*>> mine;
+  for (auto& [owner_id, shard] : mine) {
+    if (owner_id == id) return *shard;
+  }
+  auto fresh = std::make_unique<Shard>();
+  Shard* raw = fresh.get();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    shards.push_back(std::move(fresh));
+  }
+  mine.emplace_back(id, raw);
+  (void)owner;
+  return *raw;
+}
+}  // namespace
+
+struct Metrics::Shard {
+  std::mutex mu;  // this thread's, and Render's while it merges
+  std::unordered_map<std::string, uint64_t> requests;  // method|route|status
+  uint64_t latency_buckets[kNumBuckets + 1] = {};
+  uint64_t latency_count = 0;
+  double latency_sum_s = 0;
+};
+
+Metrics::Metrics() : id_(g_next_instance.fetch_add(1)) {}
+Metrics::~Metrics() = default;
+
+Metrics::Shard& Metrics::LocalShard() { return ShardOf(this, id_, registry_mu_, shards_); }
+
 void Metrics::Record(std::string_view method, std::string_view route, int status, int64_t micros) {
-  std::string key;
-  key.reserve(method.size() + route.size() + 6);
+  thread_local std::string key;
+  key.clear();
   key.append(method).append("|").append(route).append("|").append(std::to_string(status));
   double ms = micros / 1000.0;
   size_t b = 0;
   while (b < kNumBuckets && ms > kBucketsMs[b]) ++b;
-  std::lock_guard lock(mu_);
-  ++requests_[key];
-  ++latency_buckets_[b];
-  ++latency_count_;
-  latency_sum_s_ += micros / 1e6;
+  Shard& shard = LocalShard();
+  std::lock_guard lock(shard.mu);
+  ++shard.requests[key];
+  ++shard.latency_buckets[b];
+  ++shard.latency_count;
+  shard.latency_sum_s += micros / 1e6;
 }
 
 std::string Metrics::Render(service::Service& seq) {
   std::vector<uint32_t> sizes = seq.TakeBatchSizes();
   service::ServiceStats st = seq.stats();
   std::ostringstream o;
-  std::lock_guard lock(mu_);
+  std::map<std::string, uint64_t> requests;
+  uint64_t latency_buckets[kNumBuckets + 1] = {};
+  uint64_t latency_count = 0;
+  double latency_sum_s = 0;
+  {
+    std::lock_guard lock(registry_mu_);
+    for (const auto& shard : shards_) {
+      std::lock_guard sl(shard->mu);
+      for (const auto& [k, v] : shard->requests) requests[k] += v;
+      for (size_t b = 0; b <= kNumBuckets; ++b) latency_buckets[b] += shard->latency_buckets[b];
+      latency_count += shard->latency_count;
+      latency_sum_s += shard->latency_sum_s;
+    }
+  }
+  std::lock_guard lock(render_mu_);
   for (uint32_t s : sizes) {
     size_t b = 0;
     while (b < kNumBatchBuckets && s > kBatchBuckets[b]) ++b;
@@ -37,7 +103,7 @@ std::string Metrics::Render(service::Service& seq) {
   }
   o << "# HELP splitledger_http_requests_total HTTP requests by method, route template and status.\n"
     << "# TYPE splitledger_http_requests_total counter\n";
-  for (const auto& [k, v] : requests_) {
+  for (const auto& [k, v] : requests) {
     size_t p1 = k.find('|'), p2 = k.rfind('|');
     o << "splitledger_http_requests_total{method=\"" << k.substr(0, p1) << "\",route=\""
       << k.substr(p1 + 1, p2 - p1 - 1) << "\",status=\"" << k.substr(p2 + 1) << "\"} " << v << "\n";
@@ -46,13 +112,13 @@ std::string Metrics::Render(service::Service& seq) {
     << "# TYPE splitledger_http_request_duration_seconds histogram\n";
   uint64_t cum = 0;
   for (size_t b = 0; b < kNumBuckets; ++b) {
-    cum += latency_buckets_[b];
+    cum += latency_buckets[b];
     o << "splitledger_http_request_duration_seconds_bucket{le=\"" << kBucketsMs[b] / 1000 << "\"} " << cum << "\n";
   }
-  cum += latency_buckets_[kNumBuckets];
+  cum += latency_buckets[kNumBuckets];
   o << "splitledger_http_request_duration_seconds_bucket{le=\"+Inf\"} " << cum << "\n"
-    << "splitledger_http_request_duration_seconds_sum " << latency_sum_s_ << "\n"
-    << "splitledger_http_request_duration_seconds_count " << latency_count_ << "\n";
+    << "splitledger_http_request_duration_seconds_sum " << latency_sum_s << "\n"
+    << "splitledger_http_request_duration_seconds_count " << latency_count << "\n";
   o << "# HELP splitledger_sequencer_batch_size Commands per committed batch.\n"
     << "# TYPE splitledger_sequencer_batch_size histogram\n";
   cum = 0;
@@ -111,6 +177,17 @@ const char* LevelName(LogLevel l) {
 }
 }  // namespace
 
+struct Logger::Shard {
+  std::mutex mu;  // this thread's, and Flush()'s
+  std::string buffer;
+};
+
+Logger::Logger() : id_(g_next_instance.fetch_add(1)) {}
+
+Logger::~Logger() { Flush(); }
+
+Logger::Shard& Logger::LocalShard() { return ShardOf(this, id_, registry_mu_, shards_); }
+
 void Logger::Always(std::string_view msg, std::string_view extra) {
   Emit(LogLevel::kInfo, msg, extra, true);
 }
@@ -128,9 +205,17 @@ void Logger::Emit(LogLevel level, std::string_view msg, std::string_view extra, 
   line += JsonQuote(msg);
   if (!extra.empty()) line.append(",").append(extra);
   line += "}\n";
-  std::lock_guard lock(mu_);
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  if (flush) std::fflush(stdout);
+  if (flush) {
+    WriteOut(line);
+    return;
+  }
+  Shard& shard = LocalShard();
+  std::lock_guard lock(shard.mu);
+  shard.buffer += line;
+  if (shard.buffer.size() >= 16384) {
+    WriteOut(shard.buffer);
+    shard.buffer.clear();
+  }
 }
 
 void Logger::Request(std::string_view method, std::string_view route, int status, int64_t micros) {
@@ -141,8 +226,13 @@ void Logger::Request(std::string_view method, std::string_view route, int status
 }
 
 void Logger::Flush() {
-  std::lock_guard lock(mu_);
-  std::fflush(stdout);
+  std::lock_guard lock(registry_mu_);
+  for (const auto& shard : shards_) {
+    std::lock_guard sl(shard->mu);
+    if (shard->buffer.empty()) continue;
+    WriteOut(shard->buffer);
+    shard->buffer.clear();
+  }
 }
 
 }  // namespace splitledger::api
