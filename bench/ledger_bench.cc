@@ -4,6 +4,8 @@
 // (max_batch = 1), both durable (the log synced before each acknowledgement). A run's clock stops
 // when the projection holds every record, not at the last acknowledgement. `--json` prints the
 // figures as one JSON object on stdout (docs/performance.md); the human summary goes to stderr.
+// `--memory` runs at least 1,000,000 operations (one intent each) and adds rss_bytes_per_intent:
+// the growth of this process's resident memory from before the run to the projection caught up.
 #include <unistd.h>
 #include <chrono>
 #include <cstdio>
@@ -103,7 +105,19 @@ struct RunResult {
   double projection_seconds = 0;  // projector thread
   bool caught_up = false;
   bool ok = true;
+  int64_t rss_before = 0;  // bytes, once the service is open and the sellers exist
+  int64_t rss_after = 0;   // bytes, once every operation is in the tables
 };
+
+// Resident set size of this process, from /proc/self/statm.
+int64_t RssBytes() {
+  long pages_total = 0, pages_resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages_total, &pages_resident) != 2) pages_resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<int64_t>(pages_resident) * sysconf(_SC_PAGESIZE);
+}
 
 RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inflight) {
   RunResult rr;
@@ -122,6 +136,7 @@ RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inf
     rr.ok = false;
     return rr;
   }
+  rr.rss_before = RssBytes();
   // References must be unique across runs on the same database, or creates become mixed baskets.
   const std::string run = RandomHex(6);
   // Submitters keep `inflight` commands outstanding in total, like that many HTTP connections.
@@ -164,6 +179,7 @@ RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inf
   auto end = std::chrono::steady_clock::now();
   service::ServiceStats st = seq.stats();
   rr.caught_up = st.projected_lsn == st.durable_lsn;
+  rr.rss_after = RssBytes();
   seq.Stop();
   rr.seconds = std::chrono::duration<double>(end - start).count();
   rr.ack_seconds = std::chrono::duration<double>(acked - start).count();
@@ -197,8 +213,13 @@ int LedgerBenchMain(int argc, char** argv) {
   uint64_t ops = std::stoull(Flag(argc, argv, "--ops", "200000"));
   uint64_t baseline_ops = std::stoull(Flag(argc, argv, "--baseline-ops", "3000"));
   size_t inflight = std::stoull(Flag(argc, argv, "--inflight", "2048"));
-  bool json = false;
-  for (int i = 0; i < argc; ++i) json = json || std::strcmp(argv[i], "--json") == 0;
+  bool json = false, memory = false;
+  for (int i = 0; i < argc; ++i) {
+    json = json || std::strcmp(argv[i], "--json") == 0;
+    memory = memory || std::strcmp(argv[i], "--memory") == 0;
+  }
+  // --memory: the resident memory each stored intent costs, over at least a million of them.
+  if (memory) ops = std::max<uint64_t>(std::stoull(Flag(argc, argv, "--ops", "1000000")), 1000000);
   std::filesystem::path tmp;
   std::string grouped_url = url, single_url = url;
   if (url.empty()) {
@@ -223,19 +244,33 @@ int LedgerBenchMain(int argc, char** argv) {
   double ops_per_s = grouped.ops / grouped.seconds;
   double baseline = single.ops / single.seconds;
   double avg_batch = static_cast<double>(grouped.ops) / static_cast<double>(grouped.batches);
+  std::string memory_json;
+  if (memory) {
+    double per_intent = static_cast<double>(grouped.rss_after - grouped.rss_before) /
+                        static_cast<double>(grouped.ops);
+    std::fprintf(stderr, "memory: RSS %.1f MB -> %.1f MB over %llu intents: %.0f bytes per intent\n",
+                 grouped.rss_before / 1e6, grouped.rss_after / 1e6,
+                 static_cast<unsigned long long>(grouped.ops), per_intent);
+    char buf[160];
+    std::snprintf(buf, sizeof buf,
+                  ", \"rss_bytes_per_intent\": %.0f, \"rss_before_bytes\": %lld, \"rss_after_bytes\": %lld",
+                  per_intent, static_cast<long long>(grouped.rss_before),
+                  static_cast<long long>(grouped.rss_after));
+    memory_json = buf;
+  }
   if (json) {
     std::printf(
         "{\"ops_per_s\": %.0f, \"baseline_ops_per_s\": %.0f, \"ratio\": %.2f, "
         "\"postings_per_s\": %.0f, \"apply_us_per_op\": %.2f, \"writer_us_per_op\": %.2f, "
         "\"projection_us_per_op\": %.2f, \"avg_batch\": %.1f, \"projection_caught_up\": %s, "
         "\"acknowledged_ops_per_s\": %.0f, \"ops\": %llu, \"baseline_ops\": %llu, "
-        "\"backend\": \"%s\"}\n",
+        "\"backend\": \"%s\"%s}\n",
         ops_per_s, baseline, ops_per_s / baseline, grouped.postings / grouped.seconds,
         1e6 * grouped.apply_seconds / grouped.ops, 1e6 * grouped.commit_seconds / grouped.ops,
         1e6 * grouped.projection_seconds / grouped.ops, avg_batch,
         grouped.caught_up && single.caught_up ? "true" : "false", grouped.ops / grouped.ack_seconds,
         static_cast<unsigned long long>(grouped.ops), static_cast<unsigned long long>(single.ops),
-        url.rfind("postgres", 0) == 0 ? "postgresql" : "sqlite");
+        url.rfind("postgres", 0) == 0 ? "postgresql" : "sqlite", memory_json.c_str());
   } else {
     std::printf("ratio group commit / one command per record: %.1fx  (avg batch %.0f ops)\n",
                 ops_per_s / baseline, avg_batch);

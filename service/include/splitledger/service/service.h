@@ -26,7 +26,7 @@ namespace splitledger::service {
 
 struct ServiceOptions {
   std::string db_url;        // "sqlite:PATH" or "postgresql://…"
-  bool durable = true;       // SQLite synchronous=FULL (benchmarks may turn it off)
+  bool durable = true;       // the log synced before each answer (benchmarks may turn it off)
   int lease_wait_ms = 5000;  // how long to wait for the writer lease
   size_t max_batch = 4096;   // commands per commit
 };
