@@ -3,6 +3,7 @@
 #include <Poco/Net/DatagramSocket.h>
 #include <Poco/Net/PollSet.h>
 #include <Poco/Net/StreamSocket.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -210,8 +211,16 @@ class FrontDoor::Impl {
     wake_sender_fd_ = wake_sender_.impl()->sockfd();
     poll_.add(listener_, Poco::Net::PollSet::POLL_READ);
     poll_.add(wake_, Poco::Net::PollSet::POLL_READ);
-    for (size_t i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
-    reactor_ = std::thread([this] { ReactorLoop(); });
+    for (size_t i = 0; i < options_.workers; ++i) {
+      workers_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "sl-http-worker");
+        WorkerLoop();
+      });
+    }
+    reactor_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "sl-reactor");
+      ReactorLoop();
+    });
   }
 
   void Stop(int grace_ms) {

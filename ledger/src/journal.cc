@@ -1,5 +1,6 @@
 #include "splitledger/ledger/journal.h"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -106,23 +107,71 @@ Status Book::Check(const std::vector<PostingSpec>& specs) const {
   return Status::Ok();
 }
 
+namespace {
+
+// FNV-1a over the key's parts, each followed by a separator byte, so ("ab","c") and ("a","bc")
+// differ.
+uint64_t KeyHash(std::string_view client, std::string_view currency, std::string_view kind,
+                 std::string_view ref) {
+  uint64_t h = 1469598103934665603ull;
+  for (std::string_view part : {client, currency, kind, ref}) {
+    for (unsigned char c : part) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  }
+  return h ? h : 1;
+}
+
+}  // namespace
+
+Account* Book::At(int64_t id) {
+  if (id <= 0 || static_cast<size_t>(id) > accounts_.size()) return nullptr;
+  Account& a = accounts_[static_cast<size_t>(id - 1)];
+  return a.id == 0 ? nullptr : &a;
+}
+
+const Account* Book::At(int64_t id) const { return const_cast<Book*>(this)->At(id); }
+
+void Book::IndexInsert(uint64_t hash, int64_t id) {
+  if ((count_ + 1) * 2 > index_.size()) {
+    std::vector<Slot> old;
+    old.swap(index_);
+    index_.assign(std::max<size_t>(64, old.size() * 2), Slot{});
+    for (const Slot& s : old) {
+      if (s.id == 0) continue;
+      size_t i = s.hash & (index_.size() - 1);
+      while (index_[i].id != 0) i = (i + 1) & (index_.size() - 1);
+      index_[i] = s;
+    }
+  }
+  size_t i = hash & (index_.size() - 1);
+  while (index_[i].id != 0) i = (i + 1) & (index_.size() - 1);
+  index_[i] = Slot{hash, id};
+}
+
 Account& Book::EnsureMutable(const AccountKey& key, int64_t now) {
-  if (const Account* found = Find(key)) return accounts_.at(found->id);
-  std::string joined = key.Joined();
+  if (const Account* found = Find(key)) return *At(found->id);
   Account a;
   a.id = next_account_id_++;
   a.key = key;
   a.created_at = now;
-  index_.emplace(std::move(joined), a.id);
-  created_.push_back(a.id);
-  if (!dirty_set_[a.id]) {
-    dirty_set_[a.id] = true;
-    dirty_.push_back(a.id);
-  }
-  return accounts_.emplace(a.id, std::move(a)).first->second;
+  int64_t id = a.id;
+  if (accounts_.size() < static_cast<size_t>(id)) accounts_.resize(static_cast<size_t>(id));
+  accounts_[static_cast<size_t>(id - 1)] = std::move(a);
+  IndexInsert(KeyHash(key.client_id, key.currency, key.kind, key.ref), id);
+  ++count_;
+  created_.push_back(id);
+  Account& stored = *At(id);
+  MarkDirty(stored);
+  return stored;
 }
 
 const Account& Book::Ensure(const AccountKey& key, int64_t now) { return EnsureMutable(key, now); }
+
+void Book::MarkDirty(Account& a) {
+  if (a.dirty) return;
+  a.dirty = true;
+  dirty_.push_back(a.id);
+}
 
 const JournalTx& Book::Apply(std::string client_id, std::string kind, std::string ref, int64_t now,
                              const std::vector<PostingSpec>& specs) {
@@ -136,10 +185,7 @@ const JournalTx& Book::Apply(std::string client_id, std::string kind, std::strin
   for (const PostingSpec& p : specs) {
     Account& a = EnsureMutable(p.account, now);
     Move(a, p.side, p.phase, p.amount);  // checked by Check()
-    if (!dirty_set_[a.id]) {
-      dirty_set_[a.id] = true;
-      dirty_.push_back(a.id);
-    }
+    MarkDirty(a);
     tx.postings.push_back(
         {a.id, p.side, p.phase, p.amount, a.posted_balance(), a.pending_balance()});
   }
@@ -160,22 +206,21 @@ const Account* Book::Find(const AccountKey& key) const {
 
 const Account* Book::Find(std::string_view client, std::string_view currency, std::string_view kind,
                           std::string_view ref) const {
-  // Reads are frequent (every derived figure) and keys short: join into a reused buffer rather
-  // than allocating a key per lookup.
-  thread_local std::string joined;
-  joined.clear();
-  joined.append(client).push_back('|');
-  joined.append(currency).push_back('|');
-  joined.append(kind).push_back('|');
-  joined.append(ref);
-  auto it = index_.find(joined);
-  return it == index_.end() ? nullptr : &accounts_.at(it->second);
+  if (index_.empty()) return nullptr;
+  uint64_t h = KeyHash(client, currency, kind, ref);
+  for (size_t i = h & (index_.size() - 1);; i = (i + 1) & (index_.size() - 1)) {
+    const Slot& s = index_[i];
+    if (s.id == 0) return nullptr;
+    if (s.hash != h) continue;
+    const Account& a = accounts_[static_cast<size_t>(s.id - 1)];
+    if (a.key.ref == ref && a.key.kind == kind && a.key.currency == currency &&
+        a.key.client_id == client) {
+      return &a;
+    }
+  }
 }
 
-const Account* Book::FindById(int64_t id) const {
-  auto it = accounts_.find(id);
-  return it == accounts_.end() ? nullptr : &it->second;
-}
+const Account* Book::FindById(int64_t id) const { return At(id); }
 
 Amount Book::CreditBalance(const AccountKey& key) const {
   const Account* a = Find(key);
@@ -191,27 +236,38 @@ std::vector<JournalTx> Book::TakeNewTransactions() {
 std::vector<int64_t> Book::TakeDirtyAccounts(std::vector<int64_t>* created) {
   std::vector<int64_t> out;
   out.swap(dirty_);
-  dirty_set_.clear();
+  for (int64_t id : out) {
+    if (Account* a = At(id)) a->dirty = false;
+  }
   if (created) created->swap(created_);
   created_.clear();
   return out;
 }
 
 void Book::LoadAccount(Account account) {
+  if (account.id <= 0) return;
   if (account.id >= next_account_id_) next_account_id_ = account.id + 1;
-  index_[account.key.Joined()] = account.id;
-  accounts_[account.id] = std::move(account);
+  int64_t id = account.id;
+  if (accounts_.size() < static_cast<size_t>(id)) accounts_.resize(static_cast<size_t>(id));
+  Account& slot = accounts_[static_cast<size_t>(id - 1)];
+  bool fresh = slot.id == 0;
+  AccountKey key = account.key;
+  slot = std::move(account);
+  if (fresh) {
+    IndexInsert(KeyHash(key.client_id, key.currency, key.kind, key.ref), id);
+    ++count_;
+  }
 }
 
 void Book::Clear() {
   accounts_.clear();
   index_.clear();
+  count_ = 0;
   next_account_id_ = 1;
   next_tx_id_ = 1;
   new_txs_.clear();
   dirty_.clear();
   created_.clear();
-  dirty_set_.clear();
 }
 
 }  // namespace splitledger::ledger

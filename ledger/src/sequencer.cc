@@ -1,5 +1,7 @@
 #include "splitledger/ledger/sequencer.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -12,9 +14,19 @@ constexpr size_t kMaxCommitsInFlight = 2;  // applied batches waiting for the wr
 
 Sequencer::Sequencer(Store& store, State& state, SequencerOptions options)
     : store_(store), state_(state), options_(options) {
-  projector_ = std::thread([this] { ProjectorLoop(); });
-  writer_ = std::thread([this] { WriterLoop(); });
-  thread_ = std::thread([this] { Loop(); });
+  // Named, so that top -H and perf tell the pipeline's stages apart.
+  projector_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sl-projector");
+    ProjectorLoop();
+  });
+  writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sl-log-writer");
+    WriterLoop();
+  });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sl-sequencer");
+    Loop();
+  });
 }
 
 Sequencer::~Sequencer() { Stop(); }
@@ -107,7 +119,14 @@ void Sequencer::RunBatch(std::vector<Item>& batch) {
     }
     wcv_.wait(wl, [&] { return commits_.size() < kMaxCommitsInFlight; });
   }
-  auto start = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();  // apply time includes freeing old rows
+  {
+    std::vector<PreparedWritePtr> projected;
+    {
+      std::lock_guard<std::mutex> lock(pmu_);
+      projected.swap(graveyard_);
+    }
+  }  // freed here, on the thread that allocated them
   PendingCommit pc;
   for (Item& item : batch) {
     try {
@@ -232,7 +251,14 @@ void Sequencer::ProjectorLoop() {
       projector_busy_ = false;
       pcv_.notify_all();
     }
-    done.clear();  // frees the rows outside the lock
+    if (!done.empty()) {
+      // The rows were allocated on the sequencer thread: free them there too (a free from
+      // another thread takes the allocating arena's lock and was a quarter of that thread's
+      // time under perf).
+      std::lock_guard<std::mutex> lock(pmu_);
+      for (PreparedWritePtr& w : done) graveyard_.push_back(std::move(w));
+      done.clear();
+    }
     if (st.ok()) {
       failures_in_a_row = 0;
     } else {

@@ -22,8 +22,8 @@ struct Snapshot {
   std::vector<std::string> accounts;
   bool has_changes;
   explicit Snapshot(const Book& b) : has_changes(b.HasChanges()) {
-    for (const auto& [id, a] : b.accounts()) {
-      accounts.push_back(std::to_string(id) + " " + a.key.Joined() + " " +
+    for (const Account& a : b.accounts()) {
+      accounts.push_back(std::to_string(a.id) + " " + a.key.Joined() + " " +
                          std::to_string(a.debits_posted) + " " + std::to_string(a.credits_posted) +
                          " " + std::to_string(a.debits_pending) + " " +
                          std::to_string(a.credits_pending));

@@ -280,8 +280,10 @@ std::vector<std::string> CompareWithLedger(const Book& book, const Intent& inten
 
 std::vector<std::string> CompareBooks(const Book& a, const Book& b) {
   std::vector<std::string> d;
-  Cmp(d, "account count", a.accounts().size(), b.accounts().size());
-  for (const auto& [id, x] : a.accounts()) {
+  Cmp(d, "account count", a.account_count(), b.account_count());
+  for (const Account& x : a.accounts()) {
+    if (x.id == 0) continue;
+    const int64_t id = x.id;
     const Account* y = b.FindById(id);
     std::string p = "account " + std::to_string(id) + " ";
     if (y == nullptr) {

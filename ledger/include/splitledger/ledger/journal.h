@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -45,6 +46,10 @@ struct Account {
   Amount credits_posted = 0;
   Amount debits_pending = 0;
   Amount credits_pending = 0;
+  // Touched since the last TakeDirtyAccounts() (the Book's bookkeeping, not stored): a flag on
+  // the account rather than a set beside it, which a batch touching thousands of accounts would
+  // rehash and clear every time.
+  bool dirty = false;
 
   // Signed balances, debit-positive. Liabilities (wallets, payables) are negative here and are
   // shown negated by the API.
@@ -108,7 +113,9 @@ class Book {
   // Credit-normal posted balance of an account, 0 if it does not exist.
   Amount CreditBalance(const AccountKey& key) const;
 
-  const std::unordered_map<int64_t, Account>& accounts() const { return accounts_; }
+  // Every account, in id order (ids are dense from 1; a slot with id 0 is a gap).
+  const std::deque<Account>& accounts() const { return accounts_; }
+  size_t account_count() const { return count_; }
 
   // --- persistence support (Store / State) ---
   // Transactions applied since the last TakeNew(), and ids of accounts created or changed.
@@ -121,15 +128,27 @@ class Book {
 
  private:
   Account& EnsureMutable(const AccountKey& key, int64_t now);
+  void MarkDirty(Account& a);
 
-  std::unordered_map<int64_t, Account> accounts_;
-  std::unordered_map<std::string, int64_t> index_;  // Joined key -> id
+  // Flat storage: account id N lives at accounts_[N - 1] (a deque, so references stay valid as
+  // accounts are added), and the key index is an open-addressing table of (hash, id): one probe
+  // of a flat array per lookup instead of a string-keyed node walk (perf: that walk and its
+  // rehashes were a third of the sequencer thread).
+  struct Slot {
+    uint64_t hash = 0;
+    int64_t id = 0;  // 0: empty
+  };
+  Account* At(int64_t id);
+  const Account* At(int64_t id) const;
+  void IndexInsert(uint64_t hash, int64_t id);
+  std::deque<Account> accounts_;
+  size_t count_ = 0;
+  std::vector<Slot> index_;  // capacity a power of two, at most half full
   int64_t next_account_id_ = 1;
   int64_t next_tx_id_ = 1;
   std::vector<JournalTx> new_txs_;
   std::vector<int64_t> dirty_;    // touched accounts, in first-touch order
   std::vector<int64_t> created_;  // accounts created since the last take
-  std::unordered_map<int64_t, bool> dirty_set_;
 };
 
 }  // namespace splitledger::ledger

@@ -121,6 +121,7 @@ class Sequencer {
   std::mutex pmu_;
   std::condition_variable pcv_;
   std::deque<PreparedWritePtr> projections_;
+  std::vector<PreparedWritePtr> graveyard_;  // projected rows, freed by the sequencer thread
   bool projector_busy_ = false;
   bool projector_stop_ = false;
 
