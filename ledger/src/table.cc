@@ -181,8 +181,9 @@ bool Rows::DecodeFrom(ByteReader& r, Rows* out, WriteMode* mode) {
       if (!r.U64(&present)) return false;
       c.ind.push_back(present ? soci::i_ok : soci::i_null);
       if (c.text) {
-        c.texts.emplace_back();
-        if (present && !r.Str(&c.texts.back())) return false;
+        std::string value;
+        if (present && !r.Str(&value)) return false;
+        c.texts.push_back(value);
       } else {
         int64_t v = 0;
         if (present && !r.I64(&v)) return false;

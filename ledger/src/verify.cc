@@ -144,7 +144,7 @@ class LogReplay {
           v.text = col.text;
           if (!v.null) {
             if (col.text)
-              v.t = col.texts[r];
+              v.t.assign(col.texts[r]);
             else
               v.i = col.ints[r];
           }

@@ -155,12 +155,13 @@ TEST(Entities, MergedStatementsKeepTheReplayedVersionOfEachKey) {
     if (merged[0].first.columns()[i].name == "description") desc = i;
   }
   EXPECT_EQ(merged[0].second, ledger::WriteMode::kUpsert);
-  EXPECT_EQ(merged[0].first.columns()[0].texts, (std::vector<std::string>{"w1", "w2", "w3"}));
-  EXPECT_EQ(merged[0].first.columns()[desc].texts,
+  EXPECT_EQ(merged[0].first.columns()[0].texts.ToVector(), (std::vector<std::string>{"w1", "w2", "w3"}));
+  EXPECT_EQ(merged[0].first.columns()[desc].texts.ToVector(),
             (std::vector<std::string>{"second", "only", "new"}));
   EXPECT_EQ(merged[1].second, ledger::WriteMode::kInsertOrIgnore);
-  EXPECT_EQ(merged[1].first.columns()[0].texts, (std::vector<std::string>{"w1", "w4"}));
-  EXPECT_EQ(merged[1].first.columns()[desc].texts, (std::vector<std::string>{"ignored", "kept"}));
+  EXPECT_EQ(merged[1].first.columns()[0].texts.ToVector(), (std::vector<std::string>{"w1", "w4"}));
+  EXPECT_EQ(merged[1].first.columns()[desc].texts.ToVector(),
+            (std::vector<std::string>{"ignored", "kept"}));
 }
 
 TEST(Entities, DescribedTableColumnsFollowTheMemberTypes) {
@@ -196,7 +197,7 @@ TEST(Entities, DescribedTableColumnsFollowTheMemberTypes) {
   EXPECT_EQ(back.table(), "wallets");
   ASSERT_EQ(back.size(), 2u);
   ASSERT_EQ(back.columns().size(), cols.size());
-  EXPECT_EQ(back.columns()[0].texts, (std::vector<std::string>{"w1", "w2"}));
+  EXPECT_EQ(back.columns()[0].texts.ToVector(), (std::vector<std::string>{"w1", "w2"}));
   EXPECT_EQ(back.columns()[5].ind[0], soci::i_null);
   EXPECT_EQ(back.columns()[5].texts[1], "tagged");
   std::string truncated = out.bytes().substr(0, out.bytes().size() - 3);
