@@ -35,26 +35,46 @@ using Clock = std::chrono::steady_clock;
 
 const char* ReasonPhrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 303: return "See Other";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 303:
+      return "See Other";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
   }
 }
 
@@ -144,9 +164,11 @@ ParseResult DecodeChunked(std::string_view p, int64_t limit, std::string* body, 
   body->clear();
   for (;;) {
     size_t eol = p.find("\r\n", pos);
-    if (eol == std::string_view::npos) return p.size() - pos > 1024 ? ParseResult::kBad : ParseResult::kNeedMore;
+    if (eol == std::string_view::npos)
+      return p.size() - pos > 1024 ? ParseResult::kBad : ParseResult::kNeedMore;
     std::string_view size_line = p.substr(pos, eol - pos);
-    if (size_t semi = size_line.find(';'); semi != std::string_view::npos) size_line = size_line.substr(0, semi);
+    if (size_t semi = size_line.find(';'); semi != std::string_view::npos)
+      size_line = size_line.substr(0, semi);
     size_line = Trim(size_line);
     if (size_line.empty() || size_line.size() > 15) return ParseResult::kBad;
     int64_t n = 0;
@@ -188,7 +210,8 @@ std::string SerializeReply(const Reply& reply, bool close, bool head) {
   out.reserve(256 + reply.body.size());
   out += "HTTP/1.1 " + std::to_string(reply.status) + " " + ReasonPhrase(reply.status) + "\r\n";
   for (const auto& [k, v] : reply.headers) out += k + ": " + v + "\r\n";
-  if (!(reply.status == 204 && reply.body.empty())) out += "Content-Type: " + reply.content_type + "\r\n";
+  if (!(reply.status == 204 && reply.body.empty()))
+    out += "Content-Type: " + reply.content_type + "\r\n";
   out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
   out += "Date: " + HttpDate() + "\r\n";
   out += close ? "Connection: close\r\n\r\n" : "\r\n";
@@ -199,7 +222,10 @@ std::string SerializeReply(const Reply& reply, bool close, bool head) {
 class FrontDoor::Impl {
  public:
   Impl(FrontDoor& owner, FrontDoorOptions options, Handler handler, Refusal refusal)
-      : owner_(owner), options_(options), handler_(std::move(handler)), refusal_(std::move(refusal)) {}
+      : owner_(owner),
+        options_(options),
+        handler_(std::move(handler)),
+        refusal_(std::move(refusal)) {}
 
   void Start(Poco::Net::ServerSocket socket) {
     listener_ = std::move(socket);
@@ -275,7 +301,8 @@ class FrontDoor::Impl {
           if (it == conns_.end()) continue;
           ConnPtr c = it->second;  // may be closed below
           if (mode & Poco::Net::PollSet::POLL_WRITE) OnWritable(c);
-          if (mode & (Poco::Net::PollSet::POLL_READ | Poco::Net::PollSet::POLL_ERROR)) OnReadable(c);
+          if (mode & (Poco::Net::PollSet::POLL_READ | Poco::Net::PollSet::POLL_ERROR))
+            OnReadable(c);
         }
       }
       DrainInbox();
@@ -302,9 +329,9 @@ class FrontDoor::Impl {
       }
       if (conns_.size() >= options_.max_connections) {
         owner_.refused_.fetch_add(1, std::memory_order_relaxed);
-        std::string bytes = SerializeReply(refusal_(503, "service_unavailable",
-                                                    "Too many connections; retry later", {}),
-                                           true, false);
+        std::string bytes = SerializeReply(
+            refusal_(503, "service_unavailable", "Too many connections; retry later", {}), true,
+            false);
         SendSome(s.impl()->sockfd(), bytes.data(), bytes.size());
         s.close();
         continue;
@@ -387,10 +414,12 @@ class FrontDoor::Impl {
     if (k.header_end == 0) {
       size_t end = k.in.find("\r\n\r\n");
       if (end == std::string::npos) {
-        if (k.in.size() > options_.max_header_bytes) return Refuse(c, lock, 431, "header_too_large", "Request headers are too large");
+        if (k.in.size() > options_.max_header_bytes)
+          return Refuse(c, lock, 431, "header_too_large", "Request headers are too large");
         return;
       }
-      if (end + 4 > options_.max_header_bytes) return Refuse(c, lock, 431, "header_too_large", "Request headers are too large");
+      if (end + 4 > options_.max_header_bytes)
+        return Refuse(c, lock, 431, "header_too_large", "Request headers are too large");
       if (!ParseHead(k, std::string_view(k.in).substr(0, end))) {
         return Refuse(c, lock, 400, "bad_request", "Malformed request");
       }
@@ -409,14 +438,16 @@ class FrontDoor::Impl {
     if (k.chunked) {
       ParseResult r = DecodeChunked(std::string_view(k.in).substr(k.header_end),
                                     options_.max_body_bytes, &k.req.body, &used);
-      if (r == ParseResult::kBad) return Refuse(c, lock, 400, "bad_request", "Malformed chunked body");
+      if (r == ParseResult::kBad)
+        return Refuse(c, lock, 400, "bad_request", "Malformed chunked body");
       if (r == ParseResult::kTooLarge) {
         k.discard_left = 0;
         return RefuseTooLarge(c, lock);
       }
       if (r == ParseResult::kNeedMore) return MaybeContinue(k);
     } else {
-      if (k.in.size() - k.header_end < static_cast<size_t>(k.content_length)) return MaybeContinue(k);
+      if (k.in.size() - k.header_end < static_cast<size_t>(k.content_length))
+        return MaybeContinue(k);
       k.req.body.assign(k.in, k.header_end, static_cast<size_t>(k.content_length));
       used = static_cast<size_t>(k.content_length);
     }
@@ -443,7 +474,8 @@ class FrontDoor::Impl {
         queued = true;
       }
     }
-    if (!queued) Refuse(c, lock, 503, "service_unavailable", "Too many requests waiting; retry later");
+    if (!queued)
+      Refuse(c, lock, 503, "service_unavailable", "Too many requests waiting; retry later");
   }
 
   static void ResetRequest(Conn& k) {
@@ -620,7 +652,8 @@ class FrontDoor::Impl {
       } else if (msg == Msg::kWantWrite) {
         std::lock_guard<std::mutex> lock(c->mu);
         if (c->closed) continue;
-        int mode = Poco::Net::PollSet::POLL_WRITE | (c->reading ? Poco::Net::PollSet::POLL_READ : 0);
+        int mode =
+            Poco::Net::PollSet::POLL_WRITE | (c->reading ? Poco::Net::PollSet::POLL_READ : 0);
         if (poll_.has(c->socket))
           poll_.update(c->socket, mode);
         else

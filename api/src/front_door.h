@@ -50,8 +50,8 @@ struct HttpRequest {
 };
 
 struct FrontDoorOptions {
-  size_t workers = 256;           // threads running handlers (requests in flight, not connections)
-  size_t max_queued = 4096;       // complete requests waiting for a worker
+  size_t workers = 256;      // threads running handlers (requests in flight, not connections)
+  size_t max_queued = 4096;  // complete requests waiting for a worker
   size_t max_connections = 10000;
   int64_t max_body_bytes = 1 << 20;
   size_t max_header_bytes = 64 << 10;
