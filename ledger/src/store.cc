@@ -262,6 +262,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   store->url_ = options.url;
   store->writer_ = options.writer;
   store->durable_ = options.durable;
+  store->rebuild_ = options.rebuild_from_log && options.writer;
   store->fail_append_for_tests_ = options.fail_append_for_tests;
   try {
     if (*backend == Backend::kSqlite) {
@@ -363,7 +364,25 @@ Result<LogPosition> Store::StoredProjectionPosition() {
 // Brings the tables up to the end of the log. A database written before the log existed (no
 // projection position) first gets its contents copied into the log as snapshot records, so that
 // the log alone describes everything.
+Status Store::EmptyTables() {
+  std::lock_guard<std::mutex> lock(sql_mu_);
+  try {
+    soci::transaction tx(*sql_);
+    for (const TableSchema* table : LoggedTables()) *sql_ << "DELETE FROM " + std::string(table->name);
+    *sql_ << "DELETE FROM projection_state";
+    Rows position = kProjectionTable.NewRows();
+    kProjectionTable.Append(position, ProjectionRow{1, 0, 0, HexEncode(LogPosition{}.hash)});
+    position.Insert(*sql_, backend_, sqlite_cache_.get(), WriteMode::kUpsert);
+    tx.commit();
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("cannot empty the tables: ") + e.what());
+  }
+  recovery_.rebuilt = true;
+  return Status::Ok();
+}
+
 Status Store::Recover() {
+  if (rebuild_) SL_RETURN_IF_ERROR(EmptyTables());
   auto stored = StoredProjectionPosition();
   if (!stored.ok() && stored.status().code() != ErrorCode::kNotFound) return stored.status();
   if (!stored.ok()) {
@@ -413,7 +432,9 @@ Status Store::SeedLogFromTables() {
   }));
   if (batches > 0) {
     return Status::Corruption(log_->Describe() + " holds batches but the tables have no log "
-                              "position: is this the database the log belongs to?");
+                              "position: is this the database the log belongs to? If the "
+                              "database was lost, `splitledger rebuild` projects the log into "
+                              "fresh tables");
   }
   if (log_->end().lsn > 0) {
     // A seed cut short by a crash (snapshot records only, the tables untouched): start again.

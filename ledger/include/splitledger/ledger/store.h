@@ -66,6 +66,9 @@ struct StoreOptions {
   bool writer = true;
   // How long to wait for the lease (a previous writer may still be shutting down).
   int lease_wait_ms = 5000;
+  // Writer only: empty every table the log writes and project the whole log again, from its
+  // first record (`splitledger rebuild`: a lost or damaged database beside an intact log).
+  bool rebuild_from_log = false;
   // Tests only (SQLite's log file): called before each append; returning true makes that append
   // fail halfway through its write, as a full disk or a failing device would.
   std::function<bool(std::string_view payload)> fail_append_for_tests;
@@ -77,6 +80,7 @@ struct RecoveryReport {
   uint64_t replayed = 0;           // records projected at start-up (the projection lagged)
   uint64_t snapshot_records = 0;   // records written to seed the log from an older database
   uint64_t torn_bytes_cut = 0;     // an unacknowledged, incomplete last record cut off
+  bool rebuilt = false;            // the tables were emptied and projected from the whole log
 };
 
 class Store {
@@ -138,11 +142,13 @@ class Store {
   Status OpenLog();
   Status Recover();
   Status SeedLogFromTables();
+  Status EmptyTables();
 
   Backend backend_ = Backend::kSqlite;
   std::string url_;
   bool writer_ = false;
   bool durable_ = true;
+  bool rebuild_ = false;
   std::function<bool(std::string_view)> fail_append_for_tests_;
   std::unique_ptr<soci::session> sql_;      // the tables: projection writes and reads
   std::unique_ptr<soci::session> log_sql_;  // PostgreSQL writer: the lease and the log table
