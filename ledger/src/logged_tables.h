@@ -20,4 +20,18 @@ inline const std::vector<const TableSchema*>& LoggedTables() {
   return tables;
 }
 
+// Tables whose rows are only ever inserted, never rewritten by key: verify's replay sums their
+// rows' digests instead of keeping each key (a table that gets upserts, like `accounts`, whose
+// new rows are plain inserts, must not be listed).
+inline bool AppendOnly(const TableSchema& table) {
+  static const std::vector<const TableSchema*> tables = {
+      &kJournalTable, &kPostingsTable, &kActionsTable, &kActionLinesTable,
+      &kTokensTable,  &kIdempotencyTable, &kEventsTable,
+  };
+  for (const TableSchema* t : tables) {
+    if (t == &table) return true;
+  }
+  return false;
+}
+
 }  // namespace splitledger::ledger

@@ -218,13 +218,13 @@ ChangeSet State::TakeChanges() {
   ChangeSet cs;
   std::vector<int64_t> created;
   std::vector<int64_t> dirty = book_.TakeDirtyAccounts(&created);
-  std::set<int64_t> created_set(created.begin(), created.end());
+  std::sort(created.begin(), created.end());
   for (int64_t id : dirty) {
     const Account* a = book_.FindById(id);
-    if (created_set.count(id)) {
-      cs.new_accounts.push_back(*a);
+    if (std::binary_search(created.begin(), created.end(), id)) {
+      cs.new_accounts.push_back(a);
     } else {
-      cs.changed_accounts.push_back(*a);
+      cs.changed_accounts.push_back(a);
     }
   }
   cs.transactions = book_.TakeNewTransactions();

@@ -509,10 +509,13 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
   PreparedWritePtr w(new PreparedWrite());
   {
 
+    // New accounts are plain inserts (PostgreSQL: COPY straight into the table, no staging);
+    // only accounts that existed before the batch need the upsert.
+    Rows new_accounts = kAccountsTable.NewRows();
+    for (const Account* a : cs.new_accounts) kAccountsTable.Append(new_accounts, *a);
+    w->Add(std::move(new_accounts), WriteMode::kInsert);
     Rows accounts = kAccountsTable.NewRows();
-    for (const auto* list : {&cs.new_accounts, &cs.changed_accounts}) {
-      for (const Account& a : *list) kAccountsTable.Append(accounts, a);
-    }
+    for (const Account* a : cs.changed_accounts) kAccountsTable.Append(accounts, *a);
     w->Add(std::move(accounts), WriteMode::kUpsert);
 
     Rows txs = kJournalTable.NewRows();

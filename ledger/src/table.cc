@@ -388,6 +388,13 @@ std::vector<std::pair<Rows, WriteMode>> MergeStatements(const std::vector<Prepar
       }
     }
   }
+  // A table's plain inserts go before its upserts: a key inserted by one record and updated by a
+  // later one must exist before the upsert meets it (an upsert first would insert it, and the
+  // insert would then collide). Keys of one statement are distinct, so nothing else depends on
+  // the order between the two.
+  std::stable_sort(merged.begin(), merged.end(), [](const Merged& a, const Merged& b) {
+    return (a.mode == WriteMode::kUpsert) < (b.mode == WriteMode::kUpsert);
+  });
   std::vector<std::pair<Rows, WriteMode>> out;
   out.reserve(merged.size());
   for (Merged& m : merged) {

@@ -471,7 +471,8 @@ class PreparedWrite {
 
 // The rows of several writes as one statement per table and mode, in replay order: an upserted
 // key keeps its last version, an insert-or-ignore key its first (PostgreSQL refuses to touch a
-// row twice in one statement; fewer statements are fewer round trips).
+// row twice in one statement; fewer statements are fewer round trips). Inserts come before
+// upserts, so a key created by one write and changed by a later one is inserted first.
 std::vector<std::pair<Rows, WriteMode>> MergeStatements(const std::vector<PreparedWrite*>& writes);
 
 }  // namespace splitledger::ledger

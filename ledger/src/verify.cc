@@ -38,8 +38,8 @@ void Diff(VerifyReport& rep, const std::string& what, long long stored, long lon
 // A row's digest: SHA-256 (first 16 bytes) of its values in the table's column order, each tagged
 // (null, integer, text), so the log's rows and the projection's compare whatever order their
 // columns come in. A table's contents are compared as the sum of its rows' digests (order-free,
-// no row kept in memory); rows the log wrote by key (upserts, snapshots) are kept per key, as
-// only the last version counts, and are named when they differ.
+// no row kept in memory) for append-only tables; rows of the others are kept per key, as only
+// the last version counts, and are named when they differ.
 struct Digest {
   uint64_t a = 0, b = 0;
   bool operator==(const Digest& o) const { return a == o.a && b == o.b; }
@@ -151,10 +151,10 @@ class LogReplay {
         }
         auto [key, digest] = RowIdentity(t, values);
         ++rows_;
-        if (mode == WriteMode::kInsert) {
+        if (AppendOnly(*t.schema)) {
           t.inserted.Add(digest);
           ++t.inserted_count;
-        } else if (mode == WriteMode::kUpsert) {
+        } else if (mode != WriteMode::kInsertOrIgnore) {  // an insert or an upsert: this version
           t.by_key[key] = digest;
         } else {
           t.by_key.emplace(key, digest);

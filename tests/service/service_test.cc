@@ -148,20 +148,27 @@ TEST(Entities, MergedStatementsKeepTheReplayedVersionOfEachKey) {
   auto b = write({{"w1", "second"}, {"w3", "new"}}, ledger::WriteMode::kUpsert);
   auto c = write({{"w1", "ignored"}, {"w4", "kept"}}, ledger::WriteMode::kInsertOrIgnore);
   auto d = write({{"w4", "ignored too"}}, ledger::WriteMode::kInsertOrIgnore);
-  auto merged = ledger::MergeStatements({a.get(), b.get(), c.get(), d.get()});
-  ASSERT_EQ(merged.size(), 2u);
+  // A key first upserted (it existed), then inserted as new by a later write, cannot happen; a key
+  // inserted by one write and upserted by a later one can: the insert must run first.
+  auto e = write({{"w9", "created"}}, ledger::WriteMode::kInsert);
+  auto f = write({{"w9", "changed"}}, ledger::WriteMode::kUpsert);
+  auto merged = ledger::MergeStatements({a.get(), b.get(), c.get(), d.get(), e.get(), f.get()});
+  ASSERT_EQ(merged.size(), 3u);
   size_t desc = 0;
   for (size_t i = 0; i < merged[0].first.columns().size(); ++i) {
     if (merged[0].first.columns()[i].name == "description") desc = i;
   }
-  EXPECT_EQ(merged[0].second, ledger::WriteMode::kUpsert);
-  EXPECT_EQ(merged[0].first.columns()[0].texts.ToVector(), (std::vector<std::string>{"w1", "w2", "w3"}));
+  EXPECT_EQ(merged[0].second, ledger::WriteMode::kInsertOrIgnore);
+  EXPECT_EQ(merged[0].first.columns()[0].texts.ToVector(), (std::vector<std::string>{"w1", "w4"}));
   EXPECT_EQ(merged[0].first.columns()[desc].texts.ToVector(),
-            (std::vector<std::string>{"second", "only", "new"}));
-  EXPECT_EQ(merged[1].second, ledger::WriteMode::kInsertOrIgnore);
-  EXPECT_EQ(merged[1].first.columns()[0].texts.ToVector(), (std::vector<std::string>{"w1", "w4"}));
-  EXPECT_EQ(merged[1].first.columns()[desc].texts.ToVector(),
             (std::vector<std::string>{"ignored", "kept"}));
+  EXPECT_EQ(merged[1].second, ledger::WriteMode::kInsert) << "inserts before upserts";
+  EXPECT_EQ(merged[1].first.columns()[0].texts.ToVector(), (std::vector<std::string>{"w9"}));
+  EXPECT_EQ(merged[2].second, ledger::WriteMode::kUpsert);
+  EXPECT_EQ(merged[2].first.columns()[0].texts.ToVector(),
+            (std::vector<std::string>{"w1", "w2", "w3", "w9"}));
+  EXPECT_EQ(merged[2].first.columns()[desc].texts.ToVector(),
+            (std::vector<std::string>{"second", "only", "new", "changed"}));
 }
 
 TEST(Entities, DescribedTableColumnsFollowTheMemberTypes) {

@@ -53,8 +53,9 @@ struct EventRecord {
 
 // What a batch of commands changed, for Store::Write.
 struct ChangeSet {
-  std::vector<Account> new_accounts;
-  std::vector<Account> changed_accounts;  // existing accounts whose totals moved
+  // Views of the Book's accounts (stable: the Book never moves an account).
+  std::vector<const Account*> new_accounts;
+  std::vector<const Account*> changed_accounts;  // existing accounts whose totals moved
   std::vector<JournalTx> transactions;
   std::vector<const Intent*> intents;                       // upsert the intent row
   std::vector<std::pair<const Intent*, size_t>> lines;      // upsert these line rows
