@@ -94,12 +94,6 @@ std::string HttpDate() {
   return cached;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -458,7 +452,7 @@ class FrontDoor::Impl {
     w.request.peer = k.peer;
     w.request.local = k.local;
     w.head = w.request.method == "HEAD";
-    std::string conn_hdr = Lower(w.request.HeaderOr("connection"));
+    std::string conn_hdr = ToLower(w.request.HeaderOr("connection"));
     w.close = w.request.minor_version == 0 ? conn_hdr.find("keep-alive") == std::string::npos
                                            : conn_hdr.find("close") != std::string::npos;
     k.in.erase(0, k.header_end + used);
@@ -515,7 +509,7 @@ class FrontDoor::Impl {
       pos = end + 2;
       size_t colon = field.find(':');
       if (colon == std::string_view::npos || colon == 0) return false;
-      std::string name = Lower(field.substr(0, colon));
+      std::string name = ToLower(field.substr(0, colon));
       if (name.find_first_of(" \t") != std::string::npos) return false;
       std::string value(Trim(field.substr(colon + 1)));
       if (name == "content-length") {
@@ -526,7 +520,7 @@ class FrontDoor::Impl {
         k.content_length = std::stoll(value);
         has_length = true;
       } else if (name == "transfer-encoding") {
-        if (Lower(value) != "chunked") return false;
+        if (!IEquals(value, "chunked")) return false;
         k.chunked = true;
       }
       k.req.headers.emplace_back(std::move(name), std::move(value));
@@ -537,7 +531,7 @@ class FrontDoor::Impl {
   void MaybeContinue(Conn& k) {
     if (k.continue_sent) return;
     const std::string* expect = k.req.Header("expect");
-    if (expect != nullptr && Lower(*expect) == "100-continue") {
+    if (expect != nullptr && IEquals(*expect, "100-continue")) {
       static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
       SendSome(k.fd, kContinue, sizeof kContinue - 1);
       k.continue_sent = true;

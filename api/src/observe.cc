@@ -29,8 +29,8 @@ void WriteOut(std::string_view data) {
 
 // This thread's shard of an instance: instances are few (one per serve), threads many; the
 // lookup is a short scan of a thread-local list.
-template <class Shard, class Owner>
-Shard& ShardOf(Owner* owner, uint64_t id, std::mutex& mu, std::vector<std::unique_ptr<Shard>>& shards) {
+template <class Shard>
+Shard& ShardOf(uint64_t id, std::mutex& mu, std::vector<std::unique_ptr<Shard>>& shards) {
   thread_local std::vector<std::pair<uint64_t, Shard*>> mine;
   for (auto& [owner_id, shard] : mine) {
     if (owner_id == id) return *shard;
@@ -42,7 +42,6 @@ Shard& ShardOf(Owner* owner, uint64_t id, std::mutex& mu, std::vector<std::uniqu
     shards.push_back(std::move(fresh));
   }
   mine.emplace_back(id, raw);
-  (void)owner;
   return *raw;
 }
 }  // namespace
@@ -58,7 +57,7 @@ struct Metrics::Shard {
 Metrics::Metrics() : id_(g_next_instance.fetch_add(1)) {}
 Metrics::~Metrics() = default;
 
-Metrics::Shard& Metrics::LocalShard() { return ShardOf(this, id_, registry_mu_, shards_); }
+Metrics::Shard& Metrics::LocalShard() { return ShardOf(id_, registry_mu_, shards_); }
 
 void Metrics::Record(std::string_view method, std::string_view route, int status, int64_t micros) {
   thread_local std::string key;
@@ -186,7 +185,7 @@ Logger::Logger() : id_(g_next_instance.fetch_add(1)) {}
 
 Logger::~Logger() { Flush(); }
 
-Logger::Shard& Logger::LocalShard() { return ShardOf(this, id_, registry_mu_, shards_); }
+Logger::Shard& Logger::LocalShard() { return ShardOf(id_, registry_mu_, shards_); }
 
 void Logger::Always(std::string_view msg, std::string_view extra) {
   Emit(LogLevel::kInfo, msg, extra, true);

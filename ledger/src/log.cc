@@ -86,6 +86,19 @@ std::string Where(uint64_t lsn, uint64_t offset, bool file) {
   return "record " + std::to_string(lsn) + (file ? " at byte " + std::to_string(offset) : "");
 }
 
+// Links `rec` (lsn and payload read, its checksum already verified) to the chain ending at `pos`:
+// its stored hash must be ChainHash(pos.hash, lsn, payload). On success `pos` and `rec.end` move
+// past it (`stored_bytes` further in the file; 0 for the table).
+bool Link(LogPosition& pos, LogRecord& rec, std::string_view stored_hash, uint64_t stored_bytes) {
+  std::string hash = ChainHash(pos.hash, rec.lsn, rec.payload);
+  if (hash != stored_hash) return false;
+  pos.lsn = rec.lsn;
+  pos.offset += stored_bytes;
+  pos.hash = std::move(hash);
+  rec.end = pos;
+  return true;
+}
+
 }  // namespace
 
 uint32_t Crc32c(uint32_t crc, const void* data, size_t n) {
@@ -209,15 +222,10 @@ class FileLog final : public Log {
         return Status::Corruption(path_ + ": " + Where(pos.lsn + 1, pos.offset, true) +
                                   " carries lsn " + std::to_string(rec.lsn));
       }
-      std::string hash = ChainHash(pos.hash, rec.lsn, rec.payload);
-      if (std::memcmp(hash.data(), header + 16, kLogHashSize) != 0) {
+      if (!Link(pos, rec, std::string_view(header + 16, kLogHashSize), kHeaderSize + len)) {
         return Status::Corruption(path_ + ": " + Where(rec.lsn, pos.offset, true) +
                                   " breaks the hash chain");
       }
-      pos.lsn = rec.lsn;
-      pos.offset += kHeaderSize + len;
-      pos.hash = std::move(hash);
-      rec.end = pos;
       SL_RETURN_IF_ERROR(fn(rec));
     }
     end_ = pos;
@@ -351,15 +359,11 @@ class TableLog final : public Log {
               Status::Corruption("ledger_log: " + Where(rec.lsn, 0, false) + " fails its checksum");
           break;
         }
-        std::string hash = ChainHash(pos.hash, rec.lsn, rec.payload);
-        if (hash != stored_hash) {
+        if (!Link(pos, rec, stored_hash, 0)) {
           st = Status::Corruption("ledger_log: " + Where(rec.lsn, 0, false) +
                                   " breaks the hash chain");
           break;
         }
-        pos.lsn = rec.lsn;
-        pos.hash = std::move(hash);
-        rec.end = pos;
         st = fn(rec);
       }
       PQclear(r);

@@ -332,10 +332,16 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   return store;
 }
 
+Result<std::unique_ptr<Log>> Store::OpenLogAs(bool writer) {
+  if (backend_ == Backend::kSqlite) {
+    return OpenFileLog(LogFilePath(url_), writer, durable_,
+                       writer ? fail_append_for_tests_ : nullptr);
+  }
+  return OpenTableLog(RawConnection(writer ? *log_sql_ : *sql_), writer);
+}
+
 Status Store::OpenLog() {
-  auto log = backend_ == Backend::kSqlite
-                 ? OpenFileLog(LogFilePath(url_), writer_, durable_, fail_append_for_tests_)
-                 : OpenTableLog(RawConnection(writer_ ? *log_sql_ : *sql_), writer_);
+  auto log = OpenLogAs(writer_);
   if (!log.ok()) return log.status();
   log_ = std::move(*log);
   return Status::Ok();
@@ -651,16 +657,9 @@ Status Store::ScanLog(bool to_end, const std::function<Status(uint64_t, Prepared
     if (!pos.ok()) return pos.status();
     until = *pos;
   }
-  std::unique_ptr<Log> reader;
-  if (backend_ == Backend::kSqlite) {
-    auto opened = OpenFileLog(LogFilePath(url_), /*writer=*/false, false, nullptr);
-    if (!opened.ok()) return opened.status();
-    reader = std::move(*opened);
-  } else {
-    auto opened = OpenTableLog(RawConnection(*sql_), /*writer=*/false);
-    if (!opened.ok()) return opened.status();
-    reader = std::move(*opened);
-  }
+  auto opened = OpenLogAs(/*writer=*/false);  // its own reader: safe beside the writer's
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<Log> reader = std::move(*opened);
   Status st = reader->Scan(LogPosition{}, /*repair=*/false, nullptr, [&](LogRecord& rec) -> Status {
     if (!to_end && rec.lsn > until.lsn) return Status(ErrorCode::kAlreadyExists, "");  // stop
     PreparedWrite w;

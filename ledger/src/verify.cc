@@ -16,16 +16,6 @@
 namespace splitledger::ledger {
 namespace {
 
-long long AsInt(const soci::row& r, size_t i) {
-  switch (r.get_properties(i).get_data_type()) {
-    case soci::dt_integer: return r.get<int>(i);
-    case soci::dt_long_long: return r.get<long long>(i);
-    case soci::dt_unsigned_long_long: return static_cast<long long>(r.get<unsigned long long>(i));
-    case soci::dt_double: return static_cast<long long>(r.get<double>(i));
-    default: return std::stoll(r.get<std::string>(i));
-  }
-}
-
 void Diff(VerifyReport& rep, const std::string& what, long long stored, long long derived) {
   if (stored != derived) {
     rep.differences.push_back(what + ": stored " + std::to_string(stored) + ", journal gives " +
@@ -320,17 +310,17 @@ Result<VerifyReport> Verify(Store& store) {
       sums.clear();
     };
     for (const soci::row& r : rs) {
-      long long tx = AsInt(r, 0);
+      long long tx = GetInt(r, 0);
       if (tx != current_tx) {
         if (current_tx >= 0) close_tx();
         current_tx = tx;
         rep.transactions++;
       }
       rep.postings++;
-      int64_t account_id = AsInt(r, 1);
-      auto side = static_cast<Side>(AsInt(r, 2));
-      auto phase = static_cast<Phase>(AsInt(r, 3));
-      Amount amount = AsInt(r, 4);
+      int64_t account_id = GetInt(r, 1);
+      auto side = static_cast<Side>(GetInt(r, 2));
+      auto phase = static_cast<Phase>(GetInt(r, 3));
+      Amount amount = GetInt(r, 4);
       const Account* meta = stored.book().FindById(account_id);
       if (meta == nullptr) {
         rep.differences.push_back("posting of tx " + std::to_string(tx) + " names unknown account " +
@@ -349,9 +339,9 @@ Result<VerifyReport> Verify(Store& store) {
       __int128& s = sums[{meta->key.currency, static_cast<int>(phase)}];
       s += side == Side::kDebit ? amount : -static_cast<__int128>(amount);
       Diff(rep, "running posted balance of account " + std::to_string(account_id) + " at tx " +
-                    std::to_string(tx), AsInt(r, 5), a.posted_balance());
+                    std::to_string(tx), GetInt(r, 5), a.posted_balance());
       Diff(rep, "running pending balance of account " + std::to_string(account_id) + " at tx " +
-                    std::to_string(tx), AsInt(r, 6), a.pending_balance());
+                    std::to_string(tx), GetInt(r, 6), a.pending_balance());
     }
     if (current_tx >= 0) close_tx();
   } catch (const std::exception& e) {
@@ -379,7 +369,7 @@ Result<VerifyReport> Verify(Store& store) {
   try {
     soci::rowset<soci::row> rs = store.session().prepare
                                  << "SELECT id, amount, platform_fees FROM intents";
-    for (const soci::row& r : rs) intent_rows[r.get<std::string>(0)] = {AsInt(r, 1), AsInt(r, 2)};
+    for (const soci::row& r : rs) intent_rows[r.get<std::string>(0)] = {GetInt(r, 1), GetInt(r, 2)};
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("verify failed: ") + e.what());
   }

@@ -139,6 +139,8 @@ class Store {
  private:
   Store();
   Status Migrate();
+  // The log of this database, for appending (the lease holder) or for reading.
+  Result<std::unique_ptr<Log>> OpenLogAs(bool writer);
   Status OpenLog();
   Status Recover();
   Status SeedLogFromTables();
