@@ -4,6 +4,7 @@
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Timestamp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -441,46 +442,60 @@ std::string RenderIntent(const service::IntentView& v) {
     if (l.input.shipping_address_json.empty()) w.Null(); else WRaw(w, l.input.shipping_address_json);
     WKey(w, "TotalLineItemAmount"); w.Int64(f.total);
     WKey(w, "CapturedAmount"); w.Int64(f.captured);
-    WKey(w, "RefundedAmount"); w.Int64(l.refunded);
-    WKey(w, "DisputedAmount"); w.Int64(l.disputed);
-    WKey(w, "SplitAmount"); w.Int64(l.split);
+    WKey(w, "RefundedAmount"); w.Int64(f.refunded);
+    WKey(w, "DisputedAmount"); w.Int64(f.disputed);
+    WKey(w, "SplitAmount"); w.Int64(f.split);
     WKey(w, "CancelledAmount"); w.Int64(f.cancelled);
     WKey(w, "CanceledAmount"); w.Int64(f.cancelled);
     WKey(w, "UnfundedSellerAmount"); w.Int64(0);
     w.EndObject();
   }
   w.EndArray();
-  WKey(w, "Captures");
-  w.StartArray();
-  for (const ActionRecord& a : in.actions) {
-    if (a.kind != ActionKind::kCapture) continue;
-    w.StartObject();
-    WKey(w, "Id"); WStr(w, a.id);
-    WKey(w, "CreationDate"); w.Int64(a.created_at);
-    WKey(w, "ExecutionDate"); w.Int64(a.created_at);
-    WKey(w, "Amount"); w.Int64(a.amount);
-    WKey(w, "Status"); WStr(w, a.status);
-    WKey(w, "LineItems");
+  // History objects (§7.1): {Id, CreationDate, ExecutionDate, Amount, Status, LineItems[]}.
+  // Reversals show in their refund's status (REFUND_REVERSED), not as a list of their own.
+  auto history = [&](const char* key, ActionKind kind) {
+    WKey(w, key);
     w.StartArray();
-    for (const ActionLine& al : a.lines) {
+    for (const ActionRecord& a : in.actions) {
+      if (a.kind != kind) continue;
       w.StartObject();
-      WKey(w, "Id"); WStr(w, al.line_index < in.lines.size() ? in.lines[al.line_index].id : "");
-      WKey(w, "Amount"); w.Int64(al.amount);
+      WKey(w, "Id"); WStr(w, a.id);
+      WKey(w, "CreationDate"); w.Int64(a.created_at);
+      WKey(w, "ExecutionDate"); w.Int64(a.created_at);
+      WKey(w, "Amount"); w.Int64(a.amount);
+      WKey(w, "Status"); WStr(w, a.status);
+      if (a.kind == ActionKind::kDispute) { WKey(w, "CaptureId"); WStr(w, a.parent_id); }
+      WKey(w, "LineItems");
+      w.StartArray();
+      for (const ActionLine& al : a.lines) {
+        w.StartObject();
+        WKey(w, "Id"); WStr(w, al.line_index < in.lines.size() ? in.lines[al.line_index].id : "");
+        WKey(w, "Amount"); w.Int64(al.amount);
+        w.EndObject();
+      }
+      w.EndArray();
       w.EndObject();
     }
     w.EndArray();
-    w.EndObject();
-  }
-  w.EndArray();
-  WKey(w, "Refunds"); w.StartArray(); w.EndArray();
-  WKey(w, "Disputes"); w.StartArray(); w.EndArray();
+  };
+  history("Captures", ActionKind::kCapture);
+  history("Refunds", ActionKind::kRefund);
+  history("Disputes", ActionKind::kDispute);
   WKey(w, "Splits"); w.StartArray(); w.EndArray();
   WKey(w, "SettlementId"); w.Null();
   WKey(w, "CreationDate"); w.Int64(in.created_at);
   WKey(w, "ExecutionDate"); w.Int64(in.execution_date != 0 ? in.execution_date : in.created_at);
-  if (v.action != service::IntentAction::kNone) {
-    WKey(w, v.action == service::IntentAction::kCapture ? "Capture" : "Cancel");
+  // The action just performed: `Capture: {Id}`, …; a decision also carries `Decision`.
+  static constexpr const char* kActionKeys[] = {nullptr, "Capture", "Cancel", "Refund",
+                                                "RefundReversal", "Dispute", "Dispute"};
+  size_t action = static_cast<size_t>(v.action);
+  if (const char* key = action < std::size(kActionKeys) ? kActionKeys[action] : nullptr) {
+    WKey(w, key);
     w.StartObject(); WKey(w, "Id"); WStr(w, v.action_id); w.EndObject();
+  }
+  if (v.action == service::IntentAction::kDisputeDecision) {
+    int d = in.FindAction(ActionKind::kDispute, v.action_id);
+    WKey(w, "Decision"); WStr(w, d < 0 ? "" : in.actions[d].status);
   }
   w.EndObject();
   return Done(sb);

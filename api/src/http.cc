@@ -100,6 +100,7 @@ ApiError ErrorFromStatus(const Status& st) {
       e.status = 500;
       e.type = "internal_error";
       e.message = "Internal server error";
+      e.log_detail = st.ToString();
       return e;
     }
   }
@@ -155,6 +156,7 @@ Reply ErrorReply(Dialect dialect, const ApiError& e, const std::string& id, int6
   Reply r;
   r.status = e.status;
   r.body.assign(sb.GetString(), sb.GetSize());
+  r.log_detail = e.log_detail;
   return r;
 }
 

@@ -31,6 +31,7 @@ struct Reply {
   std::string body;
   std::string content_type = kJsonType;
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string log_detail;  // a 5xx's cause, for the request log line only (never sent)
 };
 
 struct ApiError {
@@ -38,6 +39,7 @@ struct ApiError {
   std::string type = "param_error";
   std::string message;
   FieldErrors errors;
+  std::string log_detail;  // see Reply::log_detail
 };
 
 ApiError ParamError(FieldErrors errors);

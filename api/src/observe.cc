@@ -217,11 +217,14 @@ void Logger::Emit(LogLevel level, std::string_view msg, std::string_view extra, 
   }
 }
 
-void Logger::Request(std::string_view method, std::string_view route, int status, int64_t micros) {
-  if (!Enabled(LogLevel::kInfo)) return;
+void Logger::Request(std::string_view method, std::string_view route, int status, int64_t micros,
+                     std::string_view error) {
+  LogLevel level = error.empty() ? LogLevel::kInfo : LogLevel::kError;
+  if (!Enabled(level)) return;
   std::string extra = "\"method\":" + JsonQuote(method) + ",\"route\":" + JsonQuote(route) +
                       ",\"status\":" + std::to_string(status) + ",\"micros\":" + std::to_string(micros);
-  Write(LogLevel::kInfo, "request", extra);
+  if (!error.empty()) extra += ",\"error\":" + JsonQuote(error);
+  Write(level, "request", extra);
 }
 
 void Logger::Flush() {

@@ -65,7 +65,9 @@ class Logger {
   void Write(LogLevel level, std::string_view msg, std::string_view extra_json = {}, bool flush = false);
   // Written whatever the level (start-up and shutdown facts), at once.
   void Always(std::string_view msg, std::string_view extra_json);
-  void Request(std::string_view method, std::string_view route, int status, int64_t micros);
+  // One line per request; `error` (a 5xx's cause) is added when not empty.
+  void Request(std::string_view method, std::string_view route, int status, int64_t micros,
+               std::string_view error = {});
   // Writes every thread's buffered lines.
   void Flush();
 

@@ -121,7 +121,7 @@ class ApiHandler {
     int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
                          std::chrono::steady_clock::now() - t0).count();
     app_.metrics.Record(req.method, req.route, reply.status, micros);
-    app_.log.Request(req.method, req.route, reply.status, micros);
+    app_.log.Request(req.method, req.route, reply.status, micros, reply.log_detail);
     return reply;
   }
 

@@ -1,5 +1,5 @@
-// V3.0 Echo intents (echo-api §7, §8.1–8.3, §10.1–10.4): create (incl. mixed basket), get,
-// captures, cancel. Translators only: JSON → command (ids chosen here), outcome → JSON.
+// V3.0 Echo intents (echo-api §7, §8.1–8.5, §10.1–10.4, §10.6–10.7): create (incl. mixed
+// basket), get, captures, cancel, refunds and their reversals, disputes and their decisions. Translators only: JSON → command (ids chosen here), outcome → JSON.
 #include <cstring>
 
 #include "dialects.h"
@@ -28,11 +28,17 @@ std::string ProviderDisplayName(std::string_view name) {
   return {};
 }
 
-void BindExternal(Binder& b, const JValue& obj, bool create, ExternalData* out) {
+// Which ExternalData fields a request must carry (§7.3): all three on create; the date and the
+// reference on refunds, reversals and disputes; none on captures and cancels.
+enum class ExternalNeeds { kNothing, kDateAndReference, kAll };
+
+void BindExternal(Binder& b, const JValue& obj, ExternalNeeds needs, ExternalData* out) {
   const std::string path = "ExternalData";
+  const bool create = needs == ExternalNeeds::kAll;
+  const bool dated = needs != ExternalNeeds::kNothing;
   out->present = true;
-  if (auto v = b.Int(obj, "ExternalProcessingDate", create, path)) out->processing_date = *v;
-  if (auto v = b.Str(obj, "ExternalProviderReference", create, path)) out->provider_reference = *v;
+  if (auto v = b.Int(obj, "ExternalProcessingDate", dated, path)) out->processing_date = *v;
+  if (auto v = b.Str(obj, "ExternalProviderReference", dated, path)) out->provider_reference = *v;
   if (auto v = b.Str(obj, "ExternalMerchantReference", false, path)) out->merchant_reference = *v;
   if (auto v = b.Str(obj, "ExternalProviderPaymentMethod", false, path)) out->payment_method = *v;
   if (auto v = b.Str(obj, "ExternalProviderName", create, path)) {
@@ -65,7 +71,7 @@ Reply Create(App& app, Request& req) {
   }
   in.platform_fees = b.Amount(d, "PlatformFeesAmount", false);
   if (auto v = b.Amount(d, "UnfundedAmount", false)) in.unfunded_amount = *v;
-  if (const JValue* ext = b.Obj(d, "ExternalData", true)) BindExternal(b, *ext, true, &in.external);
+  if (const JValue* ext = b.Obj(d, "ExternalData", true)) BindExternal(b, *ext, ExternalNeeds::kAll, &in.external);
   if (const JValue* buyer = b.Obj(d, "Buyer", false)) {
     if (auto v = b.Str(*buyer, "Id", false, "Buyer")) in.buyer_id = *v;
   }
@@ -117,22 +123,37 @@ Reply Create(App& app, Request& req) {
   return IntentReply(req, Run(app, req, std::move(cmd)));
 }
 
-// --- capture / cancel ------------------------------------------------------------------------
+// --- captures, cancels, refunds, reversals, disputes -----------------------------------------
 
-bool BindAction(const std::string& body, bool cancel, ActionInput* out, FieldErrors* errors,
+// What an action body may carry beyond `{Amount, Currency, ExternalData, LineItems[{Id, Amount}]}`.
+enum class ActionBody {
+  kCapture,    // ExternalData optional
+  kCancel,     // fee parts (PlatformFees / PlatformFeesAmount, line FeesAmount); ExternalData optional
+  kRefund,     // fee parts; ExternalData required (date and reference)
+  kReverse,    // ExternalData required
+  kDispute,    // ExternalData required
+};
+
+bool BindAction(const std::string& body, ActionBody kind, ActionInput* out, FieldErrors* errors,
                 Status* parse_error) {
+  const bool fee_parts = kind == ActionBody::kCancel || kind == ActionBody::kRefund;
+  const bool needs_external =
+      kind == ActionBody::kRefund || kind == ActionBody::kReverse || kind == ActionBody::kDispute;
   bool blank = true;
   for (char c : body) {
     if (c != ' ' && c != '\n' && c != '\r' && c != '\t') { blank = false; break; }
   }
-  if (blank) return true;  // full action
+  if (blank && !needs_external) return true;  // full action
   rapidjson::Document d;
-  if (Status st = ParseJsonObject(body, &d); !st.ok()) {
+  if (Status st = ParseJsonObject(blank ? std::string("{}") : body, &d); !st.ok()) {
     *parse_error = st;
     return false;
   }
   Binder b;
-  if (const JValue* ext = b.Obj(d, "ExternalData", false)) BindExternal(b, *ext, false, &out->external);
+  if (const JValue* ext = b.Obj(d, "ExternalData", needs_external)) {
+    BindExternal(b, *ext, needs_external ? ExternalNeeds::kDateAndReference : ExternalNeeds::kNothing,
+                 &out->external);
+  }
   const JValue* lines = b.Arr(d, "LineItems", false);
   if (lines != nullptr) {
     out->partial = true;
@@ -141,8 +162,10 @@ bool BindAction(const std::string& body, bool cancel, ActionInput* out, FieldErr
       if (FindCurrency(*cur) == nullptr) b.Add("Currency", "Unknown currency '" + *cur + "'.");
       out->currency = *cur;
     }
-    out->platform_fees = b.Amount(d, "PlatformFeesAmount", false);
-    if (cancel && !out->platform_fees) out->platform_fees = b.Amount(d, "PlatformFees", false);
+    if (fee_parts) {
+      out->platform_fees = b.Amount(d, "PlatformFeesAmount", false);
+      if (!out->platform_fees) out->platform_fees = b.Amount(d, "PlatformFees", false);
+    }
     if (lines->Size() == 0) b.Add("LineItems", "At least one line item is required.");
     if (lines->Size() > kMaxLineItems) {
       b.Add("LineItems", "At most " + std::to_string(kMaxLineItems) + " line items are allowed.");
@@ -157,7 +180,7 @@ bool BindAction(const std::string& body, bool cancel, ActionInput* out, FieldErr
         LineAmountInput l;
         if (auto v = b.Str(li, "Id", true, path)) l.line_item_id = *v;
         if (auto v = b.Amount(li, "Amount", true, path)) l.amount = *v;
-        if (cancel) {
+        if (fee_parts) {
           l.fees_amount = b.Amount(li, "FeesAmount", false, path);
           if (!l.fees_amount) {
             if (const JValue* s = b.Obj(li, "Seller", false, path)) {
@@ -176,24 +199,62 @@ bool BindAction(const std::string& body, bool cancel, ActionInput* out, FieldErr
   return true;
 }
 
-Reply Action(App& app, Request& req, bool cancel) {
+// Binds the body as `kind` and runs the command `make(input)` builds.
+template <class Make>
+Reply Action(App& app, Request& req, ActionBody kind, Make make) {
   ActionInput in;
   FieldErrors errors;
   Status parse_error;
-  if (!BindAction(req.body, cancel, &in, &errors, &parse_error)) {
+  if (!BindAction(req.body, kind, &in, &errors, &parse_error)) {
     if (!parse_error.ok()) return RefuseRequest(app, Dialect::kV3, req, parse_error);
     return RefuseRequest(app, Dialect::kV3, req, Status::Invalid("invalid"), errors);
   }
-  const std::string& intent_id = req.params[0];
-  if (cancel) {
-    return IntentReply(req, Run(app, req, service::CancelIntent{intent_id, std::move(in),
-                                                                NewId(id_prefix::kCancel, req.now_ms)}));
-  }
-  return IntentReply(req, Run(app, req, service::CaptureIntent{intent_id, std::move(in),
-                                                               NewId(id_prefix::kCapture, req.now_ms)}));
+  return IntentReply(req, Run(app, req, make(std::move(in))));
 }
-Reply Capture(App& app, Request& req) { return Action(app, req, false); }
-Reply Cancel(App& app, Request& req) { return Action(app, req, true); }
+
+Reply Capture(App& app, Request& req) {
+  return Action(app, req, ActionBody::kCapture, [&](ActionInput in) {
+    return service::CaptureIntent{req.params[0], std::move(in), NewId(id_prefix::kCapture, req.now_ms)};
+  });
+}
+Reply Cancel(App& app, Request& req) {
+  return Action(app, req, ActionBody::kCancel, [&](ActionInput in) {
+    return service::CancelIntent{req.params[0], std::move(in), NewId(id_prefix::kCancel, req.now_ms)};
+  });
+}
+Reply Refund(App& app, Request& req) {
+  return Action(app, req, ActionBody::kRefund, [&](ActionInput in) {
+    return service::RefundIntent{req.params[0], std::move(in), NewId(id_prefix::kRefund, req.now_ms)};
+  });
+}
+Reply ReverseRefund(App& app, Request& req) {
+  return Action(app, req, ActionBody::kReverse, [&](ActionInput in) {
+    return service::ReverseRefund{req.params[0], req.params[1], std::move(in),
+                                  NewId(id_prefix::kRefundReversal, req.now_ms)};
+  });
+}
+Reply Dispute(App& app, Request& req) {
+  return Action(app, req, ActionBody::kDispute, [&](ActionInput in) {
+    return service::DisputeCapture{req.params[0], req.params[1], std::move(in),
+                                   NewId(id_prefix::kDispute, req.now_ms)};
+  });
+}
+
+Reply Decide(App& app, Request& req) {
+  rapidjson::Document d;
+  if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return RefuseRequest(app, Dialect::kV3, req, st);
+  Binder b;
+  service::DecideDispute cmd{req.params[0], req.params[1], req.params[2]};
+  if (auto v = b.Str(d, "Decision", true)) {
+    if (auto decision = ParseDisputeDecision(*v)) {
+      cmd.decision = *decision;
+    } else {
+      b.Add("Decision", "Decision must be one of DEFENDED, DISPUTED_WON, DISPUTED_LOST.");
+    }
+  }
+  if (!b.ok()) return RefuseRequest(app, Dialect::kV3, req, Status::Invalid("invalid"), b.errors());
+  return IntentReply(req, Run(app, req, std::move(cmd)));
+}
 
 Reply Get(App& app, Request& req) { return IntentReply(req, Run(app, req, service::GetIntent{req.params[0]})); }
 
@@ -206,6 +267,13 @@ const std::vector<Route>& V3Routes() {
       {"GET", "payins/intents/{IntentId}", Get},
       {"POST", "payins/intents/{IntentId}/captures", Capture},
       {"POST", "payins/intents/{IntentId}/cancel", Cancel},
+      {"POST", "payins/intents/{IntentId}/refunds", Refund},
+      {"POST", "payins/intents/{IntentId}/refunds/{RefundId}/reverse", ReverseRefund},
+      // The SDK says `captures`, the docs `capture` (§15.4): both are routed.
+      {"POST", "payins/intents/{IntentId}/captures/{CaptureId}/disputes", Dispute},
+      {"POST", "payins/intents/{IntentId}/capture/{CaptureId}/disputes", Dispute},
+      {"PUT", "payins/intents/{IntentId}/captures/{CaptureId}/disputes/{DisputeId}/decision", Decide},
+      {"PUT", "payins/intents/{IntentId}/capture/{CaptureId}/disputes/{DisputeId}/decision", Decide},
   };
   return kRoutes;
 }

@@ -1,5 +1,6 @@
 #include "splitledger/core/intent.h"
 
+#include <algorithm>
 #include <map>
 
 #include "splitledger/core/allocation.h"
@@ -162,21 +163,56 @@ bool AllRemainingZero(const Intent& intent, const std::vector<LineDelta>& deltas
 
 ActionRecord MakeRecord(ActionKind kind, std::string id, int64_t now, const ActionInput& in,
                         const std::vector<LineDelta>& deltas) {
+  static constexpr const char* kRecordStatus[] = {"CAPTURED", "CANCELLED", "REFUNDED",
+                                                  "REFUND_REVERSED", "DISPUTED"};
   ActionRecord rec;
   rec.kind = kind;
   rec.id = std::move(id);
   rec.created_at = now;
-  rec.status = kind == ActionKind::kCapture ? "CAPTURED" : "CANCELLED";
+  rec.updated_at = now;
+  rec.status = kRecordStatus[static_cast<int>(kind)];
   rec.external = in.external;
   for (const LineDelta& d : deltas) {
-    Amount a = kind == ActionKind::kCapture ? d.captured : d.cancelled;
+    Amount a = 0;
+    switch (kind) {
+      case ActionKind::kCapture: a = d.captured; break;
+      case ActionKind::kCancel: a = d.cancelled; break;
+      case ActionKind::kRefund: a = d.refunded; break;
+      case ActionKind::kRefundReversal: a = d.unrefunded; break;
+      case ActionKind::kDispute: a = d.disputed; break;
+    }
     rec.amount += a;
-    rec.lines.push_back({d.line_index, a, d.fee_removed});
+    rec.lines.push_back({d.line_index, a, d.fee_removed, d.fee_restored});
   }
   return rec;
 }
 
 }  // namespace
+
+const char* ActionKindName(ActionKind kind) {
+  static constexpr const char* kNames[] = {"capture", "cancel", "refund", "refund_reversal", "dispute"};
+  return kNames[static_cast<int>(kind)];
+}
+
+std::optional<ActionKind> ParseActionKind(std::string_view name) {
+  for (ActionKind k : {ActionKind::kCapture, ActionKind::kCancel, ActionKind::kRefund,
+                       ActionKind::kRefundReversal, ActionKind::kDispute}) {
+    if (name == ActionKindName(k)) return k;
+  }
+  return std::nullopt;
+}
+
+const char* DisputeDecisionName(DisputeDecision d) {
+  static constexpr const char* kNames[] = {"DEFENDED", "DISPUTED_WON", "DISPUTED_LOST"};
+  return kNames[static_cast<int>(d)];
+}
+
+std::optional<DisputeDecision> ParseDisputeDecision(std::string_view name) {
+  for (DisputeDecision d : {DisputeDecision::kDefended, DisputeDecision::kWon, DisputeDecision::kLost}) {
+    if (name == DisputeDecisionName(d)) return d;
+  }
+  return std::nullopt;
+}
 
 const char* IntentStatusName(IntentStatus status) {
   return kStatusNames[static_cast<int>(status)];
@@ -226,6 +262,13 @@ Amount Intent::available_to_split() const {
 int Intent::FindLine(std::string_view line_id) const {
   for (size_t i = 0; i < lines.size(); ++i) {
     if (lines[i].id == line_id) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int Intent::FindAction(ActionKind kind, std::string_view action_id) const {
+  for (size_t i = 0; i < actions.size(); ++i) {
+    if (actions[i].kind == kind && actions[i].id == action_id) return static_cast<int>(i);
   }
   return -1;
 }
@@ -321,6 +364,99 @@ Result<IntentPlan> PlanCapture(const Intent& intent, const ActionInput& input, s
   return plan;
 }
 
+namespace {
+
+// The fee parts a partial cancel or refund states: per line (FeesAmount) or top-level
+// (PlatformFeesAmount, allocated over the lines by amount). Empty optionals: compute pro rata.
+Result<std::vector<std::optional<Amount>>> StatedFeeParts(const std::vector<ResolvedLine>& lines,
+                                                          const ActionInput& input) {
+  std::vector<std::optional<Amount>> out;
+  bool any_line_fee = false;
+  for (const ResolvedLine& r : lines) {
+    any_line_fee |= r.fees_amount.has_value();
+    out.push_back(r.fees_amount);
+  }
+  if (!input.platform_fees) return out;
+  if (!any_line_fee) {
+    if (*input.platform_fees < 0) {
+      return Status::Invalid("PlatformFeesAmount must be >= 0", "platform_fees");
+    }
+    // A top-level fee part with no per-line parts is spread over the lines by amount.
+    std::vector<Amount> weights;
+    for (const ResolvedLine& r : lines) weights.push_back(r.amount);
+    auto parts = Allocate(*input.platform_fees, weights);
+    if (!parts.ok()) return parts.status();
+    for (size_t k = 0; k < lines.size(); ++k) out[k] = (*parts)[k];
+    return out;
+  }
+  // Stated parts are only bounded by the line fees later: sum them checked.
+  CheckedSum sum;
+  for (const ResolvedLine& r : lines) sum += r.fees_amount.value_or(0);
+  if (!sum.ok()) return Status::Overflow("platform_fees");
+  if (sum.value() != *input.platform_fees) {
+    return Status::Rule("PlatformFeesAmount must equal the sum of the line items' FeesAmount",
+                        "platform_fees");
+  }
+  return out;
+}
+
+// The fee a cancel or refund takes from line `l`, given how much of the line is gone afterwards
+// (cancelled + refunded, `gone_after`). `verb` names the action in messages ("Cancelling").
+Result<Amount> FeeRemoved(const LineItem& l, Amount gone_after, std::optional<Amount> stated,
+                          const char* verb) {
+  Amount kept_after = l.total - gone_after;
+  if (stated) {
+    if (*stated > l.fee) {
+      return Status::Rule(std::string("The fee part can't exceed the line item's remaining fee (") +
+                              std::to_string(l.fee) + ")",
+                          "line_items");
+    }
+    if (kept_after == 0 && *stated != l.fee) {
+      return Status::Rule(std::string(verb) + " the rest of a line item removes its whole remaining fee (" +
+                              std::to_string(l.fee) + ")",
+                          "line_items");
+    }
+    if (l.fee - *stated > kept_after) {
+      return Status::Rule("The line item's fee can't exceed its remaining amount", "line_items");
+    }
+    return *stated;
+  }
+  // Running totals: the removed share is floor(F·G/T) of the initial fee, so the whole line gone
+  // removes exactly F. Earlier stated parts may have removed more already.
+  auto removed_so_far = MulDivFloor(l.fee_initial, gone_after, l.total);
+  if (!removed_so_far.ok()) return removed_so_far.status();
+  Amount target_fee = l.fee_initial - *removed_so_far;
+  return l.fee > target_fee ? l.fee - target_fee : 0;
+}
+
+// What line `l` still holds of its captured money: neither refunded, disputed nor split.
+Amount Refundable(const LineItem& l) { return l.captured - l.refunded - l.disputed - l.split; }
+
+// The lines of a partial cancel or refund: each requested amount at most `limit(line)` (else
+// the rule `too_much(limit)`), each line's fee part stated or pro rata, each delta built by
+// `delta(line index, amount, fee removed)`. `verb` names the action in messages.
+template <class Limit, class TooMuch, class Delta>
+Status PlanPartialWithFees(const Intent& intent, const ActionInput& input, IntentPlan& plan,
+                           const char* verb, Limit limit, TooMuch too_much, Delta delta) {
+  auto lines = ResolvePartialLines(intent, input);
+  if (!lines.ok()) return lines.status();
+  auto stated = StatedFeeParts(*lines, input);
+  if (!stated.ok()) return stated.status();
+  for (size_t k = 0; k < lines->size(); ++k) {
+    const ResolvedLine& r = (*lines)[k];
+    const LineItem& l = intent.lines[r.index];
+    Amount most = limit(l);
+    if (r.amount > most) return Status::Rule(too_much(most), "line_items");
+    // What is gone from the line afterwards: cancelled + refunded, this action included.
+    auto fee = FeeRemoved(l, l.cancelled + l.refunded + r.amount, (*stated)[k], verb);
+    if (!fee.ok()) return fee.status();
+    plan.deltas.push_back(delta(r.index, r.amount, *fee));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, std::string cancel_id,
                               int64_t now) {
   if (intent.status != IntentStatus::kAuthorized) {
@@ -335,75 +471,203 @@ Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, st
       }
     }
   } else {
-    auto lines = ResolvePartialLines(intent, input);
-    if (!lines.ok()) return lines.status();
-    bool any_line_fee = false;
-    for (const ResolvedLine& r : *lines) any_line_fee |= r.fees_amount.has_value();
-    // A top-level fee part with no per-line parts is spread over the lines by cancelled amount.
-    std::vector<Amount> top_level_parts;
-    if (input.platform_fees && !any_line_fee) {
-      if (*input.platform_fees < 0) {
-        return Status::Invalid("PlatformFeesAmount must be >= 0", "platform_fees");
-      }
-      std::vector<Amount> weights;
-      for (const ResolvedLine& r : *lines) weights.push_back(r.amount);
-      auto parts = Allocate(*input.platform_fees, weights);
-      if (!parts.ok()) return parts.status();
-      top_level_parts = std::move(*parts);
-    } else if (input.platform_fees && any_line_fee) {
-      // Stated parts are only bounded by the line fees later: sum them checked.
-      CheckedSum sum;
-      for (const ResolvedLine& r : *lines) sum += r.fees_amount.value_or(0);
-      if (!sum.ok()) return Status::Overflow("platform_fees");
-      if (sum.value() != *input.platform_fees) {
-        return Status::Rule("PlatformFeesAmount must equal the sum of the line items' FeesAmount",
-                            "platform_fees");
-      }
-    }
-    for (size_t k = 0; k < lines->size(); ++k) {
-      const ResolvedLine& r = (*lines)[k];
-      const LineItem& l = intent.lines[r.index];
-      if (r.amount > l.remaining()) {
-        return Status::Rule("Cancel Amount for a line item can't exceed its amount still to be "
-                            "captured or cancelled",
-                            "line_items");
-      }
-      Amount cancelled_after = l.cancelled + r.amount;
-      Amount remaining_after = l.remaining() - r.amount;
-      Amount fee_removed;
-      std::optional<Amount> stated = r.fees_amount;
-      if (!stated && !top_level_parts.empty()) stated = top_level_parts[k];
-      if (stated) {
-        if (*stated > l.fee) {
-          return Status::Rule("The cancelled fee part can't exceed the line item's remaining fee (" +
-                                  std::to_string(l.fee) + ")",
-                              "line_items");
-        }
-        if (remaining_after == 0 && *stated != l.fee) {
-          return Status::Rule("Cancelling the rest of a line item removes its whole remaining fee (" +
-                                  std::to_string(l.fee) + ")",
-                              "line_items");
-        }
-        if (l.fee - *stated > remaining_after) {
-          return Status::Rule("The line item's fee can't exceed its remaining amount", "line_items");
-        }
-        fee_removed = *stated;
-      } else {
-        // Running totals: the removed share is floor(F·C/T) of the initial fee, so the whole line
-        // cancelled removes exactly F. Earlier stated parts may have removed more already.
-        auto removed_so_far = MulDivFloor(l.fee_initial, cancelled_after, l.total);
-        if (!removed_so_far.ok()) return removed_so_far.status();
-        Amount target_fee = l.fee_initial - *removed_so_far;
-        fee_removed = l.fee > target_fee ? l.fee - target_fee : 0;
-      }
-      plan.deltas.push_back(
-          {.line_index = r.index, .cancelled = r.amount, .fee_removed = fee_removed});
-    }
+    SL_RETURN_IF_ERROR(PlanPartialWithFees(
+        intent, input, plan, "Cancelling",
+        [](const LineItem& l) { return l.remaining(); },
+        [](Amount) {
+          return std::string(
+              "Cancel Amount for a line item can't exceed its amount still to be captured or "
+              "cancelled");
+        },
+        [](size_t i, Amount a, Amount fee) {
+          return LineDelta{.line_index = i, .cancelled = a, .fee_removed = fee};
+        }));
   }
   if (plan.deltas.empty()) return Status::Rule("Nothing left to cancel", "amount");
   plan.new_status =
       AllRemainingZero(intent, plan.deltas) ? IntentStatus::kCancelled : IntentStatus::kAuthorized;
   plan.action = MakeRecord(ActionKind::kCancel, std::move(cancel_id), now, input, plan.deltas);
+  return plan;
+}
+
+Result<IntentPlan> PlanRefund(const Intent& intent, const ActionInput& input, std::string refund_id,
+                              int64_t now) {
+  if (!intent.HasCapture()) {
+    return Status::Rule("Intent must be captured to be refunded; cancel it instead", "status");
+  }
+  IntentPlan plan;
+  if (!input.partial) {
+    for (size_t i = 0; i < intent.lines.size(); ++i) {
+      const LineItem& l = intent.lines[i];
+      Amount r = Refundable(l);
+      if (r <= 0) continue;
+      auto fee = FeeRemoved(l, l.cancelled + l.refunded + r, std::nullopt, "Refunding");
+      if (!fee.ok()) return fee.status();
+      plan.deltas.push_back({.line_index = i, .fee_removed = *fee, .refunded = r});
+    }
+  } else {
+    SL_RETURN_IF_ERROR(PlanPartialWithFees(
+        intent, input, plan, "Refunding", Refundable,
+        [](Amount limit) {
+          return "Refund Amount for a line item can't exceed its captured amount not yet refunded, "
+                 "disputed or split (" + std::to_string(limit) + ")";
+        },
+        [](size_t i, Amount a, Amount fee) {
+          return LineDelta{.line_index = i, .fee_removed = fee, .refunded = a};
+        }));
+  }
+  if (plan.deltas.empty()) return Status::Rule("Nothing left to refund", "amount");
+  // REFUNDED once nothing captured or authorised is left.
+  std::vector<Amount> left(intent.lines.size());
+  for (size_t i = 0; i < intent.lines.size(); ++i) {
+    left[i] = intent.lines[i].captured - intent.lines[i].refunded + intent.lines[i].remaining();
+  }
+  for (const LineDelta& d : plan.deltas) left[d.line_index] -= d.refunded;
+  bool all_refunded = std::all_of(left.begin(), left.end(), [](Amount a) { return a == 0; });
+  plan.new_status = all_refunded ? IntentStatus::kRefunded : intent.status;
+  plan.action = MakeRecord(ActionKind::kRefund, std::move(refund_id), now, input, plan.deltas);
+  return plan;
+}
+
+Result<IntentPlan> PlanRefundReversal(const Intent& intent, std::string_view refund_id,
+                                      const ActionInput& input, std::string reversal_id,
+                                      int64_t now) {
+  int refund_index = intent.FindAction(ActionKind::kRefund, refund_id);
+  if (refund_index < 0) return Status::NotFound("Refund not found", "refund_id");
+  const ActionRecord& refund = intent.actions[refund_index];
+  // Per line: what the refund took and earlier reversals of it did not give back.
+  std::map<size_t, std::pair<Amount, Amount>> open;  // line -> (amount, fee) still reversible
+  for (const ActionLine& al : refund.lines) {
+    auto& o = open[al.line_index];
+    o.first += al.amount;
+    o.second += al.fee_removed;
+  }
+  for (const ActionRecord& a : intent.actions) {
+    if (a.kind != ActionKind::kRefundReversal || a.parent_id != refund.id) continue;
+    for (const ActionLine& al : a.lines) {
+      auto& o = open[al.line_index];
+      o.first -= al.amount;
+      o.second -= al.fee_restored;
+    }
+  }
+  std::vector<ResolvedLine> wanted;
+  if (!input.partial) {
+    for (const auto& [idx, o] : open) {
+      if (o.first > 0) wanted.push_back({idx, o.first, std::nullopt});
+    }
+  } else {
+    auto lines = ResolvePartialLines(intent, input);
+    if (!lines.ok()) return lines.status();
+    wanted = std::move(*lines);
+  }
+  IntentPlan plan;
+  for (const ResolvedLine& r : wanted) {
+    auto it = open.find(r.index);
+    Amount reversible = it == open.end() ? 0 : it->second.first;
+    if (r.amount > reversible) {
+      return Status::Rule("Reversal Amount for a line item can't exceed what the refund took and was "
+                          "not yet reversed (" + std::to_string(reversible) + ")",
+                          "line_items");
+    }
+    const LineItem& l = intent.lines[r.index];
+    Amount fee_left = it->second.second;  // fee this refund took and has not given back
+    Amount restored = fee_left;
+    if (r.amount < reversible) {
+      // The fee the line may hold once less of it is gone, pro rata; never more than the refund took.
+      auto removed = MulDivFloor(l.fee_initial, l.cancelled + l.refunded - r.amount, l.total);
+      if (!removed.ok()) return removed.status();
+      Amount target = l.fee_initial - *removed;
+      restored = std::clamp<Amount>(target - l.fee, 0, fee_left);
+    }
+    plan.deltas.push_back({.line_index = r.index, .unrefunded = r.amount, .fee_restored = restored});
+  }
+  if (plan.deltas.empty()) return Status::Rule("Nothing left to reverse on this refund", "amount");
+  plan.new_status = IntentStatus::kRefundReversed;
+  plan.action = MakeRecord(ActionKind::kRefundReversal, std::move(reversal_id), now, input, plan.deltas);
+  plan.action->parent_id = refund.id;
+  plan.update = ActionUpdate{static_cast<size_t>(refund_index), "REFUND_REVERSED", now};
+  return plan;
+}
+
+Result<IntentPlan> PlanDispute(const Intent& intent, std::string_view capture_id,
+                               const ActionInput& input, std::string dispute_id, int64_t now) {
+  int capture_index = intent.FindAction(ActionKind::kCapture, capture_id);
+  if (capture_index < 0) return Status::NotFound("Capture not found", "capture_id");
+  const ActionRecord& capture = intent.actions[capture_index];
+  // Per line: what the capture took less what its disputes still hold.
+  std::map<size_t, Amount> open;
+  for (const ActionLine& al : capture.lines) open[al.line_index] += al.amount;
+  for (const ActionRecord& a : intent.actions) {
+    if (!a.ActiveDispute() || a.parent_id != capture.id) continue;
+    for (const ActionLine& al : a.lines) open[al.line_index] -= al.amount;
+  }
+  IntentPlan plan;
+  if (!input.partial) {
+    for (const auto& [idx, o] : open) {
+      Amount d = std::min(o, Refundable(intent.lines[idx]));
+      if (d > 0) plan.deltas.push_back({.line_index = idx, .disputed = d});
+    }
+  } else {
+    auto lines = ResolvePartialLines(intent, input);
+    if (!lines.ok()) return lines.status();
+    for (const ResolvedLine& r : *lines) {
+      auto it = open.find(r.index);
+      Amount limit = std::min(it == open.end() ? 0 : it->second, Refundable(intent.lines[r.index]));
+      if (r.amount > limit) {
+        return Status::Rule("Dispute Amount for a line item can't exceed what the capture took and "
+                            "is neither refunded, disputed nor split (" + std::to_string(limit) + ")",
+                            "line_items");
+      }
+      plan.deltas.push_back({.line_index = r.index, .disputed = r.amount});
+    }
+  }
+  if (plan.deltas.empty()) return Status::Rule("Nothing left to dispute on this capture", "amount");
+  std::vector<Amount> left(intent.lines.size());
+  for (size_t i = 0; i < intent.lines.size(); ++i) {
+    left[i] = intent.lines[i].captured - intent.lines[i].refunded - intent.lines[i].disputed;
+  }
+  for (const LineDelta& d : plan.deltas) left[d.line_index] -= d.disputed;
+  bool all_disputed = std::all_of(left.begin(), left.end(), [](Amount a) { return a == 0; });
+  plan.new_status = all_disputed ? IntentStatus::kDisputed : intent.status;
+  plan.action = MakeRecord(ActionKind::kDispute, std::move(dispute_id), now, input, plan.deltas);
+  plan.action->parent_id = capture.id;
+  return plan;
+}
+
+Result<IntentPlan> PlanDisputeDecision(const Intent& intent, std::string_view capture_id,
+                                       std::string_view dispute_id, DisputeDecision decision,
+                                       int64_t now) {
+  if (intent.FindAction(ActionKind::kCapture, capture_id) < 0) {
+    return Status::NotFound("Capture not found", "capture_id");
+  }
+  int index = intent.FindAction(ActionKind::kDispute, dispute_id);
+  if (index < 0 || intent.actions[index].parent_id != capture_id) {
+    return Status::NotFound("Dispute not found", "dispute_id");
+  }
+  const ActionRecord& dispute = intent.actions[index];
+  bool allowed = (dispute.status == "DISPUTED") ||
+                 (dispute.status == "DEFENDED" && decision != DisputeDecision::kDefended);
+  if (!allowed) {
+    return Status::Rule(std::string("A dispute in status ") + dispute.status + " can't be decided " +
+                            DisputeDecisionName(decision),
+                        "decision");
+  }
+  IntentPlan plan;
+  if (decision == DisputeDecision::kWon) {
+    for (const ActionLine& al : dispute.lines) {
+      plan.deltas.push_back({.line_index = al.line_index, .released = al.amount});
+    }
+  }
+  bool other_open = false;
+  for (const ActionRecord& a : intent.actions) {
+    if (a.kind == ActionKind::kDispute && a.id != dispute.id && a.status == "DISPUTED") other_open = true;
+  }
+  bool takes_decision = (intent.status == IntentStatus::kDisputed ||
+                         intent.status == IntentStatus::kDefended) && !other_open;
+  static constexpr IntentStatus kDecisionStatus[] = {IntentStatus::kDefended, IntentStatus::kDisputedWon,
+                                                     IntentStatus::kDisputedLost};
+  plan.new_status = takes_decision ? kDecisionStatus[static_cast<int>(decision)] : intent.status;
+  plan.update = ActionUpdate{static_cast<size_t>(index), DisputeDecisionName(decision), now};
   return plan;
 }
 
@@ -413,9 +677,16 @@ void ApplyPlan(Intent& intent, IntentPlan plan) {
     LineItem& l = intent.lines[d.line_index];
     l.captured += d.captured;
     l.cancelled += d.cancelled;
-    l.fee -= d.fee_removed;
+    l.fee += d.fee_restored - d.fee_removed;
+    l.refunded += d.refunded - d.unrefunded;
+    l.disputed += d.disputed - d.released;
   }
   intent.status = plan.new_status;
+  if (plan.update) {
+    ActionRecord& a = intent.actions[plan.update->index];
+    a.status = std::move(plan.update->status);
+    a.updated_at = plan.update->at;
+  }
   if (plan.action) intent.actions.push_back(std::move(*plan.action));
 }
 
@@ -429,7 +700,9 @@ Status CheckInvariants(const Intent& intent) {
     }
     if (l.captured + l.cancelled > l.total) return Status::Internal(where + "captured+cancelled > total");
     if (l.fee < 0 || l.fee > l.fee_initial) return Status::Internal(where + "fee out of [0, initial]");
-    if (l.fee > l.total - l.cancelled) return Status::Internal(where + "fee exceeds uncancelled amount");
+    if (l.fee > l.total - l.cancelled - l.refunded) {
+      return Status::Internal(where + "fee exceeds the amount neither cancelled nor refunded");
+    }
     if (l.refunded + l.disputed + l.split > l.captured) {
       return Status::Internal(where + "refunded+disputed+split > captured");
     }

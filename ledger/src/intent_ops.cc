@@ -23,16 +23,28 @@ IntentActionResult Commit(State& state, Intent& intent, IntentPlan plan,
                           const std::vector<PostingSpec>& specs, const char* kind, int64_t now_s,
                           bool added) {
   std::string action_id = plan.action ? plan.action->id : std::string();
+  if (action_id.empty() && plan.update) action_id = intent.actions[plan.update->index].id;
   size_t lines_before = intent.lines.size();
   std::vector<LineDelta> deltas = plan.deltas;
   bool has_action = plan.action.has_value();
+  std::optional<size_t> updated;
+  if (plan.update) updated = plan.update->index;
   ApplyPlan(intent, std::move(plan));
   if (!specs.empty()) {
     state.book().Apply(intent.client_id, kind, action_id.empty() ? intent.id : action_id, now_s,
                        specs);
   }
-  state.MarkIntentChanged(intent, deltas, has_action, lines_before);
+  state.MarkIntentChanged(intent, deltas, has_action, lines_before, updated);
   return IntentActionResult{&intent, action_id, added};
+}
+
+// Checks a plan's postings and applies both, or returns why not having changed nothing.
+Result<IntentActionResult> CheckAndCommit(State& state, Intent& intent, Result<IntentPlan> plan,
+                                          const char* kind, int64_t now_ms) {
+  if (!plan.ok()) return plan.status();
+  std::vector<PostingSpec> specs = PlanPostings(intent, *plan);
+  SL_RETURN_IF_ERROR(state.book().Check(specs));
+  return Commit(state, intent, std::move(*plan), specs, kind, now_ms / 1000, false);
 }
 
 }  // namespace
@@ -42,7 +54,8 @@ std::vector<PostingSpec> PlanPostings(const Intent& intent, const IntentPlan& pl
   const std::string& cur = intent.currency;
   AccountKey receivable = chart::Key(c, cur, chart::kPspReceivable, Upper(intent.external.provider_name));
   std::vector<PostingSpec> out;
-  Amount pending = 0, release = 0, posted = 0;  // receivable legs, aggregated
+  Amount pending = 0, release = 0, posted = 0;  // receivable debit legs, aggregated
+  Amount receivable_credit = 0;                 // and its posted credit leg
   auto line_id = [&](size_t idx) -> const std::string& {
     size_t existing = intent.lines.size();
     return idx < existing ? intent.lines[idx].id : plan.new_lines[idx - existing].id;
@@ -69,10 +82,35 @@ std::vector<PostingSpec> PlanPostings(const Intent& intent, const IntentPlan& pl
       Add(out, chart::Key(c, cur, chart::kLineFee, li), Side::kDebit, Phase::kPosted, d.fee_removed);
       Add(out, chart::Key(c, cur, chart::kFeeMemo), Side::kCredit, Phase::kPosted, d.fee_removed);
     }
+    if (d.fee_restored > 0) {
+      Add(out, chart::Key(c, cur, chart::kFeeMemo), Side::kDebit, Phase::kPosted, d.fee_restored);
+      Add(out, chart::Key(c, cur, chart::kLineFee, li), Side::kCredit, Phase::kPosted, d.fee_restored);
+    }
+    // Money leaving the line (refund, dispute) and coming back (reversal, dispute won), each
+    // with its memo pair so that the line shows how much is refunded and disputed.
+    auto out_of_line = [&](Amount amount, std::string_view memo_line, std::string_view memo) {
+      if (amount <= 0) return;
+      Add(out, payable, Side::kDebit, Phase::kPosted, amount);
+      receivable_credit += amount;
+      Add(out, chart::Key(c, cur, memo), Side::kDebit, Phase::kPosted, amount);
+      Add(out, chart::Key(c, cur, memo_line, li), Side::kCredit, Phase::kPosted, amount);
+    };
+    auto back_to_line = [&](Amount amount, std::string_view memo_line, std::string_view memo) {
+      if (amount <= 0) return;
+      Add(out, payable, Side::kCredit, Phase::kPosted, amount);
+      posted += amount;
+      Add(out, chart::Key(c, cur, memo_line, li), Side::kDebit, Phase::kPosted, amount);
+      Add(out, chart::Key(c, cur, memo), Side::kCredit, Phase::kPosted, amount);
+    };
+    out_of_line(d.refunded, chart::kLineRefunded, chart::kRefundMemo);
+    back_to_line(d.unrefunded, chart::kLineRefunded, chart::kRefundMemo);
+    out_of_line(d.disputed, chart::kLineDisputed, chart::kDisputeMemo);
+    back_to_line(d.released, chart::kLineDisputed, chart::kDisputeMemo);
   }
   Add(out, receivable, Side::kDebit, Phase::kPending, pending);
   Add(out, receivable, Side::kDebit, Phase::kRelease, release);
   Add(out, receivable, Side::kDebit, Phase::kPosted, posted);
+  Add(out, receivable, Side::kCredit, Phase::kPosted, receivable_credit);
   return out;
 }
 
@@ -82,11 +120,17 @@ LineFigures DeriveLine(const Book& book, const Intent& intent, const LineItem& l
   const std::string& cur = intent.currency;
   if (const Account* p = book.Find(c, cur, chart::kLinePayable, line.id)) {
     f.remaining = p->credits_pending;
-    f.captured = p->credits_posted;
     f.available = p->credit_balance();
   }
-  if (const Account* x = book.Find(c, cur, chart::kLineCancelled, line.id)) f.cancelled = x->credit_balance();
-  if (const Account* x = book.Find(c, cur, chart::kLineFee, line.id)) f.fee = x->credit_balance();
+  auto memo = [&](std::string_view kind) {
+    const Account* x = book.Find(c, cur, kind, line.id);
+    return x == nullptr ? Amount{0} : x->credit_balance();
+  };
+  f.cancelled = memo(chart::kLineCancelled);
+  f.fee = memo(chart::kLineFee);
+  f.refunded = memo(chart::kLineRefunded);
+  f.disputed = memo(chart::kLineDisputed);
+  f.captured = f.available + f.refunded + f.disputed + f.split;
   f.total = f.remaining + f.captured + f.cancelled;
   return f;
 }
@@ -135,28 +179,69 @@ Result<IntentActionResult> CreateIntent(State& state, const std::string& client_
   return Commit(state, intent, std::move(*plan), specs, "intent.create", now_s, false);
 }
 
+namespace {
+// Runs `plan_of(intent)` on the client's intent and commits the plan with its postings.
+template <class PlanOf>
+Result<IntentActionResult> OnIntent(State& state, const std::string& client_id,
+                                    const std::string& intent_id, const char* kind, int64_t now_ms,
+                                    PlanOf plan_of) {
+  Intent* intent = state.MutableIntent(client_id, intent_id);
+  if (intent == nullptr) return Status::NotFound("Intent not found", "intent_id");
+  return CheckAndCommit(state, *intent, plan_of(*intent), kind, now_ms);
+}
+}  // namespace
+
 Result<IntentActionResult> CaptureIntent(State& state, const std::string& client_id,
                                          const std::string& intent_id, const ActionInput& input,
                                          const std::string& capture_id, int64_t now_ms) {
-  Intent* intent = state.MutableIntent(client_id, intent_id);
-  if (intent == nullptr) return Status::NotFound("Intent not found", "intent_id");
-  auto plan = PlanCapture(*intent, input, capture_id, now_ms / 1000);
-  if (!plan.ok()) return plan.status();
-  std::vector<PostingSpec> specs = PlanPostings(*intent, *plan);
-  SL_RETURN_IF_ERROR(state.book().Check(specs));
-  return Commit(state, *intent, std::move(*plan), specs, "intent.capture", now_ms / 1000, false);
+  return OnIntent(state, client_id, intent_id, "intent.capture", now_ms, [&](const Intent& in) {
+    return PlanCapture(in, input, capture_id, now_ms / 1000);
+  });
 }
 
 Result<IntentActionResult> CancelIntent(State& state, const std::string& client_id,
                                         const std::string& intent_id, const ActionInput& input,
                                         const std::string& cancel_id, int64_t now_ms) {
-  Intent* intent = state.MutableIntent(client_id, intent_id);
-  if (intent == nullptr) return Status::NotFound("Intent not found", "intent_id");
-  auto plan = PlanCancel(*intent, input, cancel_id, now_ms / 1000);
-  if (!plan.ok()) return plan.status();
-  std::vector<PostingSpec> specs = PlanPostings(*intent, *plan);
-  SL_RETURN_IF_ERROR(state.book().Check(specs));
-  return Commit(state, *intent, std::move(*plan), specs, "intent.cancel", now_ms / 1000, false);
+  return OnIntent(state, client_id, intent_id, "intent.cancel", now_ms, [&](const Intent& in) {
+    return PlanCancel(in, input, cancel_id, now_ms / 1000);
+  });
+}
+
+Result<IntentActionResult> RefundIntent(State& state, const std::string& client_id,
+                                        const std::string& intent_id, const ActionInput& input,
+                                        const std::string& refund_id, int64_t now_ms) {
+  return OnIntent(state, client_id, intent_id, "intent.refund", now_ms, [&](const Intent& in) {
+    return PlanRefund(in, input, refund_id, now_ms / 1000);
+  });
+}
+
+Result<IntentActionResult> ReverseRefund(State& state, const std::string& client_id,
+                                         const std::string& intent_id, const std::string& refund_id,
+                                         const ActionInput& input, const std::string& reversal_id,
+                                         int64_t now_ms) {
+  return OnIntent(state, client_id, intent_id, "intent.refund_reversal", now_ms,
+                  [&](const Intent& in) {
+                    return PlanRefundReversal(in, refund_id, input, reversal_id, now_ms / 1000);
+                  });
+}
+
+Result<IntentActionResult> DisputeCapture(State& state, const std::string& client_id,
+                                          const std::string& intent_id,
+                                          const std::string& capture_id, const ActionInput& input,
+                                          const std::string& dispute_id, int64_t now_ms) {
+  return OnIntent(state, client_id, intent_id, "intent.dispute", now_ms, [&](const Intent& in) {
+    return PlanDispute(in, capture_id, input, dispute_id, now_ms / 1000);
+  });
+}
+
+Result<IntentActionResult> DecideDispute(State& state, const std::string& client_id,
+                                         const std::string& intent_id, const std::string& capture_id,
+                                         const std::string& dispute_id, DisputeDecision decision,
+                                         int64_t now_ms) {
+  return OnIntent(state, client_id, intent_id, "intent.dispute_decision", now_ms,
+                  [&](const Intent& in) {
+                    return PlanDisputeDecision(in, capture_id, dispute_id, decision, now_ms / 1000);
+                  });
 }
 
 }  // namespace splitledger::ledger

@@ -116,7 +116,8 @@ void Describe(V& v, LineRow& r) {
   DescribeLineColumns(v, r.intent_id, r.position, r.line);
 }
 
-// `kind` travels as "capture" / "cancel".
+// `kind` travels as its name ("capture", "refund", …). A refund's and a dispute's status change
+// later (reversed, decided): their rows are rewritten then.
 template <class V>
 void DescribeActionColumns(V& v, std::string& intent_id, int64_t& position, ActionRecord& a,
                            std::string& kind) {
@@ -128,6 +129,8 @@ void DescribeActionColumns(V& v, std::string& intent_id, int64_t& position, Acti
   v.Field("amount", a.amount);
   v.Field("created_at", a.created_at);
   v.Nested("ext_", a.external);
+  v.Field("parent_id", a.parent_id);
+  v.Field("updated_at", a.updated_at);
 }
 struct ActionRowRef {
   std::string* intent_id;
@@ -158,6 +161,7 @@ void DescribeActionLineColumns(V& v, std::string& action_id, int64_t& position,
   v.Field("line_item_id", line_item_id);
   v.Field("amount", l.amount);
   v.Field("fee_removed", l.fee_removed);
+  v.Field("fee_restored", l.fee_restored);
 }
 struct ActionLineRowRef {
   std::string* action_id;

@@ -25,7 +25,7 @@ inline const std::vector<const TableSchema*>& LoggedTables() {
 // new rows are plain inserts, must not be listed).
 inline bool AppendOnly(const TableSchema& table) {
   static const std::vector<const TableSchema*> tables = {
-      &kJournalTable, &kPostingsTable, &kActionsTable, &kActionLinesTable,
+      &kJournalTable, &kPostingsTable,    &kActionLinesTable,
       &kTokensTable,  &kIdempotencyTable, &kEventsTable,
   };
   for (const TableSchema* t : tables) {

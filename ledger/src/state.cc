@@ -72,7 +72,8 @@ Intent& State::InsertIntent(Intent intent) {
 void State::LoadIntent(Intent intent) { InsertIntent(std::move(intent)); }
 
 void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>& deltas,
-                              bool new_action, size_t lines_before) {
+                              bool new_action, size_t lines_before,
+                              std::optional<size_t> updated_action) {
   std::string key = IntentKey(intent.client_id, intent.id);
   if (dirty_intent_set_.insert(key).second) dirty_intents_.push_back(key);
   auto touch = [&](size_t i) {
@@ -81,6 +82,14 @@ void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>
   for (size_t i = lines_before; i < intent.lines.size(); ++i) touch(i);
   for (const LineDelta& d : deltas) touch(d.line_index);
   if (new_action) new_actions_.emplace_back(key, intent.actions.size() - 1);
+  // An action inserted in this batch is written as it is at the batch's end: no rewrite needed.
+  // (A linear look: status changes are rare, and a set here would cost every capture.)
+  if (updated_action &&
+      std::find(new_actions_.begin(), new_actions_.end(), std::make_pair(key, *updated_action)) ==
+          new_actions_.end() &&
+      changed_action_set_.emplace(key, *updated_action).second) {
+    changed_actions_.emplace_back(key, *updated_action);
+  }
 }
 
 const Client* State::FindClient(std::string_view id) const {
@@ -231,6 +240,7 @@ ChangeSet State::TakeChanges() {
   for (const std::string& k : dirty_intents_) cs.intents.push_back(&intents_.at(k));
   for (const auto& [k, i] : dirty_lines_) cs.lines.emplace_back(&intents_.at(k), i);
   for (const auto& [k, i] : new_actions_) cs.actions.emplace_back(&intents_.at(k), i);
+  for (const auto& [k, i] : changed_actions_) cs.changed_actions.emplace_back(&intents_.at(k), i);
   for (const std::string& id : dirty_clients_) cs.clients.push_back(&clients_.at(id));
   cs.tokens = std::move(new_tokens_);
   for (const std::string& k : new_idempotency_) cs.idempotency.push_back(&idempotency_.at(k));
@@ -245,6 +255,8 @@ ChangeSet State::TakeChanges() {
   dirty_lines_.clear();
   dirty_line_set_.clear();
   new_actions_.clear();
+  changed_actions_.clear();
+  changed_action_set_.clear();
   dirty_clients_.clear();
   dirty_client_set_.clear();
   new_tokens_.clear();

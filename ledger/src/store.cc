@@ -140,7 +140,6 @@ void PreparedWriteDeleter::operator()(PreparedWrite* w) const { delete w; }
 
 namespace {
 
-const char* ActionKindName(ActionKind k) { return k == ActionKind::kCapture ? "capture" : "cancel"; }
 
 }  // namespace
 
@@ -550,6 +549,14 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     }
     w->Add(std::move(lines), WriteMode::kUpsert);
 
+    // Actions whose status changed (a refund reversed, a dispute decided) are rewritten whole.
+    Rows changed_actions = kActionsTable.NewRows();
+    for (const auto& [in, idx] : cs.changed_actions) {
+      Intent* mut = const_cast<Intent*>(in);
+      ActionRecord& a = mut->actions[idx];
+      kActionsTable.Append(changed_actions, ActionRowRef{&mut->id, static_cast<int64_t>(idx), &a,
+                                                         ActionKindName(a.kind)});
+    }
     Rows actions = kActionsTable.NewRows();
     Rows action_lines = kActionLinesTable.NewRows();
     for (const auto& [in, idx] : cs.actions) {
@@ -564,6 +571,7 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
       }
     }
     w->Add(std::move(actions), WriteMode::kInsert);
+    w->Add(std::move(changed_actions), WriteMode::kUpsert);
     w->Add(std::move(action_lines), WriteMode::kInsert);
 
     Rows clients = kClientsTable.NewRows();
@@ -756,7 +764,9 @@ Status Store::Load(State& state) {
         ActionRow row = kActionsTable.Read(r);
         auto it = intents.find(row.intent_id);
         if (it == intents.end()) return Status::Internal("action without intent");
-        row.action.kind = row.kind == "capture" ? ActionKind::kCapture : ActionKind::kCancel;
+        auto kind = ParseActionKind(row.kind);
+        if (!kind) return Status::Corruption("action " + row.action.id + " of unknown kind " + row.kind);
+        row.action.kind = *kind;
         action_pos[row.action.id] = {it->first, it->second.actions.size()};
         it->second.actions.push_back(std::move(row.action));
       }

@@ -388,6 +388,9 @@ Result<VerifyReport> Verify(Store& store) {
       Diff(rep, n + " CapturedAmount", l.captured, lf.captured);
       Diff(rep, n + " CancelledAmount", l.cancelled, lf.cancelled);
       Diff(rep, n + " Seller.FeesAmount", l.fee, lf.fee);
+      Diff(rep, n + " RefundedAmount", l.refunded, lf.refunded);
+      Diff(rep, n + " DisputedAmount", l.disputed, lf.disputed);
+      Diff(rep, n + " SplitAmount", l.split, lf.split);
       Diff(rep, n + " remaining authorised", l.remaining(), lf.remaining);
       Diff(rep, n + " available to split", l.captured - l.refunded - l.disputed - l.split,
            lf.available);

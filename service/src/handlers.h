@@ -56,6 +56,10 @@ Outcome Apply(ApplyContext& ctx, const CreateIntent& c);
 Outcome Apply(ApplyContext& ctx, const CaptureIntent& c);
 Outcome Apply(ApplyContext& ctx, const CancelIntent& c);
 Outcome Apply(ApplyContext& ctx, const GetIntent& c);
+Outcome Apply(ApplyContext& ctx, const RefundIntent& c);
+Outcome Apply(ApplyContext& ctx, const ReverseRefund& c);
+Outcome Apply(ApplyContext& ctx, const DisputeCapture& c);
+Outcome Apply(ApplyContext& ctx, const DecideDispute& c);
 
 // Idempotency (service.cc).
 Outcome Apply(ApplyContext& ctx, const GetStoredResponse& c);

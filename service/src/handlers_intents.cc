@@ -1,4 +1,5 @@
-// Echo-style intents: create (with mixed basket), capture, cancel, get. The money rules are the
+// Echo-style intents: create (with mixed basket), capture, cancel, get, refunds and their
+// reversals, disputes and their decisions. The money rules are the
 // core aggregate's (core/intent.h) and their postings the ledger's (ledger/intent_ops.h); this
 // adds what needs the other entities: seller wallets, the client's wallets, events.
 #include "handlers.h"
@@ -12,6 +13,14 @@ IntentSnapshot ViewOf(const ledger::State& st, const Intent& in,
                       IntentAction action = IntentAction::kNone,
                       const std::string& action_id = {}) {
   return EncodeIntentView(in, ledger::DeriveIntent(st.book(), in), action, action_id);
+}
+
+// The outcome of an intent action, with its event (Echo §13) fired once it succeeded.
+Outcome Acted(ApplyContext& ctx, const Result<ledger::IntentActionResult>& r, IntentAction action,
+              const char* event) {
+  if (!r.ok()) return Outcome::Error(r.status());
+  ctx.state.AddEvent(ctx.caller.client_id, event, r->intent->id, ctx.now_s());
+  return Outcome::Of(ViewOf(ctx.state, *r->intent, action, r->action_id));
 }
 
 }  // namespace
@@ -48,11 +57,10 @@ Outcome Apply(ApplyContext& ctx, const CreateIntent& c) {
 }
 
 Outcome Apply(ApplyContext& ctx, const CaptureIntent& c) {
-  auto r = ledger::CaptureIntent(ctx.state, ctx.caller.client_id, c.intent_id, c.input,
-                                 c.capture_id, ctx.caller.now_ms);
-  if (!r.ok()) return Outcome::Error(r.status());
-  ctx.state.AddEvent(ctx.caller.client_id, "INTENT_CAPTURED", c.intent_id, ctx.now_s());
-  return Outcome::Of(ViewOf(ctx.state, *r->intent, IntentAction::kCapture, r->action_id));
+  return Acted(ctx,
+               ledger::CaptureIntent(ctx.state, ctx.caller.client_id, c.intent_id, c.input,
+                                     c.capture_id, ctx.caller.now_ms),
+               IntentAction::kCapture, "INTENT_CAPTURED");
 }
 
 Outcome Apply(ApplyContext& ctx, const CancelIntent& c) {
@@ -66,6 +74,37 @@ Outcome Apply(ApplyContext& ctx, const GetIntent& c) {
   const Intent* in = ctx.state.FindIntent(ctx.caller.client_id, c.intent_id);
   if (in == nullptr) return Outcome::Error(Status::NotFound("Intent not found", "intent_id"));
   return Outcome::Of(ViewOf(ctx.state, *in));
+}
+
+
+Outcome Apply(ApplyContext& ctx, const RefundIntent& c) {
+  return Acted(ctx,
+               ledger::RefundIntent(ctx.state, ctx.caller.client_id, c.intent_id, c.input,
+                                    c.refund_id, ctx.caller.now_ms),
+               IntentAction::kRefund, "INTENT_REFUNDED");
+}
+
+Outcome Apply(ApplyContext& ctx, const ReverseRefund& c) {
+  return Acted(ctx,
+               ledger::ReverseRefund(ctx.state, ctx.caller.client_id, c.intent_id, c.refund_id,
+                                     c.input, c.reversal_id, ctx.caller.now_ms),
+               IntentAction::kRefundReversal, "INTENT_REFUND_REVERSED");
+}
+
+Outcome Apply(ApplyContext& ctx, const DisputeCapture& c) {
+  return Acted(ctx,
+               ledger::DisputeCapture(ctx.state, ctx.caller.client_id, c.intent_id, c.capture_id,
+                                      c.input, c.dispute_id, ctx.caller.now_ms),
+               IntentAction::kDispute, "INTENT_DISPUTE_CREATED");
+}
+
+Outcome Apply(ApplyContext& ctx, const DecideDispute& c) {
+  static constexpr const char* kEvents[] = {"INTENT_DISPUTE_DEFENDED", "INTENT_DISPUTE_WON",
+                                            "INTENT_DISPUTE_LOST"};
+  return Acted(ctx,
+               ledger::DecideDispute(ctx.state, ctx.caller.client_id, c.intent_id, c.capture_id,
+                                     c.dispute_id, c.decision, ctx.caller.now_ms),
+               IntentAction::kDisputeDecision, kEvents[static_cast<int>(c.decision)]);
 }
 
 }  // namespace splitledger::service

@@ -38,18 +38,29 @@ std::string IntentIdOf(const IntentSnapshot& snapshot) {
 
 bool DecodeIntentView(const IntentSnapshot& snapshot, IntentView* out) {
   ByteReader r(snapshot.bytes);
-  Describe(r, out->intent);
+  if (snapshot.layout == 1) {
+    // Release 0.3 and earlier: no refunds, disputes or splits in actions and figures.
+    LegacyReader intent(r, {"fee_restored", "parent_id", "updated_at"});
+    Describe(intent, out->intent);
+    LegacyReader figures(r, {"refunded", "disputed", "split"});
+    Describe(figures, out->figures);
+  } else {
+    Describe(r, out->intent);
+    Describe(r, out->figures);
+  }
   RestoreDerivedFields(out->intent);
-  Describe(r, out->figures);
   int64_t action = 0;
-  if (!r.ok() || !r.I64(&action) || action < 0 || action > 2 || !r.Str(&out->action_id))
+  if (!r.ok() || !r.I64(&action) || action < 0 ||
+      action > static_cast<int64_t>(IntentAction::kDisputeDecision) || !r.Str(&out->action_id))
     return false;
   out->action = static_cast<IntentAction>(action);
   return r.done();
 }
 
 namespace {
-constexpr uint64_t kFormat = 1;  // bump when a described layout changes incompatibly
+// Bump when a described layout changes incompatibly, and keep reading the older ones.
+// 1: release 0.3 and earlier. 2: intents with refunds, disputes and splits.
+constexpr uint64_t kFormat = 2;
 
 // The value alternatives an idempotent (creating) command can produce.
 enum class Kind : uint64_t { kNone = 0, kUser = 1, kWallet = 2, kIntent = 3, kClient = 4 };
@@ -87,7 +98,7 @@ bool DecodeOutcome(std::string_view bytes, Outcome* out) {
   uint64_t format = 0, code = 0, n = 0, kind = 0;
   std::string message, field;
   int64_t line = -1;
-  if (!r.U64(&format) || format != kFormat || !r.U64(&code) ||
+  if (!r.U64(&format) || format < 1 || format > kFormat || !r.U64(&code) ||
       code > static_cast<uint64_t>(ErrorCode::kInternal) || !r.Str(&message) || !r.Str(&field) ||
       !r.I64(&line) || !r.U64(&n) || n > bytes.size()) {
     return false;
@@ -107,9 +118,12 @@ bool DecodeOutcome(std::string_view bytes, Outcome* out) {
     case Kind::kWallet:
       Describe(r, out->value.emplace<WalletView>());
       break;
-    case Kind::kIntent:
-      r.Str(&out->value.emplace<IntentSnapshot>().bytes);
+    case Kind::kIntent: {
+      IntentSnapshot& snap = out->value.emplace<IntentSnapshot>();
+      r.Str(&snap.bytes);
+      snap.layout = static_cast<int>(format);
       break;
+    }
     case Kind::kClient:
       Describe(r, *out->value.emplace<Box<Client>>());
       break;

@@ -141,8 +141,46 @@ TEST_P(StoreTest, RoundTripsEverything) {
     EXPECT_TRUE(r->added_to_existing);
     EXPECT_EQ(r->intent->id, ids[4]);
   }
+  // Refunds and disputes on the fully captured intent: the refund reversed and the dispute
+  // decided in later batches, so their rows are rewritten with the new status.
+  std::string refund_id = NewId(id_prefix::kRefund, kNowMs);
+  std::string dispute_id = NewId(id_prefix::kDispute, kNowMs);
+  {
+    const Intent& in0 = *state.FindIntent("cli_a", ids[0]);
+    ActionInput part;
+    part.partial = true;
+    part.amount = 1;
+    part.lines.push_back({in0.lines[0].id, 1, std::nullopt});
+    ASSERT_TRUE(RefundIntent(state, "cli_a", ids[0], part, refund_id, kNowMs).ok());
+    ASSERT_TRUE(DisputeCapture(state, "cli_a", ids[0], in0.actions[0].id, part, dispute_id, kNowMs).ok());
+  }
   Flush(*store, state);
-  EXPECT_EQ(state.FindIntent("cli_a", ids[0])->status, IntentStatus::kCaptured);
+  {
+    std::string capture_id = state.FindIntent("cli_a", ids[0])->actions[0].id;
+    auto r = ReverseRefund(state, "cli_a", ids[0], refund_id, Full(),
+                           NewId(id_prefix::kRefundReversal, kNowMs), kNowMs + 1000);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    auto d = DecideDispute(state, "cli_a", ids[0], capture_id, dispute_id, DisputeDecision::kDefended,
+                           kNowMs + 2000);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+  }
+  Flush(*store, state);
+  {
+    std::string capture_id = state.FindIntent("cli_a", ids[0])->actions[0].id;
+    ASSERT_TRUE(DecideDispute(state, "cli_a", ids[0], capture_id, dispute_id, DisputeDecision::kWon,
+                              kNowMs + 3000)
+                    .ok());
+  }
+  Flush(*store, state);
+  {
+    const Intent& in0 = *state.FindIntent("cli_a", ids[0]);
+    EXPECT_EQ(in0.actions[in0.FindAction(ActionKind::kRefund, refund_id)].status, "REFUND_REVERSED");
+    EXPECT_EQ(in0.actions[in0.FindAction(ActionKind::kDispute, dispute_id)].status, "DISPUTED_WON");
+    EXPECT_EQ(in0.status, IntentStatus::kRefundReversed);
+    EXPECT_EQ(in0.lines[0].refunded, 0);
+    EXPECT_EQ(in0.lines[0].disputed, 0);
+  }
+  EXPECT_EQ(state.FindIntent("cli_a", ids[0])->actions.size(), 4u);
   EXPECT_EQ(state.FindIntent("cli_a", ids[2])->status, IntentStatus::kCancelled);
   EXPECT_EQ(state.FindIntent("cli_a", ids[4])->lines.size(), 2u + 2u);
 

@@ -245,6 +245,8 @@ std::vector<std::string> CompareIntents(const Intent& a, const Intent& b) {
     Cmp(d, q + "status", x.status, y.status);
     Cmp(d, q + "amount", x.amount, y.amount);
     Cmp(d, q + "created_at", x.created_at, y.created_at);
+    Cmp(d, q + "updated_at", x.updated_at, y.updated_at);
+    Cmp(d, q + "parent", x.parent_id, y.parent_id);
     Cmp(d, q + "ext.present", x.external.present, y.external.present);
     Cmp(d, q + "ext.merchant_reference", x.external.merchant_reference, y.external.merchant_reference);
     Cmp(d, q + "line count", x.lines.size(), y.lines.size());
@@ -253,6 +255,7 @@ std::vector<std::string> CompareIntents(const Intent& a, const Intent& b) {
       Cmp(d, r + "index", x.lines[k].line_index, y.lines[k].line_index);
       Cmp(d, r + "amount", x.lines[k].amount, y.lines[k].amount);
       Cmp(d, r + "fee_removed", x.lines[k].fee_removed, y.lines[k].fee_removed);
+      Cmp(d, r + "fee_restored", x.lines[k].fee_restored, y.lines[k].fee_restored);
     }
   }
   return d;

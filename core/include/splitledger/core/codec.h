@@ -161,6 +161,30 @@ class ByteReader {
   bool ok_ = true;
 };
 
+// Reads a value written before some of its fields existed: the fields named in `absent` are not
+// read and keep their defaults. For stored forms of an older layout (an idempotency record
+// written by an earlier release).
+class LegacyReader {
+ public:
+  LegacyReader(ByteReader& r, std::initializer_list<std::string_view> absent)
+      : r_(r), absent_(absent) {}
+  template <class F>
+  void Field(const char* name, F& f) {
+    for (std::string_view a : absent_) {
+      if (a == name) return;
+    }
+    r_.Field(name, f);
+  }
+  template <class N>
+  void Nested(const char*, N& n) {
+    Describe(*this, n);
+  }
+
+ private:
+  ByteReader& r_;
+  std::initializer_list<std::string_view> absent_;
+};
+
 // Encodes / decodes any described value.
 template <class T>
 std::string Encode(const T& value) {

@@ -17,6 +17,7 @@ inline constexpr std::string_view kLineItem = "int_li_";
 inline constexpr std::string_view kCapture = "int_capture_";
 inline constexpr std::string_view kCancel = "int_cancel_";
 inline constexpr std::string_view kRefund = "int_refund_";
+inline constexpr std::string_view kRefundReversal = "int_refund_rev_";
 inline constexpr std::string_view kDispute = "int_dispute_";
 inline constexpr std::string_view kSplit = "int_split_";
 inline constexpr std::string_view kUser = "user_m_";

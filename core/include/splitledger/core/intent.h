@@ -12,8 +12,14 @@
 //
 // Invariants, per line item, after every applied plan:
 //   0 <= captured, cancelled;  captured + cancelled <= total;  0 <= fee <= fee_initial
-//   refunded + disputed <= captured (refunds and disputes arrive with a later issue)
+//   refunded + disputed + split <= captured;  fee <= total − cancelled − refunded
 // and PlatformFeesAmount == Σ line fees, Amount == Σ line totals.
+//
+// Fees follow the money that stays: after cancelling C and refunding R (net of reversals) of a
+// line of total T and initial fee F, the fee is at most F − floor(F·(C+R)/T) (pro rata from
+// running totals, so cancelling or refunding a whole line removes exactly its whole fee). A
+// request may state the fee part instead (see PlanCancel). Disputes leave the fee alone: a
+// dispute may still be won.
 #pragma once
 
 #include <cstdint>
@@ -97,19 +103,34 @@ struct LineItem {
 struct ActionLine {
   size_t line_index = 0;
   Amount amount = 0;
-  Amount fee_removed = 0;  // cancels only
+  Amount fee_removed = 0;   // cancels and refunds: the line's fee taken away
+  Amount fee_restored = 0;  // refund reversals: the line's fee given back
 };
 
-enum class ActionKind { kCapture, kCancel };
+enum class ActionKind { kCapture, kCancel, kRefund, kRefundReversal, kDispute };
+const char* ActionKindName(ActionKind kind);  // "capture", "cancel", "refund", …
+std::optional<ActionKind> ParseActionKind(std::string_view name);
+
+// A dispute's decision (Echo §8.5); its name is also the dispute's status.
+enum class DisputeDecision { kDefended, kWon, kLost };
+const char* DisputeDecisionName(DisputeDecision d);  // "DEFENDED", "DISPUTED_WON", "DISPUTED_LOST"
+std::optional<DisputeDecision> ParseDisputeDecision(std::string_view name);
 
 struct ActionRecord {
   ActionKind kind = ActionKind::kCapture;
   std::string id;
   int64_t created_at = 0;  // unix seconds
   Amount amount = 0;
-  std::string status;  // "CAPTURED", "CANCELLED"
+  // "CAPTURED", "CANCELLED"; a refund "REFUNDED" then "REFUND_REVERSED"; a reversal
+  // "REFUND_REVERSED"; a dispute "DISPUTED" then its decision.
+  std::string status;
   std::vector<ActionLine> lines;
   ExternalData external;
+  std::string parent_id;  // a reversal: its refund; a dispute: the capture disputed
+  int64_t updated_at = 0; // the last status change (a reversal, a decision)
+
+  // A dispute still counts against its lines unless it was won.
+  bool ActiveDispute() const { return kind == ActionKind::kDispute && status != "DISPUTED_WON"; }
 };
 
 struct Intent {
@@ -123,7 +144,7 @@ struct Intent {
   std::string buyer_id;
   Amount unfunded_amount = 0;
   std::vector<LineItem> lines;
-  std::vector<ActionRecord> actions;  // captures and cancels in order
+  std::vector<ActionRecord> actions;  // captures, cancels, refunds, reversals, disputes in order
 
   // Σ line totals and Σ line fees. Sums are bounded at creation, so they cannot overflow.
   Amount amount() const;
@@ -132,6 +153,8 @@ struct Intent {
   Amount available_to_split() const;
   // Index of the line with this id, or -1.
   int FindLine(std::string_view line_id) const;
+  // Index of the action of this kind with this id, or -1.
+  int FindAction(ActionKind kind, std::string_view action_id) const;
   bool HasCapture() const;
 };
 
@@ -169,12 +192,25 @@ struct LineDelta {
   Amount captured = 0;
   Amount cancelled = 0;
   Amount fee_removed = 0;
+  Amount refunded = 0;     // a refund takes captured money back to the buyer
+  Amount unrefunded = 0;   // a refund reversal gives it back
+  Amount disputed = 0;     // a dispute holds captured money
+  Amount released = 0;     // a dispute won releases it
+  Amount fee_restored = 0; // a refund reversal gives back fee its refund took
+};
+
+// A change of status of an existing action (a refund reversed, a dispute decided).
+struct ActionUpdate {
+  size_t index = 0;  // in Intent::actions
+  std::string status;
+  int64_t at = 0;  // unix seconds
 };
 
 struct IntentPlan {
   std::vector<LineItem> new_lines;      // appended first (create / mixed basket)
   std::vector<LineDelta> deltas;        // indices refer to lines after new_lines are appended
-  std::optional<ActionRecord> action;   // the capture/cancel record to append
+  std::optional<ActionRecord> action;   // the action record to append
+  std::optional<ActionUpdate> update;   // an existing action whose status changes
   IntentStatus new_status = IntentStatus::kAuthorized;
 };
 
@@ -184,9 +220,12 @@ struct LineFigures {
   Amount total = 0;      // remaining + captured + cancelled
   Amount remaining = 0;  // line_payable credits_pending: still authorised
   Amount captured = 0;   // line_payable credits_posted
-  Amount available = 0;  // line_payable credit balance: captured, not yet refunded/split
+  Amount available = 0;  // line_payable credit balance: captured, not refunded/disputed/split
   Amount cancelled = 0;  // line_cancelled credit balance
   Amount fee = 0;        // line_fee credit balance
+  Amount refunded = 0;   // line_refunded credit balance (net of reversals)
+  Amount disputed = 0;   // line_disputed credit balance (disputes not won)
+  Amount split = 0;      // line_split credit balance (splits not reversed)
 };
 
 struct IntentFigures {
@@ -222,6 +261,36 @@ Result<IntentPlan> PlanCapture(const Intent& intent, const ActionInput& input,
 // the line's remaining fee.
 Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, std::string cancel_id,
                               int64_t now);
+
+// Full or partial refund (§8.4) of captured money still refundable per line (captured − refunded
+// − disputed − split). A full refund (no lines) takes all of it. Fees shrink pro rata as for
+// cancels (see the top of this file); a stated fee part (per line FeesAmount, or a top-level
+// PlatformFeesAmount allocated by refunded amount) replaces the computed one. The intent becomes
+// REFUNDED when nothing captured or authorised is left; otherwise it keeps its status.
+Result<IntentPlan> PlanRefund(const Intent& intent, const ActionInput& input, std::string refund_id,
+                              int64_t now);
+
+// Full or partial reversal of refund `refund_id`: per line at most what that refund took and
+// earlier reversals did not give back. Each line gets back the fee its refund took, pro rata
+// (all of it when the line's refund is wholly reversed). The refund and the intent become
+// REFUND_REVERSED.
+Result<IntentPlan> PlanRefundReversal(const Intent& intent, std::string_view refund_id,
+                                      const ActionInput& input, std::string reversal_id,
+                                      int64_t now);
+
+// Full or partial dispute (§8.5) of capture `capture_id`: per line at most what that capture took
+// and earlier disputes of it still hold, and at most what the line still has (captured − refunded
+// − disputed − split). The intent becomes DISPUTED when nothing captured is left undisputed.
+Result<IntentPlan> PlanDispute(const Intent& intent, std::string_view capture_id,
+                               const ActionInput& input, std::string dispute_id, int64_t now);
+
+// A decision on dispute `dispute_id` of capture `capture_id`: DISPUTED → DEFENDED | DISPUTED_WON
+// | DISPUTED_LOST, DEFENDED → DISPUTED_WON | DISPUTED_LOST. Winning gives the disputed amounts
+// back to the lines. The intent takes the decision as its status when it was DISPUTED or
+// DEFENDED and no other dispute is still open.
+Result<IntentPlan> PlanDisputeDecision(const Intent& intent, std::string_view capture_id,
+                                       std::string_view dispute_id, DisputeDecision decision,
+                                       int64_t now);
 
 // Applies a plan produced from this very state.
 void ApplyPlan(Intent& intent, IntentPlan plan);

@@ -69,6 +69,7 @@ void Describe(V& v, ActionLine& a) {
   describe_detail::AsInt(v, "line_index", a.line_index);
   v.Field("amount", a.amount);
   v.Field("fee_removed", a.fee_removed);
+  v.Field("fee_restored", a.fee_restored);
 }
 
 template <class V>
@@ -80,6 +81,8 @@ void Describe(V& v, ActionRecord& a) {
   v.Field("status", a.status);
   describe_detail::Each(v, "lines", a.lines);
   v.Nested("ext_", a.external);
+  v.Field("parent_id", a.parent_id);
+  v.Field("updated_at", a.updated_at);
 }
 
 // An intent's own fields but its status, lines and actions (each form stores those its way).
@@ -123,6 +126,9 @@ void Describe(V& v, LineFigures& f) {
   v.Field("available", f.available);
   v.Field("cancelled", f.cancelled);
   v.Field("fee", f.fee);
+  v.Field("refunded", f.refunded);
+  v.Field("disputed", f.disputed);
+  v.Field("split", f.split);
 }
 
 template <class V>

@@ -9,7 +9,16 @@
 //   cancelled x:        release  Dr psp_receivable:P x / Cr line_payable:LI x
 //                       posted   Dr cancel_memo x        / Cr line_cancelled:LI x
 //   fee removed f:      posted   Dr line_fee:LI f        / Cr fee_memo f
-// so that every amount an intent shows is a ledger figure (DeriveLine).
+//   fee restored f:     posted   Dr fee_memo f           / Cr line_fee:LI f
+//   refunded r:         posted   Dr line_payable:LI r    / Cr psp_receivable:P r
+//                       posted   Dr refund_memo r        / Cr line_refunded:LI r
+//   refund reversed u:  the two refund pairs the other way round
+//   disputed d:         posted   Dr line_payable:LI d    / Cr psp_receivable:P d
+//                       posted   Dr dispute_memo d       / Cr line_disputed:LI d
+//   dispute won w:      the two dispute pairs the other way round
+// so that every amount an intent shows is a ledger figure (DeriveLine): the line_payable credit
+// balance is what the line can still split, and its captured amount is that plus what refunds,
+// disputes and splits hold.
 #pragma once
 
 #include <string>
@@ -46,5 +55,21 @@ Result<IntentActionResult> CaptureIntent(State& state, const std::string& client
 Result<IntentActionResult> CancelIntent(State& state, const std::string& client_id,
                                         const std::string& intent_id, const ActionInput& input,
                                         const std::string& cancel_id, int64_t now_ms);
+Result<IntentActionResult> RefundIntent(State& state, const std::string& client_id,
+                                        const std::string& intent_id, const ActionInput& input,
+                                        const std::string& refund_id, int64_t now_ms);
+Result<IntentActionResult> ReverseRefund(State& state, const std::string& client_id,
+                                         const std::string& intent_id, const std::string& refund_id,
+                                         const ActionInput& input, const std::string& reversal_id,
+                                         int64_t now_ms);
+Result<IntentActionResult> DisputeCapture(State& state, const std::string& client_id,
+                                          const std::string& intent_id,
+                                          const std::string& capture_id, const ActionInput& input,
+                                          const std::string& dispute_id, int64_t now_ms);
+// The result's action_id is the dispute's id.
+Result<IntentActionResult> DecideDispute(State& state, const std::string& client_id,
+                                         const std::string& intent_id, const std::string& capture_id,
+                                         const std::string& dispute_id, DisputeDecision decision,
+                                         int64_t now_ms);
 
 }  // namespace splitledger::ledger

@@ -159,6 +159,30 @@ struct CancelIntent {
 struct GetIntent {
   std::string intent_id;
 };
+// Refunds and disputes (Echo §8.4–8.5): partial when `input.partial`, full otherwise.
+struct RefundIntent {
+  std::string intent_id;
+  ActionInput input;
+  std::string refund_id;
+};
+struct ReverseRefund {
+  std::string intent_id;
+  std::string refund_id;
+  ActionInput input;
+  std::string reversal_id;
+};
+struct DisputeCapture {
+  std::string intent_id;
+  std::string capture_id;
+  ActionInput input;
+  std::string dispute_id;
+};
+struct DecideDispute {
+  std::string intent_id;
+  std::string capture_id;
+  std::string dispute_id;
+  DisputeDecision decision = DisputeDecision::kDefended;
+};
 
 // ---- idempotency ----------------------------------------------------------------------------
 struct GetStoredResponse {
@@ -174,7 +198,8 @@ using Command =
                  UpdateClient, CreateUser, UpdateUser, GetUser, CreateWallet, UpdateWallet,
                  GetWallet, ListUserWallets, ListUserTransactions, ListWalletTransactions,
                  ListClientWallets, GetClientWallet, ListClientWalletTransactions, CreateIntent,
-                 CaptureIntent, CancelIntent, GetIntent, GetStoredResponse, Refused>;
+                 CaptureIntent, CancelIntent, GetIntent, RefundIntent, ReverseRefund,
+                 DisputeCapture, DecideDispute, GetStoredResponse, Refused>;
 
 // ---- results (values, snapshots taken on the writer) ----------------------------------------
 struct Credentials {
@@ -204,18 +229,28 @@ struct ClientWalletList {
 struct TransactionList {
   int64_t count = 0;
 };
-enum class IntentAction : int64_t { kNone = 0, kCapture = 1, kCancel = 2 };
+// The action a result is about (the dialect shows its id: Echo's `Capture: {Id}`, …).
+enum class IntentAction : int64_t {
+  kNone = 0,
+  kCapture = 1,
+  kCancel = 2,
+  kRefund = 3,
+  kRefundReversal = 4,
+  kDispute = 5,
+  kDisputeDecision = 6,  // action_id: the dispute decided
+};
 struct IntentView {
   Intent intent;
   IntentFigures figures;  // every amount shown, from the ledger
   IntentAction action = IntentAction::kNone;
-  std::string action_id;  // the capture or cancel this result is about
+  std::string action_id;  // the capture, cancel, refund, reversal or dispute this is about
 };
 // An IntentView in its binary form (core/codec.h), taken on the writer straight from the State:
 // one allocation instead of a deep copy of the intent, and a thread-local one to decode on the
 // request thread (measured: the deep copy cost the ledger bench a quarter of its throughput).
 struct IntentSnapshot {
   std::string bytes;
+  int layout = 2;  // 1: written by release 0.3 or earlier (an idempotency record)
 };
 bool DecodeIntentView(const IntentSnapshot& snapshot, IntentView* out);
 
