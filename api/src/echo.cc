@@ -28,7 +28,17 @@ constexpr FieldSpelling kSpellings[] = {
     {"wallet_id", "WalletId"},    {"client_id", "ClientId"},
     {"idempotency_key", "IdempotencyKey"}, {"owners", "Owners"},
     {"description", "Description"}, {"tag", "Tag"},
+    {"refund_id", "RefundId"},     {"capture_id", "CaptureId"},
+    {"dispute_id", "DisputeId"},   {"decision", "Decision"},
+    {"split_id", "SplitId"},       {"splits", "Splits"},
+    {"Split", "Split"},            {"Status", "Status"},
+    {"split_amount", "SplitAmount"}, {"split_fees", "FeesAmount"},
+    {"split_line_item_id", "LineItemId"},
 };
+// Fields of one split of a request: rendered "Splits[i].X" rather than "LineItems[i].X".
+bool SplitField(const std::string& name) {
+  return name == "split_amount" || name == "split_fees" || name == "split_line_item_id";
+}
 
 // v2.01 user fields: Echo name, JSON type, entity field (core/entities.h Describe name).
 enum class FT { kStr, kInt, kBool, kAddress, kIntOrString, kCategory };
@@ -214,7 +224,9 @@ std::string EchoFieldName(const FieldRef& field) {
   }
   if (const char* u = UserEchoName(kNatural, field.name)) name = u;
   else if (const char* l = UserEchoName(kLegal, field.name)) name = l;
-  if (field.line >= 0) return "LineItems[" + std::to_string(field.line) + "]." + name;
+  if (field.line >= 0) {
+    return (SplitField(field.name) ? "Splits[" : "LineItems[") + std::to_string(field.line) + "]." + name;
+  }
   return name.empty() ? "Request" : name;
 }
 
@@ -392,6 +404,49 @@ void WriteExternal(JWriter& w, const ExternalData& e) {
 }  // namespace
 
 // Every amount shown comes from the view's figures (the ledger), not from the Intent struct.
+// One split object (§7.4).
+static void WriteSplit(JWriter& w, const Split& sp, const std::string& intent_id,
+                const std::string& line_item_id, const std::string& seller_id,
+                const std::string& wallet_id) {
+  w.StartObject();
+  WKey(w, "Id"); WStr(w, sp.id);
+  WKey(w, "IntentId"); WStr(w, intent_id);
+  WKey(w, "LineItemId"); WStr(w, line_item_id);
+  WKey(w, "SellerId"); WStrOrNull(w, seller_id);
+  WKey(w, "WalletId"); WStrOrNull(w, wallet_id);
+  WKey(w, "SplitAmount"); w.Int64(sp.amount);
+  WKey(w, "FeesAmount"); w.Int64(sp.fees);
+  WKey(w, "TransferDate");
+  if (sp.transfer_date) w.Int64(*sp.transfer_date); else w.Null();
+  WKey(w, "Description"); WStrOrNull(w, sp.description);
+  WKey(w, "Status"); WStr(w, SplitStatusName(sp.status));
+  WKey(w, "CreationDate"); w.Int64(sp.created_at);
+  if (sp.refunded > 0) { WKey(w, "RefundedAmount"); w.Int64(sp.refunded); }
+  if (!sp.note.empty()) { WKey(w, "ResultMessage"); WStr(w, sp.note); }
+  w.EndObject();
+}
+
+std::string RenderSplit(const service::SplitView& v) {
+  rapidjson::StringBuffer sb;
+  JWriter w(sb);
+  WriteSplit(w, v.split, v.intent_id, v.line_item_id, v.seller_id, v.wallet_id);
+  return Done(sb);
+}
+
+std::string RenderSplitList(const service::SplitList& l) {
+  rapidjson::StringBuffer sb;
+  JWriter w(sb);
+  w.StartObject();
+  WKey(w, "Splits");
+  w.StartArray();
+  for (const service::SplitView& v : l.items) {
+    WriteSplit(w, v.split, v.intent_id, v.line_item_id, v.seller_id, v.wallet_id);
+  }
+  w.EndArray();
+  w.EndObject();
+  return Done(sb);
+}
+
 std::string RenderIntent(const service::IntentView& v) {
   const Intent& in = v.intent;
   const IntentFigures& fig = v.figures;
@@ -481,7 +536,13 @@ std::string RenderIntent(const service::IntentView& v) {
   history("Captures", ActionKind::kCapture);
   history("Refunds", ActionKind::kRefund);
   history("Disputes", ActionKind::kDispute);
-  WKey(w, "Splits"); w.StartArray(); w.EndArray();
+  WKey(w, "Splits");
+  w.StartArray();
+  for (const Split& sp : in.splits) {
+    const LineItem& l = in.lines[sp.line_index];
+    WriteSplit(w, sp, in.id, l.id, l.input.seller.author_id, l.input.seller.wallet_id);
+  }
+  w.EndArray();
   WKey(w, "SettlementId"); w.Null();
   WKey(w, "CreationDate"); w.Int64(in.created_at);
   WKey(w, "ExecutionDate"); w.Int64(in.execution_date != 0 ? in.execution_date : in.created_at);
@@ -519,6 +580,8 @@ Reply RenderStoredOutcome(const service::Outcome& o, const std::string& request_
     return IntentSnapshotReply(d, *snap);
   }
   if (const auto* c = std::get_if<service::Box<Client>>(&o.value)) return JsonReply(RenderClient(**c));
+  if (const auto* sv = std::get_if<service::SplitView>(&o.value)) return JsonReply(RenderSplit(*sv));
+  if (const auto* sl = std::get_if<service::SplitList>(&o.value)) return JsonReply(RenderSplitList(*sl));
   return JsonReply("{}");
 }
 

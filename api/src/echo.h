@@ -35,6 +35,8 @@ std::string RenderWallet(const service::WalletView& w);
 std::string RenderClientWallet(const service::ClientWalletView& w);
 std::string RenderClient(const Client& c);
 std::string RenderIntent(const service::IntentView& v);
+std::string RenderSplit(const service::SplitView& v);
+std::string RenderSplitList(const service::SplitList& l);  // {"Splits":[…]}
 // The reply for an intent result: its snapshot decoded and rendered (500 if it is unreadable).
 Reply IntentSnapshotReply(Dialect dialect, const service::IntentSnapshot& snapshot);
 // An Echo address object (AddressLine1…Country; parts not given stay unset).

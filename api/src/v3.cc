@@ -1,5 +1,6 @@
 // V3.0 Echo intents (echo-api §7, §8.1–8.5, §10.1–10.4, §10.6–10.7): create (incl. mixed
 // basket), get, captures, cancel, refunds and their reversals, disputes and their decisions. Translators only: JSON → command (ids chosen here), outcome → JSON.
+#include <charconv>
 #include <cstring>
 
 #include "dialects.h"
@@ -258,6 +259,90 @@ Reply Decide(App& app, Request& req) {
 
 Reply Get(App& app, Request& req) { return IntentReply(req, Run(app, req, service::GetIntent{req.params[0]})); }
 
+// --- splits (§10.5) ---------------------------------------------------------------------------
+
+// An amount given as a JSON integer or a numeric string (the SDK's typings say string).
+std::optional<Amount> AmountOrString(Binder& b, const JValue& obj, const char* name, bool required,
+                                     const std::string& path = {}) {
+  auto it = obj.FindMember(name);
+  if (it != obj.MemberEnd() && it->value.IsString()) {
+    std::string text(it->value.GetString(), it->value.GetStringLength());
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty() || v < 0) {
+      b.Add((path.empty() ? "" : path + ".") + name, std::string(name) + " must be an integer amount.");
+      return std::nullopt;
+    }
+    return v;
+  }
+  return b.Amount(obj, name, required, path);
+}
+
+Reply SplitReply(const Request& req, const service::Outcome& o) {
+  if (!o.ok()) return RequestError(Dialect::kV3, req, o);
+  if (const auto* l = std::get_if<service::SplitList>(&o.value)) return JsonReply(RenderSplitList(*l));
+  return JsonReply(RenderSplit(std::get<service::SplitView>(o.value)));
+}
+
+Reply CreateSplits(App& app, Request& req) {
+  rapidjson::Document d;
+  if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return RefuseRequest(app, Dialect::kV3, req, st);
+  Binder b;
+  service::CreateSplits cmd;
+  cmd.intent_id = req.params[0];
+  if (const JValue* list = b.Arr(d, "Splits", true)) {
+    if (list->Size() == 0) b.Add("Splits", "At least one split is required.");
+    if (list->Size() > kMaxLineItems) {
+      b.Add("Splits", "At most " + std::to_string(kMaxLineItems) + " splits per call.");
+    } else {
+      for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+        const JValue& item = (*list)[i];
+        std::string path = "Splits[" + std::to_string(i) + "]";
+        if (!item.IsObject()) {
+          b.Add(path, "A split must be an object.");
+          continue;
+        }
+        SplitInput in;
+        if (auto v = b.Str(item, "LineItemId", true, path)) in.line_item_id = *v;
+        if (auto v = AmountOrString(b, item, "SplitAmount", true, path)) in.amount = *v;
+        in.fees = AmountOrString(b, item, "FeesAmount", false, path);
+        in.transfer_date = b.Int(item, "TransferDate", false, path);
+        if (auto v = b.Str(item, "Description", false, path)) in.description = *v;
+        cmd.splits.push_back(std::move(in));
+        cmd.split_ids.push_back(NewId(id_prefix::kSplit, req.now_ms));
+      }
+    }
+  }
+  if (!b.ok()) return RefuseRequest(app, Dialect::kV3, req, Status::Invalid("invalid"), b.errors());
+  return SplitReply(req, Run(app, req, std::move(cmd)));
+}
+
+Reply GetSplit(App& app, Request& req) {
+  return SplitReply(req, Run(app, req, service::GetSplit{req.params[0], req.params[1]}));
+}
+
+Reply UpdateSplit(App& app, Request& req) {
+  rapidjson::Document d;
+  if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return RefuseRequest(app, Dialect::kV3, req, st);
+  Binder b;
+  service::UpdateSplit cmd{req.params[0], req.params[1], {}};
+  if (auto v = b.Str(d, "LineItemId", true)) cmd.patch.line_item_id = *v;
+  cmd.patch.amount = AmountOrString(b, d, "SplitAmount", false);
+  cmd.patch.fees = AmountOrString(b, d, "FeesAmount", false);
+  cmd.patch.transfer_date = b.Int(d, "TransferDate", false);
+  cmd.patch.description = b.Str(d, "Description", false);
+  if (!b.ok()) return RefuseRequest(app, Dialect::kV3, req, Status::Invalid("invalid"), b.errors());
+  return SplitReply(req, Run(app, req, std::move(cmd)));
+}
+
+Reply ExecuteSplit(App& app, Request& req) {
+  return SplitReply(req, Run(app, req, service::ExecuteSplit{req.params[0], req.params[1]}));
+}
+
+Reply ReverseSplit(App& app, Request& req) {
+  return SplitReply(req, Run(app, req, service::ReverseSplit{req.params[0], req.params[1]}));
+}
+
 }  // namespace
 
 // The V3.0 routing table.
@@ -274,6 +359,11 @@ const std::vector<Route>& V3Routes() {
       {"POST", "payins/intents/{IntentId}/capture/{CaptureId}/disputes", Dispute},
       {"PUT", "payins/intents/{IntentId}/captures/{CaptureId}/disputes/{DisputeId}/decision", Decide},
       {"PUT", "payins/intents/{IntentId}/capture/{CaptureId}/disputes/{DisputeId}/decision", Decide},
+      {"POST", "payins/intents/{IntentId}/splits", CreateSplits},
+      {"GET", "payins/intents/{IntentId}/splits/{SplitId}", GetSplit},
+      {"PUT", "payins/intents/{IntentId}/splits/{SplitId}", UpdateSplit},
+      {"POST", "payins/intents/{IntentId}/splits/{SplitId}/execute", ExecuteSplit},
+      {"POST", "payins/intents/{IntentId}/splits/{SplitId}/reverse", ReverseSplit},
   };
   return kRoutes;
 }

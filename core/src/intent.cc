@@ -429,12 +429,46 @@ Result<Amount> FeeRemoved(const LineItem& l, Amount gone_after, std::optional<Am
   return l.fee > target_fee ? l.fee - target_fee : 0;
 }
 
-// What line `l` still holds of its captured money: neither refunded, disputed nor split.
-Amount Refundable(const LineItem& l) { return l.captured - l.refunded - l.disputed - l.split; }
+// What line `l` holds of its captured money that no split promised: what a dispute can hold.
+Amount Disputable(const LineItem& l) { return l.captured - l.refunded - l.disputed - l.split; }
+
+// What a refund can take from line `index`: what a dispute can hold, plus what executed splits
+// paid out (taken back from the seller). Splits not executed yet must be reversed first.
+Amount Refundable(const Intent& intent, size_t index) {
+  Amount executed = 0;
+  for (const Split& sp : intent.splits) {
+    if (sp.line_index == index && sp.executed()) executed += sp.amount - sp.refunded;
+  }
+  return Disputable(intent.lines[index]) + executed;
+}
+
+// A refund of `excess` beyond what line `index` holds unsplit is taken back from the line's
+// executed splits, newest first; each gives back its fee share pro rata (running totals).
+void TakeBackFromSplits(const Intent& intent, size_t index, Amount excess, IntentPlan& plan) {
+  for (size_t k = intent.splits.size(); k-- > 0 && excess > 0;) {
+    const Split& sp = intent.splits[k];
+    if (sp.line_index != index || !sp.executed()) continue;
+    Amount t = std::min(excess, sp.amount - sp.refunded);
+    if (t <= 0) continue;
+    excess -= t;
+    SplitChange ch;
+    ch.index = k;
+    ch.after = sp;
+    ch.after.refunded += t;
+    // fees·refunded/amount, floored: the whole split refunded gives back exactly its fees.
+    Amount fees_after = static_cast<Amount>(static_cast<__int128>(sp.fees) * ch.after.refunded / sp.amount);
+    ch.fees_take_back = fees_after - sp.fees_refunded;
+    ch.seller_take_back = t - ch.fees_take_back;
+    ch.after.fees_refunded = fees_after;
+    ch.after.status = SplitStatus::kRefundSplitPending;  // the ledger settles it
+    plan.split_changes.push_back(std::move(ch));
+  }
+}
 
 // The lines of a partial cancel or refund: each requested amount at most `limit(line)` (else
 // the rule `too_much(limit)`), each line's fee part stated or pro rata, each delta built by
 // `delta(line index, amount, fee removed)`. `verb` names the action in messages.
+// `limit(line index)`.
 template <class Limit, class TooMuch, class Delta>
 Status PlanPartialWithFees(const Intent& intent, const ActionInput& input, IntentPlan& plan,
                            const char* verb, Limit limit, TooMuch too_much, Delta delta) {
@@ -445,7 +479,7 @@ Status PlanPartialWithFees(const Intent& intent, const ActionInput& input, Inten
   for (size_t k = 0; k < lines->size(); ++k) {
     const ResolvedLine& r = (*lines)[k];
     const LineItem& l = intent.lines[r.index];
-    Amount most = limit(l);
+    Amount most = limit(r.index);
     if (r.amount > most) return Status::Rule(too_much(most), "line_items");
     // What is gone from the line afterwards: cancelled + refunded, this action included.
     auto fee = FeeRemoved(l, l.cancelled + l.refunded + r.amount, (*stated)[k], verb);
@@ -473,7 +507,7 @@ Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, st
   } else {
     SL_RETURN_IF_ERROR(PlanPartialWithFees(
         intent, input, plan, "Cancelling",
-        [](const LineItem& l) { return l.remaining(); },
+        [&](size_t i) { return intent.lines[i].remaining(); },
         [](Amount) {
           return std::string(
               "Cancel Amount for a line item can't exceed its amount still to be captured or "
@@ -499,7 +533,7 @@ Result<IntentPlan> PlanRefund(const Intent& intent, const ActionInput& input, st
   if (!input.partial) {
     for (size_t i = 0; i < intent.lines.size(); ++i) {
       const LineItem& l = intent.lines[i];
-      Amount r = Refundable(l);
+      Amount r = Refundable(intent, i);
       if (r <= 0) continue;
       auto fee = FeeRemoved(l, l.cancelled + l.refunded + r, std::nullopt, "Refunding");
       if (!fee.ok()) return fee.status();
@@ -507,16 +541,22 @@ Result<IntentPlan> PlanRefund(const Intent& intent, const ActionInput& input, st
     }
   } else {
     SL_RETURN_IF_ERROR(PlanPartialWithFees(
-        intent, input, plan, "Refunding", Refundable,
+        intent, input, plan, "Refunding", [&](size_t i) { return Refundable(intent, i); },
         [](Amount limit) {
           return "Refund Amount for a line item can't exceed its captured amount not yet refunded, "
-                 "disputed or split (" + std::to_string(limit) + ")";
+                 "disputed or promised to a split not yet executed (" + std::to_string(limit) + ")";
         },
         [](size_t i, Amount a, Amount fee) {
           return LineDelta{.line_index = i, .fee_removed = fee, .refunded = a};
         }));
   }
   if (plan.deltas.empty()) return Status::Rule("Nothing left to refund", "amount");
+  for (LineDelta& d : plan.deltas) {
+    Amount excess = d.refunded - Disputable(intent.lines[d.line_index]);
+    if (excess <= 0) continue;
+    d.split_released = excess;
+    TakeBackFromSplits(intent, d.line_index, excess, plan);
+  }
   // REFUNDED once nothing captured or authorised is left.
   std::vector<Amount> left(intent.lines.size());
   for (size_t i = 0; i < intent.lines.size(); ++i) {
@@ -571,14 +611,12 @@ Result<IntentPlan> PlanRefundReversal(const Intent& intent, std::string_view ref
     }
     const LineItem& l = intent.lines[r.index];
     Amount fee_left = it->second.second;  // fee this refund took and has not given back
-    Amount restored = fee_left;
-    if (r.amount < reversible) {
-      // The fee the line may hold once less of it is gone, pro rata; never more than the refund took.
-      auto removed = MulDivFloor(l.fee_initial, l.cancelled + l.refunded - r.amount, l.total);
-      if (!removed.ok()) return removed.status();
-      Amount target = l.fee_initial - *removed;
-      restored = std::clamp<Amount>(target - l.fee, 0, fee_left);
-    }
+    // The fee the line may hold once less of it is gone, pro rata, and never more than the refund
+    // took: with nothing else in between, a whole reversal gives back exactly what it took.
+    auto removed = MulDivFloor(l.fee_initial, l.cancelled + l.refunded - r.amount, l.total);
+    if (!removed.ok()) return removed.status();
+    Amount target = l.fee_initial - *removed;
+    Amount restored = std::clamp<Amount>(target - l.fee, 0, fee_left);
     plan.deltas.push_back({.line_index = r.index, .unrefunded = r.amount, .fee_restored = restored});
   }
   if (plan.deltas.empty()) return Status::Rule("Nothing left to reverse on this refund", "amount");
@@ -604,7 +642,7 @@ Result<IntentPlan> PlanDispute(const Intent& intent, std::string_view capture_id
   IntentPlan plan;
   if (!input.partial) {
     for (const auto& [idx, o] : open) {
-      Amount d = std::min(o, Refundable(intent.lines[idx]));
+      Amount d = std::min(o, Disputable(intent.lines[idx]));
       if (d > 0) plan.deltas.push_back({.line_index = idx, .disputed = d});
     }
   } else {
@@ -612,7 +650,7 @@ Result<IntentPlan> PlanDispute(const Intent& intent, std::string_view capture_id
     if (!lines.ok()) return lines.status();
     for (const ResolvedLine& r : *lines) {
       auto it = open.find(r.index);
-      Amount limit = std::min(it == open.end() ? 0 : it->second, Refundable(intent.lines[r.index]));
+      Amount limit = std::min(it == open.end() ? 0 : it->second, Disputable(intent.lines[r.index]));
       if (r.amount > limit) {
         return Status::Rule("Dispute Amount for a line item can't exceed what the capture took and "
                             "is neither refunded, disputed nor split (" + std::to_string(limit) + ")",
@@ -680,7 +718,10 @@ void ApplyPlan(Intent& intent, IntentPlan plan) {
     l.fee += d.fee_restored - d.fee_removed;
     l.refunded += d.refunded - d.unrefunded;
     l.disputed += d.disputed - d.released;
+    l.split += d.split_reserved - d.split_released;
   }
+  for (Split& sp : plan.new_splits) intent.splits.push_back(std::move(sp));
+  for (SplitChange& ch : plan.split_changes) intent.splits[ch.index] = std::move(ch.after);
   intent.status = plan.new_status;
   if (plan.update) {
     ActionRecord& a = intent.actions[plan.update->index];

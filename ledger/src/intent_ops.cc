@@ -29,13 +29,61 @@ IntentActionResult Commit(State& state, Intent& intent, IntentPlan plan,
   bool has_action = plan.action.has_value();
   std::optional<size_t> updated;
   if (plan.update) updated = plan.update->index;
+  std::vector<size_t> touched_splits;
+  for (const SplitChange& ch : plan.split_changes) touched_splits.push_back(ch.index);
+  for (size_t k = 0; k < plan.new_splits.size(); ++k) touched_splits.push_back(intent.splits.size() + k);
+  if (action_id.empty() && !plan.new_splits.empty()) action_id = plan.new_splits.front().id;
+  if (action_id.empty() && !plan.split_changes.empty()) {
+    action_id = intent.splits[plan.split_changes.front().index].id;
+  }
   ApplyPlan(intent, std::move(plan));
   if (!specs.empty()) {
     state.book().Apply(intent.client_id, kind, action_id.empty() ? intent.id : action_id, now_s,
                        specs);
   }
-  state.MarkIntentChanged(intent, deltas, has_action, lines_before, updated);
+  state.MarkIntentChanged(intent, deltas, has_action, lines_before, updated, touched_splits);
   return IntentActionResult{&intent, action_id, added};
+}
+
+// A refund reaching into executed splits takes their money back from the sellers' (and the FEES)
+// wallets to the escrow wallet when they hold it: REFUND_SPLIT_COMPLETED; otherwise nothing moves
+// and the split says why: REFUND_SPLIT_REJECTED.
+void SettleTakeBacks(const Book& book, const Intent& intent, IntentPlan& plan,
+                     std::vector<PostingSpec>& specs) {
+  const std::string& c = intent.client_id;
+  const std::string& cur = intent.currency;
+  // Several splits of one wallet in one refund: count what earlier ones already take.
+  std::vector<std::pair<AccountKey, Amount>> taken;
+  auto available = [&](const AccountKey& key) {
+    Amount t = 0;
+    for (const auto& [k, a] : taken) {
+      if (k.kind == key.kind && k.ref == key.ref) t += a;
+    }
+    return book.CreditBalance(key) - t;
+  };
+  for (SplitChange& ch : plan.split_changes) {
+    if (ch.seller_take_back == 0 && ch.fees_take_back == 0) continue;
+    AccountKey seller = SellerAccount(intent, intent.lines[ch.after.line_index]);
+    AccountKey fees = chart::Key(c, cur, chart::kFeesWallet);
+    Amount seller_has = available(seller);
+    Amount fees_has = available(fees);
+    if (seller.kind.empty() || seller_has < ch.seller_take_back || fees_has < ch.fees_take_back) {
+      ch.after.status = SplitStatus::kRefundSplitRejected;
+      ch.after.note = "refund of " + std::to_string(ch.seller_take_back + ch.fees_take_back) +
+                      " not taken back: the seller wallet holds " + std::to_string(seller_has) +
+                      " of " + std::to_string(ch.seller_take_back) + ", the FEES wallet " +
+                      std::to_string(fees_has) + " of " + std::to_string(ch.fees_take_back);
+      continue;
+    }
+    Add(specs, seller, Side::kDebit, Phase::kPosted, ch.seller_take_back);
+    Add(specs, fees, Side::kDebit, Phase::kPosted, ch.fees_take_back);
+    Add(specs, chart::Key(c, cur, chart::kEscrow), Side::kCredit, Phase::kPosted,
+        ch.seller_take_back + ch.fees_take_back);
+    taken.emplace_back(seller, ch.seller_take_back);
+    taken.emplace_back(fees, ch.fees_take_back);
+    ch.after.status = SplitStatus::kRefundSplitCompleted;
+    ch.after.note.clear();
+  }
 }
 
 // Checks a plan's postings and applies both, or returns why not having changed nothing.
@@ -43,6 +91,7 @@ Result<IntentActionResult> CheckAndCommit(State& state, Intent& intent, Result<I
                                           const char* kind, int64_t now_ms) {
   if (!plan.ok()) return plan.status();
   std::vector<PostingSpec> specs = PlanPostings(intent, *plan);
+  SettleTakeBacks(state.book(), intent, *plan, specs);
   SL_RETURN_IF_ERROR(state.book().Check(specs));
   return Commit(state, intent, std::move(*plan), specs, kind, now_ms / 1000, false);
 }
@@ -102,6 +151,14 @@ std::vector<PostingSpec> PlanPostings(const Intent& intent, const IntentPlan& pl
       Add(out, chart::Key(c, cur, memo_line, li), Side::kDebit, Phase::kPosted, amount);
       Add(out, chart::Key(c, cur, memo), Side::kCredit, Phase::kPosted, amount);
     };
+    if (d.split_released > 0) {  // before a refund that takes from it
+      Add(out, chart::Key(c, cur, chart::kLineSplit, li), Side::kDebit, Phase::kPosted, d.split_released);
+      Add(out, payable, Side::kCredit, Phase::kPosted, d.split_released);
+    }
+    if (d.split_reserved > 0) {
+      Add(out, payable, Side::kDebit, Phase::kPosted, d.split_reserved);
+      Add(out, chart::Key(c, cur, chart::kLineSplit, li), Side::kCredit, Phase::kPosted, d.split_reserved);
+    }
     out_of_line(d.refunded, chart::kLineRefunded, chart::kRefundMemo);
     back_to_line(d.unrefunded, chart::kLineRefunded, chart::kRefundMemo);
     out_of_line(d.disputed, chart::kLineDisputed, chart::kDisputeMemo);
@@ -130,6 +187,7 @@ LineFigures DeriveLine(const Book& book, const Intent& intent, const LineItem& l
   f.fee = memo(chart::kLineFee);
   f.refunded = memo(chart::kLineRefunded);
   f.disputed = memo(chart::kLineDisputed);
+  f.split = memo(chart::kLineSplit);
   f.captured = f.available + f.refunded + f.disputed + f.split;
   f.total = f.remaining + f.captured + f.cancelled;
   return f;
@@ -242,6 +300,90 @@ Result<IntentActionResult> DecideDispute(State& state, const std::string& client
                   [&](const Intent& in) {
                     return PlanDisputeDecision(in, capture_id, dispute_id, decision, now_ms / 1000);
                   });
+}
+
+AccountKey SellerAccount(const Intent& intent, const LineItem& line) {
+  const std::string& wid = line.input.seller.wallet_id;
+  const std::string& cur = intent.currency;
+  if (wid.empty()) return {};
+  if (wid == "FEES_" + cur) return chart::Key(intent.client_id, cur, chart::kFeesWallet);
+  if (wid == "CREDIT_" + cur) return chart::Key(intent.client_id, cur, chart::kCreditWallet);
+  return chart::Key(intent.client_id, cur, chart::kSellerWallet, wid);
+}
+
+Amount EscrowBalance(const Book& book, const std::string& client_id, const std::string& currency) {
+  const Account* a = book.Find(client_id, currency, chart::kEscrow);
+  return a == nullptr ? 0 : a->credit_balance();
+}
+
+Result<IntentActionResult> CreateSplits(State& state, const std::string& client_id,
+                                        const std::string& intent_id,
+                                        const std::vector<SplitInput>& inputs,
+                                        const std::vector<std::string>& split_ids, int64_t now_ms) {
+  return OnIntent(state, client_id, intent_id, "split.create", now_ms, [&](const Intent& in) {
+    return PlanSplits(in, inputs, split_ids, now_ms / 1000);
+  });
+}
+
+Result<IntentActionResult> UpdateSplit(State& state, const std::string& client_id,
+                                       const std::string& intent_id, const std::string& split_id,
+                                       const SplitPatch& patch, int64_t now_ms) {
+  return OnIntent(state, client_id, intent_id, "split.update", now_ms, [&](const Intent& in) {
+    return PlanSplitUpdate(in, split_id, patch, now_ms / 1000);
+  });
+}
+
+Result<IntentActionResult> ReverseSplit(State& state, const std::string& client_id,
+                                        const std::string& intent_id, const std::string& split_id,
+                                        int64_t now_ms) {
+  return OnIntent(state, client_id, intent_id, "split.reverse", now_ms, [&](const Intent& in) {
+    return PlanSplitReverse(in, split_id, now_ms / 1000);
+  });
+}
+
+Result<IntentActionResult> ExecuteSplit(State& state, const std::string& client_id,
+                                        const std::string& intent_id, const std::string& split_id,
+                                        int64_t now_ms) {
+  Intent* intent = state.MutableIntent(client_id, intent_id);
+  if (intent == nullptr) return Status::NotFound("Intent not found", "intent_id");
+  SL_RETURN_IF_ERROR(CheckSplitExecutable(*intent, split_id));
+  size_t k = static_cast<size_t>(intent->FindSplit(split_id));
+  const Split& sp = intent->splits[k];
+  const std::string& c = intent->client_id;
+  const std::string& cur = intent->currency;
+  IntentPlan plan;
+  plan.new_status = intent->status;
+  SplitChange ch{k, sp, 0, 0};
+  ch.after.updated_at = now_ms / 1000;
+  std::vector<PostingSpec> specs;
+  AccountKey seller = SellerAccount(*intent, intent->lines[sp.line_index]);
+  Amount escrow = EscrowBalance(state.book(), c, cur);
+  if (seller.kind.empty()) {
+    ch.after.status = SplitStatus::kRejected;
+    ch.after.note = "the line item names no seller wallet";
+  } else if (escrow < sp.amount) {
+    ch.after.status = SplitStatus::kRejected;
+    ch.after.note = "the escrow wallet holds " + std::to_string(escrow) + ", the split needs " +
+                    std::to_string(sp.amount);
+  } else {
+    Add(specs, chart::Key(c, cur, chart::kEscrow), Side::kDebit, Phase::kPosted, sp.amount);
+    Add(specs, seller, Side::kCredit, Phase::kPosted, sp.amount - sp.fees);
+    Add(specs, chart::Key(c, cur, chart::kFeesWallet), Side::kCredit, Phase::kPosted, sp.fees);
+    ch.after.status = SplitStatus::kCompleted;
+    ch.after.note.clear();
+  }
+  plan.split_changes.push_back(std::move(ch));
+  SL_RETURN_IF_ERROR(state.book().Check(specs));
+  return Commit(state, *intent, std::move(plan), specs, "split.execute", now_ms / 1000, false);
+}
+
+Status ReceiveEscrowFunds(State& state, const std::string& client_id, const std::string& currency,
+                          Amount amount, const std::string& reference, int64_t now_ms) {
+  if (amount <= 0) return Status::Invalid("Amount must be greater than 0", "amount");
+  std::vector<PostingSpec> specs;
+  Add(specs, chart::Key(client_id, currency, chart::kEscrowBank), Side::kDebit, Phase::kPosted, amount);
+  Add(specs, chart::Key(client_id, currency, chart::kEscrow), Side::kCredit, Phase::kPosted, amount);
+  return state.book().Post(client_id, "escrow.receive", reference, now_ms / 1000, specs);
 }
 
 }  // namespace splitledger::ledger

@@ -184,6 +184,49 @@ void Describe(V& v, ActionLineRow& r) {
   DescribeActionLineColumns(v, r.action_id, r.position, r.line_item_id, r.line);
 }
 
+// A split's row: its line by id, its status by name (the Split's own line_index and status are
+// restored from them).
+template <class V>
+void DescribeSplitColumns(V& v, std::string& intent_id, int64_t& position, std::string& line_item_id,
+                          Split& s, std::string& status) {
+  v.Field("id", s.id);
+  v.Field("intent_id", intent_id);
+  v.Field("position", position);
+  v.Field("line_item_id", line_item_id);
+  v.Field("amount", s.amount);
+  v.Field("fees", s.fees);
+  v.Field("transfer_date", s.transfer_date);
+  v.Field("description", s.description);
+  v.Field("status", status);
+  v.Field("created_at", s.created_at);
+  v.Field("updated_at", s.updated_at);
+  v.Field("refunded", s.refunded);
+  v.Field("fees_refunded", s.fees_refunded);
+  v.Field("note", s.note);
+}
+struct SplitRowRef {
+  std::string* intent_id;
+  int64_t position;
+  std::string* line_item_id;
+  Split* split;
+  std::string status;
+};
+template <class V>
+void Describe(V& v, SplitRowRef& r) {
+  DescribeSplitColumns(v, *r.intent_id, r.position, *r.line_item_id, *r.split, r.status);
+}
+struct SplitRow {
+  std::string intent_id;
+  int64_t position = 0;
+  std::string line_item_id;
+  Split split;
+  std::string status;
+};
+template <class V>
+void Describe(V& v, SplitRow& r) {
+  DescribeSplitColumns(v, r.intent_id, r.position, r.line_item_id, r.split, r.status);
+}
+
 inline const Table<Account> kAccountsTable{"accounts", {"id"}};
 inline const Table<JournalTx> kJournalTable{"journal_transactions", {"id"}};
 inline const Table<PostingRow> kPostingsTable{"postings", {"tx_id", "seq"}};
@@ -192,6 +235,7 @@ inline const Table<LineRow> kLinesTable{"intent_line_items", {"id"}};
 inline const Table<ActionRow> kActionsTable{"intent_actions", {"id"}};
 inline const Table<ActionLineRow> kActionLinesTable{"intent_action_lines",
                                                     {"action_id", "position"}};
+inline const Table<SplitRow> kSplitsTable{"intent_splits", {"id"}};
 
 // Checks (and extends) every money table against its description (Store::Migrate).
 inline void SyncLedgerTables(soci::session& sql, Backend backend) {
@@ -202,6 +246,7 @@ inline void SyncLedgerTables(soci::session& sql, Backend backend) {
   SyncTable(sql, backend, kLinesTable);
   SyncTable(sql, backend, kActionsTable);
   SyncTable(sql, backend, kActionLinesTable);
+  SyncTable(sql, backend, kSplitsTable);
 }
 
 }  // namespace splitledger::ledger

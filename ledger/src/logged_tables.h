@@ -15,7 +15,7 @@ inline const std::vector<const TableSchema*>& LoggedTables() {
       &kAccountsTable,     &kJournalTable,       &kPostingsTable,    &kIntentsTable,
       &kLinesTable,        &kActionsTable,       &kActionLinesTable, &kClientsTable,
       &kTokensTable,       &kIdempotencyTable,   &kUsersTable,       &kWalletsTable,
-      &kWalletOwnersTable, &kClientWalletsTable, &kEventsTable,
+      &kWalletOwnersTable, &kClientWalletsTable, &kEventsTable,       &kSplitsTable,
   };
   return tables;
 }

@@ -73,7 +73,8 @@ void State::LoadIntent(Intent intent) { InsertIntent(std::move(intent)); }
 
 void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>& deltas,
                               bool new_action, size_t lines_before,
-                              std::optional<size_t> updated_action) {
+                              std::optional<size_t> updated_action,
+                              const std::vector<size_t>& touched_splits) {
   std::string key = IntentKey(intent.client_id, intent.id);
   if (dirty_intent_set_.insert(key).second) dirty_intents_.push_back(key);
   auto touch = [&](size_t i) {
@@ -89,6 +90,9 @@ void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>
           new_actions_.end() &&
       changed_action_set_.emplace(key, *updated_action).second) {
     changed_actions_.emplace_back(key, *updated_action);
+  }
+  for (size_t k : touched_splits) {
+    if (dirty_split_set_.emplace(key, k).second) dirty_splits_.emplace_back(key, k);
   }
 }
 
@@ -241,6 +245,7 @@ ChangeSet State::TakeChanges() {
   for (const auto& [k, i] : dirty_lines_) cs.lines.emplace_back(&intents_.at(k), i);
   for (const auto& [k, i] : new_actions_) cs.actions.emplace_back(&intents_.at(k), i);
   for (const auto& [k, i] : changed_actions_) cs.changed_actions.emplace_back(&intents_.at(k), i);
+  for (const auto& [k, i] : dirty_splits_) cs.splits.emplace_back(&intents_.at(k), i);
   for (const std::string& id : dirty_clients_) cs.clients.push_back(&clients_.at(id));
   cs.tokens = std::move(new_tokens_);
   for (const std::string& k : new_idempotency_) cs.idempotency.push_back(&idempotency_.at(k));
@@ -257,6 +262,8 @@ ChangeSet State::TakeChanges() {
   new_actions_.clear();
   changed_actions_.clear();
   changed_action_set_.clear();
+  dirty_splits_.clear();
+  dirty_split_set_.clear();
   dirty_clients_.clear();
   dirty_client_set_.clear();
   new_tokens_.clear();

@@ -574,6 +574,16 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     w->Add(std::move(changed_actions), WriteMode::kUpsert);
     w->Add(std::move(action_lines), WriteMode::kInsert);
 
+    Rows splits = kSplitsTable.NewRows();
+    for (const auto& [in, idx] : cs.splits) {
+      Intent* mut = const_cast<Intent*>(in);
+      Split& sp = mut->splits[idx];
+      kSplitsTable.Append(splits, SplitRowRef{&mut->id, static_cast<int64_t>(idx),
+                                              &mut->lines[sp.line_index].id, &sp,
+                                              SplitStatusName(sp.status)});
+    }
+    w->Add(std::move(splits), WriteMode::kUpsert);
+
     Rows clients = kClientsTable.NewRows();
     for (const Client* c : cs.clients) kClientsTable.Append(clients, *c);
     // The key columns belong to the credentials command too; a full upsert keeps them current.
@@ -782,6 +792,23 @@ Status Store::Load(State& state) {
         if (idx < 0) return Status::Internal("action line for an unknown line item");
         row.line.line_index = static_cast<size_t>(idx);
         in.actions[pos->second.second].lines.push_back(row.line);
+      }
+    }
+    {
+      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kSplitsTable.ColumnNames() +
+                                                      " FROM intent_splits ORDER BY intent_id, position";
+      for (const soci::row& r : rs) {
+        SplitRow row = kSplitsTable.Read(r);
+        auto it = intents.find(row.intent_id);
+        if (it == intents.end()) return Status::Corruption("split " + row.split.id + " without intent");
+        int line = it->second.FindLine(row.line_item_id);
+        auto status = ParseSplitStatus(row.status);
+        if (line < 0 || !status || static_cast<size_t>(row.position) != it->second.splits.size()) {
+          return Status::Corruption("split " + row.split.id + " does not fit its intent");
+        }
+        row.split.line_index = static_cast<size_t>(line);
+        row.split.status = *status;
+        it->second.splits.push_back(std::move(row.split));
       }
     }
     for (const std::string& id : order) {

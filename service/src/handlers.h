@@ -61,6 +61,16 @@ Outcome Apply(ApplyContext& ctx, const ReverseRefund& c);
 Outcome Apply(ApplyContext& ctx, const DisputeCapture& c);
 Outcome Apply(ApplyContext& ctx, const DecideDispute& c);
 
+// Splits and the escrow wallet (handlers_splits.cc).
+Status Preflight(const CreateSplits& c, const Caller&, std::vector<FieldError>* errors);
+Status Preflight(const ReceiveEscrowFunds& c, const Caller&, std::vector<FieldError>* errors);
+Outcome Apply(ApplyContext& ctx, const CreateSplits& c);
+Outcome Apply(ApplyContext& ctx, const GetSplit& c);
+Outcome Apply(ApplyContext& ctx, const UpdateSplit& c);
+Outcome Apply(ApplyContext& ctx, const ExecuteSplit& c);
+Outcome Apply(ApplyContext& ctx, const ReverseSplit& c);
+Outcome Apply(ApplyContext& ctx, const ReceiveEscrowFunds& c);
+
 // Idempotency (service.cc).
 Outcome Apply(ApplyContext& ctx, const GetStoredResponse& c);
 Outcome Apply(ApplyContext& ctx, const Refused& c);

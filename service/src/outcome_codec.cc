@@ -40,7 +40,7 @@ bool DecodeIntentView(const IntentSnapshot& snapshot, IntentView* out) {
   ByteReader r(snapshot.bytes);
   if (snapshot.layout == 1) {
     // Release 0.3 and earlier: no refunds, disputes or splits in actions and figures.
-    LegacyReader intent(r, {"fee_restored", "parent_id", "updated_at"});
+    LegacyReader intent(r, {"fee_restored", "parent_id", "updated_at", "splits"});
     Describe(intent, out->intent);
     LegacyReader figures(r, {"refunded", "disputed", "split"});
     Describe(figures, out->figures);
@@ -63,8 +63,29 @@ namespace {
 constexpr uint64_t kFormat = 2;
 
 // The value alternatives an idempotent (creating) command can produce.
-enum class Kind : uint64_t { kNone = 0, kUser = 1, kWallet = 2, kIntent = 3, kClient = 4 };
+enum class Kind : uint64_t {
+  kNone = 0,
+  kUser = 1,
+  kWallet = 2,
+  kIntent = 3,
+  kClient = 4,
+  kSplit = 5,
+  kSplitList = 6,
+};
 }  // namespace
+
+template <class V>
+void Describe(V& v, SplitView& s) {
+  v.Nested("", s.split);
+  v.Field("intent_id", s.intent_id);
+  v.Field("line_item_id", s.line_item_id);
+  v.Field("seller_id", s.seller_id);
+  v.Field("wallet_id", s.wallet_id);
+}
+template <class V>
+void Describe(V& v, SplitList& l) {
+  describe_detail::Each(v, "items", l.items);
+}
 
 std::string EncodeOutcome(const Outcome& o) {
   ByteWriter w;
@@ -87,6 +108,12 @@ std::string EncodeOutcome(const Outcome& o) {
   } else if (const auto* c = std::get_if<Box<Client>>(&o.value)) {
     w.U64(static_cast<uint64_t>(Kind::kClient));
     Describe(w, const_cast<Client&>(**c));
+  } else if (const auto* sv = std::get_if<SplitView>(&o.value)) {
+    w.U64(static_cast<uint64_t>(Kind::kSplit));
+    Describe(w, const_cast<SplitView&>(*sv));
+  } else if (const auto* sl = std::get_if<SplitList>(&o.value)) {
+    w.U64(static_cast<uint64_t>(Kind::kSplitList));
+    Describe(w, const_cast<SplitList&>(*sl));
   } else {
     w.U64(static_cast<uint64_t>(Kind::kNone));
   }
@@ -126,6 +153,12 @@ bool DecodeOutcome(std::string_view bytes, Outcome* out) {
     }
     case Kind::kClient:
       Describe(r, *out->value.emplace<Box<Client>>());
+      break;
+    case Kind::kSplit:
+      Describe(r, out->value.emplace<SplitView>());
+      break;
+    case Kind::kSplitList:
+      Describe(r, out->value.emplace<SplitList>());
       break;
     default:
       return false;

@@ -133,6 +133,50 @@ struct ActionRecord {
   bool ActiveDispute() const { return kind == ActionKind::kDispute && status != "DISPUTED_WON"; }
 };
 
+// A split (Echo §7.4, §9.4): part of a line's captured money promised to the line's seller,
+// `fees` of it to the platform. Reserved from the line when created; moved from the escrow
+// wallet to the seller's wallet (amount − fees) and the platform's FEES wallet (fees) when
+// executed.
+enum class SplitStatus {
+  kCreated,
+  kPendingFundsReception,
+  kAvailable,
+  kPending,
+  kCompleted,
+  kRejected,
+  kFailed,
+  kReversed,
+  kRefundSplitPending,
+  kRefundSplitRejected,
+  kRefundSplitCompleted,
+};
+const char* SplitStatusName(SplitStatus status);  // "CREATED", …
+std::optional<SplitStatus> ParseSplitStatus(std::string_view name);
+
+struct Split {
+  std::string id;
+  size_t line_index = 0;
+  Amount amount = 0;  // SplitAmount
+  Amount fees = 0;    // FeesAmount: 0 <= fees <= amount
+  std::optional<int64_t> transfer_date;
+  std::string description;
+  SplitStatus status = SplitStatus::kCreated;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  Amount refunded = 0;       // of an executed split: taken back by refunds of its line
+  Amount fees_refunded = 0;  // the part of `refunded` that came back from the FEES wallet
+  std::string note;          // why the last execution or take-back could not move money
+
+  // Counts against its line (SplitAmount, AvailableAmountToSplit): not reversed or failed.
+  bool active() const { return status != SplitStatus::kReversed && status != SplitStatus::kFailed; }
+  // Its money left the escrow wallet (and part of it may have come back).
+  bool executed() const {
+    return status == SplitStatus::kCompleted || status == SplitStatus::kRefundSplitPending ||
+           status == SplitStatus::kRefundSplitRejected ||
+           status == SplitStatus::kRefundSplitCompleted;
+  }
+};
+
 struct Intent {
   std::string id;
   std::string client_id;
@@ -145,6 +189,7 @@ struct Intent {
   Amount unfunded_amount = 0;
   std::vector<LineItem> lines;
   std::vector<ActionRecord> actions;  // captures, cancels, refunds, reversals, disputes in order
+  std::vector<Split> splits;          // in creation order
 
   // Σ line totals and Σ line fees. Sums are bounded at creation, so they cannot overflow.
   Amount amount() const;
@@ -155,6 +200,8 @@ struct Intent {
   int FindLine(std::string_view line_id) const;
   // Index of the action of this kind with this id, or -1.
   int FindAction(ActionKind kind, std::string_view action_id) const;
+  // Index of the split with this id, or -1.
+  int FindSplit(std::string_view split_id) const;
   bool HasCapture() const;
 };
 
@@ -197,6 +244,18 @@ struct LineDelta {
   Amount disputed = 0;     // a dispute holds captured money
   Amount released = 0;     // a dispute won releases it
   Amount fee_restored = 0; // a refund reversal gives back fee its refund took
+  Amount split_reserved = 0;  // a split takes this much from what the line can split
+  Amount split_released = 0;  // a reversed (or shrunk, or refunded) split gives it back
+};
+
+// A split changed by a plan: its new value (the ledger moves the money that goes with it).
+struct SplitChange {
+  size_t index = 0;  // in Intent::splits
+  Split after;
+  // An executed split a refund reaches into: how much comes back from the seller's wallet and
+  // from the FEES wallet (the ledger decides whether it can, and sets the status).
+  Amount seller_take_back = 0;
+  Amount fees_take_back = 0;
 };
 
 // A change of status of an existing action (a refund reversed, a dispute decided).
@@ -211,6 +270,8 @@ struct IntentPlan {
   std::vector<LineDelta> deltas;        // indices refer to lines after new_lines are appended
   std::optional<ActionRecord> action;   // the action record to append
   std::optional<ActionUpdate> update;   // an existing action whose status changes
+  std::vector<Split> new_splits;        // appended
+  std::vector<SplitChange> split_changes;
   IntentStatus new_status = IntentStatus::kAuthorized;
 };
 
@@ -262,8 +323,11 @@ Result<IntentPlan> PlanCapture(const Intent& intent, const ActionInput& input,
 Result<IntentPlan> PlanCancel(const Intent& intent, const ActionInput& input, std::string cancel_id,
                               int64_t now);
 
-// Full or partial refund (§8.4) of captured money still refundable per line (captured − refunded
-// − disputed − split). A full refund (no lines) takes all of it. Fees shrink pro rata as for
+// Full or partial refund (§8.4) of captured money still refundable per line: captured − refunded
+// − disputed − splits not yet executed (reverse those first). A full refund takes all of it.
+// What a line holds unsplit goes first; the rest is taken back from the line's executed splits,
+// newest first, each giving back its fees pro rata (SplitChange: the ledger takes the money from
+// the seller's and the FEES wallet, or records why it could not). Fees shrink pro rata as for
 // cancels (see the top of this file); a stated fee part (per line FeesAmount, or a top-level
 // PlatformFeesAmount allocated by refunded amount) replaces the computed one. The intent becomes
 // REFUNDED when nothing captured or authorised is left; otherwise it keeps its status.
@@ -271,16 +335,17 @@ Result<IntentPlan> PlanRefund(const Intent& intent, const ActionInput& input, st
                               int64_t now);
 
 // Full or partial reversal of refund `refund_id`: per line at most what that refund took and
-// earlier reversals did not give back. Each line gets back the fee its refund took, pro rata
-// (all of it when the line's refund is wholly reversed). The refund and the intent become
-// REFUND_REVERSED.
+// earlier reversals did not give back. Each line gets back fee up to the pro-rata fee of what is
+// gone from it afterwards, F − floor(F·(C+R')/T), and at most the fee that refund took and has
+// not given back (so a refund wholly reversed with nothing in between leaves the fee as it was).
+// The refund and the intent become REFUND_REVERSED.
 Result<IntentPlan> PlanRefundReversal(const Intent& intent, std::string_view refund_id,
                                       const ActionInput& input, std::string reversal_id,
                                       int64_t now);
 
 // Full or partial dispute (§8.5) of capture `capture_id`: per line at most what that capture took
-// and earlier disputes of it still hold, and at most what the line still has (captured − refunded
-// − disputed − split). The intent becomes DISPUTED when nothing captured is left undisputed.
+// and earlier disputes of it still hold, and at most what the line holds unsplit (captured −
+// refunded − disputed − split): money promised to a seller must be freed first. The intent becomes DISPUTED when nothing captured is left undisputed.
 Result<IntentPlan> PlanDispute(const Intent& intent, std::string_view capture_id,
                                const ActionInput& input, std::string dispute_id, int64_t now);
 
@@ -291,6 +356,44 @@ Result<IntentPlan> PlanDispute(const Intent& intent, std::string_view capture_id
 Result<IntentPlan> PlanDisputeDecision(const Intent& intent, std::string_view capture_id,
                                        std::string_view dispute_id, DisputeDecision decision,
                                        int64_t now);
+
+// A split as requested (Echo §10.5). Absent fields take the line's: FeesAmount the line's fee not
+// yet given to its other active splits (at most SplitAmount), TransferDate the seller's.
+struct SplitInput {
+  std::string line_item_id;
+  Amount amount = 0;
+  std::optional<Amount> fees;
+  std::optional<int64_t> transfer_date;
+  std::string description;
+};
+
+// Creates splits (§8.6): each amount > 0 and within what its line can still split (captured −
+// refunded − disputed − active splits, counting the earlier splits of the same request), 0 <=
+// fees <= amount, and Σ fees of the intent's active splits <= PlatformFeesAmount. `ids` holds one
+// fresh id per input. All or none.
+Result<IntentPlan> PlanSplits(const Intent& intent, const std::vector<SplitInput>& inputs,
+                              const std::vector<std::string>& ids, int64_t now);
+
+// A partial update (§10.5) of a split in CREATED, PENDING_FUNDS_RECEPTION, AVAILABLE or FAILED:
+// only the fields set in `patch` change (line_item_id must name the split's line); new amounts
+// are checked as on create. A FAILED split updated becomes CREATED again.
+struct SplitPatch {
+  std::string line_item_id;
+  std::optional<Amount> amount;
+  std::optional<Amount> fees;
+  std::optional<int64_t> transfer_date;
+  std::optional<std::string> description;
+};
+Result<IntentPlan> PlanSplitUpdate(const Intent& intent, std::string_view split_id,
+                                   const SplitPatch& patch, int64_t now);
+
+// Reverses a split not yet executed (CREATED, PENDING_FUNDS_RECEPTION, AVAILABLE, REJECTED): it
+// gives its amount back to its line and becomes REVERSED.
+Result<IntentPlan> PlanSplitReverse(const Intent& intent, std::string_view split_id, int64_t now);
+
+// Checks that a split may be executed (AVAILABLE or REJECTED; the Echo text otherwise). The
+// ledger moves the money, or marks it REJECTED when the escrow wallet cannot pay.
+Status CheckSplitExecutable(const Intent& intent, std::string_view split_id);
 
 // Applies a plan produced from this very state.
 void ApplyPlan(Intent& intent, IntentPlan plan);

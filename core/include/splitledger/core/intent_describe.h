@@ -85,6 +85,22 @@ void Describe(V& v, ActionRecord& a) {
   v.Field("updated_at", a.updated_at);
 }
 
+template <class V>
+void Describe(V& v, Split& s) {
+  v.Field("id", s.id);
+  describe_detail::AsInt(v, "line_index", s.line_index);
+  v.Field("amount", s.amount);
+  v.Field("fees", s.fees);
+  v.Field("transfer_date", s.transfer_date);
+  v.Field("description", s.description);
+  describe_detail::AsInt(v, "status", s.status);
+  v.Field("created_at", s.created_at);
+  v.Field("updated_at", s.updated_at);
+  v.Field("refunded", s.refunded);
+  v.Field("fees_refunded", s.fees_refunded);
+  v.Field("note", s.note);
+}
+
 // An intent's own fields but its status, lines and actions (each form stores those its way).
 // The external data of an intent is always present.
 template <class V>
@@ -110,6 +126,7 @@ void Describe(V& v, Intent& in) {
   describe_detail::AsInt(v, "status", in.status);
   describe_detail::Each(v, "lines", in.lines);
   describe_detail::Each(v, "actions", in.actions);
+  describe_detail::Each(v, "splits", in.splits);
 }
 
 // What readers of a stored or snapshotted intent restore: the fields no form stores.

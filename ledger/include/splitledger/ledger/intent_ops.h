@@ -16,6 +16,12 @@
 //   disputed d:         posted   Dr line_payable:LI d    / Cr psp_receivable:P d
 //                       posted   Dr dispute_memo d       / Cr line_disputed:LI d
 //   dispute won w:      the two dispute pairs the other way round
+//   split reserved s:   posted   Dr line_payable:LI s    / Cr line_split:LI s
+//   split released s:   the other way round (reversed, shrunk, or taken by a refund)
+// Money between wallets (real balances, not the intent's sub-ledger above):
+//   split executed:     posted   Dr escrow s / Cr seller wallet (s − f) / Cr client_fees f
+//   refund taking back: posted   Dr seller wallet b / Dr client_fees g / Cr escrow (b + g)
+//   escrow funds n:     posted   Dr escrow_bank n / Cr escrow n
 // so that every amount an intent shows is a ledger figure (DeriveLine): the line_payable credit
 // balance is what the line can still split, and its captured amount is that plus what refunds,
 // disputes and splits hold.
@@ -39,7 +45,7 @@ std::vector<PostingSpec> PlanPostings(const Intent& intent, const IntentPlan& pl
 
 struct IntentActionResult {
   const Intent* intent = nullptr;
-  std::string action_id;  // the capture / cancel id; empty for create
+  std::string action_id;  // the capture / cancel / refund / dispute / split id; empty for create
   bool added_to_existing = false;  // mixed basket
 };
 
@@ -71,5 +77,33 @@ Result<IntentActionResult> DecideDispute(State& state, const std::string& client
                                          const std::string& intent_id, const std::string& capture_id,
                                          const std::string& dispute_id, DisputeDecision decision,
                                          int64_t now_ms);
+
+// Splits (core/intent.h PlanSplits …). The result's action_id is the (first) split's id.
+Result<IntentActionResult> CreateSplits(State& state, const std::string& client_id,
+                                        const std::string& intent_id,
+                                        const std::vector<SplitInput>& inputs,
+                                        const std::vector<std::string>& split_ids, int64_t now_ms);
+Result<IntentActionResult> UpdateSplit(State& state, const std::string& client_id,
+                                       const std::string& intent_id, const std::string& split_id,
+                                       const SplitPatch& patch, int64_t now_ms);
+Result<IntentActionResult> ReverseSplit(State& state, const std::string& client_id,
+                                        const std::string& intent_id, const std::string& split_id,
+                                        int64_t now_ms);
+// Moves the split's money out of the escrow wallet: COMPLETED, or REJECTED (with the reason in
+// its note, nothing moved) when the escrow wallet holds less than SplitAmount.
+Result<IntentActionResult> ExecuteSplit(State& state, const std::string& client_id,
+                                        const std::string& intent_id, const std::string& split_id,
+                                        int64_t now_ms);
+
+// The account a line's seller is paid into: its wallet, or the client's FEES_/CREDIT_ wallet for
+// first-party items. Empty kind when the line names no wallet.
+AccountKey SellerAccount(const Intent& intent, const LineItem& line);
+
+// Money arriving on the client's escrow wallet (a bank wire from the PSP): `reference` names it
+// in the journal.
+Status ReceiveEscrowFunds(State& state, const std::string& client_id, const std::string& currency,
+                          Amount amount, const std::string& reference, int64_t now_ms);
+// The escrow wallet's balance.
+Amount EscrowBalance(const Book& book, const std::string& client_id, const std::string& currency);
 
 }  // namespace splitledger::ledger

@@ -62,6 +62,7 @@ struct ChangeSet {
   std::vector<std::pair<const Intent*, size_t>> lines;      // upsert these line rows
   std::vector<std::pair<const Intent*, size_t>> actions;    // insert these action records
   std::vector<std::pair<const Intent*, size_t>> changed_actions;  // rewrite these (new status)
+  std::vector<std::pair<const Intent*, size_t>> splits;           // upsert these split rows
   std::vector<const Client*> clients;
   std::vector<TokenRecord> tokens;
   std::vector<const IdempotencyRecord*> idempotency;
@@ -93,10 +94,11 @@ class State {
   // follow with ApplyIntentPlan in the same command.
   Intent& InsertIntent(Intent intent);
   Intent* MutableIntent(std::string_view client_id, std::string_view intent_id);
-  // Records an applied plan: the intent row, the lines it touched, its new action and the
-  // existing action whose status it changed.
+  // Records an applied plan: the intent row, the lines it touched, its new action, the existing
+  // action whose status it changed, and the splits it added or changed.
   void MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>& deltas, bool new_action,
-                         size_t lines_before, std::optional<size_t> updated_action = std::nullopt);
+                         size_t lines_before, std::optional<size_t> updated_action = std::nullopt,
+                         const std::vector<size_t>& touched_splits = {});
   const std::unordered_map<std::string, Intent>& intents() const { return intents_; }
 
   // --- clients and tokens ---
@@ -169,6 +171,8 @@ class State {
   std::set<std::pair<std::string, size_t>> dirty_line_set_;
   std::vector<std::pair<std::string, size_t>> new_actions_;
   std::vector<std::pair<std::string, size_t>> changed_actions_;
+  std::vector<std::pair<std::string, size_t>> dirty_splits_;
+  std::set<std::pair<std::string, size_t>> dirty_split_set_;
   std::set<std::pair<std::string, size_t>> changed_action_set_;
   std::vector<std::string> dirty_clients_;
   std::set<std::string> dirty_client_set_;

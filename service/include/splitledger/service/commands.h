@@ -184,6 +184,37 @@ struct DecideDispute {
   DisputeDecision decision = DisputeDecision::kDefended;
 };
 
+// ---- splits and the escrow wallet (Echo §8.6, §9.4) -----------------------------------------
+struct CreateSplits {
+  std::string intent_id;
+  std::vector<SplitInput> splits;
+  std::vector<std::string> split_ids;  // one per split
+};
+struct GetSplit {
+  std::string intent_id;
+  std::string split_id;
+};
+struct UpdateSplit {
+  std::string intent_id;
+  std::string split_id;
+  SplitPatch patch;
+};
+struct ExecuteSplit {
+  std::string intent_id;
+  std::string split_id;
+};
+struct ReverseSplit {
+  std::string intent_id;
+  std::string split_id;
+};
+// Money arrived on the caller's escrow wallet (recorded by an operator: the admin endpoint or
+// `splitledger escrow receive`).
+struct ReceiveEscrowFunds {
+  std::string currency;
+  Amount amount = 0;
+  std::string reference;
+};
+
 // ---- idempotency ----------------------------------------------------------------------------
 struct GetStoredResponse {
   std::string key;
@@ -199,7 +230,8 @@ using Command =
                  GetWallet, ListUserWallets, ListUserTransactions, ListWalletTransactions,
                  ListClientWallets, GetClientWallet, ListClientWalletTransactions, CreateIntent,
                  CaptureIntent, CancelIntent, GetIntent, RefundIntent, ReverseRefund,
-                 DisputeCapture, DecideDispute, GetStoredResponse, Refused>;
+                 DisputeCapture, DecideDispute, CreateSplits, GetSplit, UpdateSplit, ExecuteSplit,
+                 ReverseSplit, ReceiveEscrowFunds, GetStoredResponse, Refused>;
 
 // ---- results (values, snapshots taken on the writer) ----------------------------------------
 struct Credentials {
@@ -254,6 +286,23 @@ struct IntentSnapshot {
 };
 bool DecodeIntentView(const IntentSnapshot& snapshot, IntentView* out);
 
+// A split as the dialects show it: the split and what it takes from its intent and line.
+struct SplitView {
+  Split split;
+  std::string intent_id;
+  std::string line_item_id;
+  std::string seller_id;  // the line's Seller.AuthorId
+  std::string wallet_id;  // the line's Seller.WalletId
+};
+struct SplitList {
+  std::vector<SplitView> items;
+};
+struct EscrowReceipt {
+  std::string currency;
+  Amount amount = 0;
+  Amount balance = 0;  // the escrow wallet's balance after the funds
+};
+
 // What an Idempotency-Key stored: the typed outcome (decode with DecodeOutcome), or, for
 // records of release 0.1, the rendered response.
 struct StoredResponse {
@@ -272,7 +321,8 @@ struct IdempotencyConflict {
 
 using Value = std::variant<std::monostate, Credentials, TokenGrant, Box<Client>, Box<User>,
                            WalletView, WalletList, ClientWalletView, ClientWalletList,
-                           TransactionList, IntentSnapshot, StoredResponse, IdempotencyConflict>;
+                           TransactionList, IntentSnapshot, StoredResponse, IdempotencyConflict,
+                           SplitView, SplitList, EscrowReceipt>;
 
 // One error about one field (validation reports every bad field at once).
 struct FieldError {
