@@ -1,5 +1,14 @@
 #include "admin.h"
 
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SocketAddress.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
 #include "splitledger/core/ids.h"
 
 namespace splitledger::api {
@@ -23,6 +32,101 @@ Reply HandleAdminClients(App& app, Request& req) {
   service::Outcome o = Run(app, req, std::move(cmd));
   if (!o.ok()) return ErrorReply(Dialect::kV2, ErrorFromStatus(o.status));
   return JsonReply("{\"ClientId\":" + JsonQuote(req.client_id) + "}");
+}
+
+std::string RenderEscrowReceipt(const std::string& client_id, const service::EscrowReceipt& r) {
+  std::string out = "{\"ClientId\":" + JsonQuote(client_id) + ",\"Currency\":" + JsonQuote(r.currency) +
+                    ",\"Amount\":" + std::to_string(r.amount) +
+                    ",\"EscrowBalance\":" + std::to_string(r.balance) +
+                    ",\"UnallocatedAmount\":" + std::to_string(r.unallocated) +
+                    ",\"ReconciledSettlements\":[";
+  for (size_t i = 0; i < r.reconciled.size(); ++i) out += (i ? "," : "") + JsonQuote(r.reconciled[i]);
+  return out + "]}";
+}
+
+Reply HandleAdminEscrow(App& app, Request& req) {
+  rapidjson::Document d;
+  if (Status st = ParseJsonObject(req.body, &d); !st.ok())
+    return ErrorReply(Dialect::kV2, ErrorFromStatus(st));
+  Binder b;
+  service::ReceiveEscrowFunds cmd;
+  if (auto v = b.Str(d, "ClientId", true)) req.client_id = *v;
+  if (auto v = b.Str(d, "Currency", true)) cmd.currency = *v;
+  if (auto v = b.Amount(d, "Amount", true)) cmd.amount = *v;
+  if (auto v = b.Str(d, "Reference", true)) cmd.reference = *v;
+  if (!b.ok()) return ErrorReply(Dialect::kV2, ParamError(b.errors()));
+  service::Outcome o = Run(app, req, std::move(cmd));
+  if (!o.ok()) return ErrorReply(Dialect::kV2, ErrorFromStatus(o.status));
+  return JsonReply(RenderEscrowReceipt(req.client_id, std::get<service::EscrowReceipt>(o.value)));
+}
+
+namespace {
+
+// POSTs `body` to the admin endpoint `path` of the server holding the lease.
+Status SendToServer(const std::string& db, const std::string& path, const std::string& body,
+                    std::string* response) {
+  auto ep = service::ReadAdminEndpoint(db);
+  if (!ep.ok()) return ep.status();
+  try {
+    Poco::Net::SocketAddress addr(ep->first);
+    Poco::Net::HTTPClientSession session(addr);
+    session.setTimeout(Poco::Timespan(30, 0));
+    Poco::Net::HTTPRequest hreq(Poco::Net::HTTPRequest::HTTP_POST, path,
+                                Poco::Net::HTTPMessage::HTTP_1_1);
+    hreq.setContentType("application/json");
+    hreq.setContentLength(static_cast<std::streamsize>(body.size()));
+    hreq.set("Authorization", "Bearer " + ep->second);
+    session.sendRequest(hreq) << body;
+    Poco::Net::HTTPResponse hres;
+    std::istream& in = session.receiveResponse(hres);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    int code = static_cast<int>(hres.getStatus());
+    if (code != 200) {
+      // 401/404: not (yet) the server that published this endpoint, worth retrying; anything
+      // else is the server's answer to this command.
+      std::string what =
+          "the server at " + ep->first + " answered " + std::to_string(code) + ": " + ss.str();
+      return code == 401 || code == 404 ? Status::Unavailable(what) : Status::Invalid(what);
+    }
+    *response = ss.str();
+  } catch (const Poco::Exception& e) {
+    return Status::Unavailable("cannot reach the server holding the database (" + ep->first +
+                               "): " + e.displayText());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CliWrite(const std::string& db, const std::string& client_id, service::Command command,
+                const std::string& path, const std::string& admin_body,
+                const std::function<std::string(const service::Outcome&)>& render,
+                std::string* response) {
+  service::ServiceOptions options;
+  options.db_url = db;
+  options.lease_wait_ms = 0;
+  auto svc = service::Service::Open(options);
+  if (svc.ok()) {
+    service::Envelope env{{client_id, NowMs()}, std::move(command), std::nullopt};
+    service::Outcome o = (*svc)->Execute(std::move(env));
+    if (!o.ok()) return o.status;
+    *response = render(o);
+    return Status::Ok();
+  }
+  if (svc.status().code() != ErrorCode::kUnavailable ||
+      svc.status().message().find("in use") == std::string::npos) {
+    return svc.status();
+  }
+  // A server that holds the lease may still be loading its state and not yet have published
+  // its endpoint (the table then names the previous run's): retry for a while.
+  Status last;
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    last = SendToServer(db, path, admin_body, response);
+    if (last.ok() || last.code() != ErrorCode::kUnavailable) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return last;
 }
 
 }  // namespace splitledger::api

@@ -4,6 +4,7 @@
 // reads them and POSTs its command to /admin/clients from the same host.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "app.h"
@@ -14,5 +15,17 @@ Status PublishAdminEndpoint(App& app, const std::string& address);
 
 // POST /admin/clients {"ClientId","ApiKeySalt","ApiKeyHash"}: create or re-key a client.
 Reply HandleAdminClients(App& app, Request& req);
+// POST /admin/escrow {"ClientId","Currency","Amount","Reference"}: money arrived on the client's
+// escrow wallet. Answers the receipt (balance, unallocated funds, settlements reconciled).
+Reply HandleAdminEscrow(App& app, Request& req);
+std::string RenderEscrowReceipt(const std::string& client_id, const service::EscrowReceipt& r);
+
+// Runs a write of the CLI through the sequencer of the database at `db`: its own when no server
+// holds the lease; otherwise the server's, by POSTing `admin_body` to its admin endpoint `path`.
+// On success `*response` is the JSON answer (the server's, or `render(outcome)` locally).
+Status CliWrite(const std::string& db, const std::string& client_id, service::Command command,
+                const std::string& path, const std::string& admin_body,
+                const std::function<std::string(const service::Outcome&)>& render,
+                std::string* response);
 
 }  // namespace splitledger::api

@@ -3,16 +3,10 @@
 // server holds the database's lease; otherwise a sequencer of its own on the database. The key
 // is hashed here; only the salted hash travels and is stored. Prints the credentials once the
 // write is durable.
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/SocketAddress.h>
-
-#include <chrono>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
-#include <sstream>
-#include <thread>
 
 #include "admin.h"
 #include "splitledger/api/commands.h"
@@ -26,54 +20,6 @@ std::string Flag(int argc, char** argv, const char* name) {
     if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
   }
   return {};
-}
-
-// Sends the command to the server holding the lease.
-Status SendToServer(const std::string& db, const service::PutClientCredentials& cmd) {
-  auto ep = service::ReadAdminEndpoint(db);
-  if (!ep.ok()) return ep.status();
-  try {
-    Poco::Net::SocketAddress addr(ep->first);
-    Poco::Net::HTTPClientSession session(addr);
-    session.setTimeout(Poco::Timespan(30, 0));
-    Poco::Net::HTTPRequest hreq(Poco::Net::HTTPRequest::HTTP_POST, "/admin/clients",
-                                Poco::Net::HTTPMessage::HTTP_1_1);
-    std::string body = "{\"ClientId\":" + JsonQuote(cmd.client_id) +
-                       ",\"ApiKeySalt\":" + JsonQuote(cmd.api_key_salt) +
-                       ",\"ApiKeyHash\":" + JsonQuote(cmd.api_key_hash) + "}";
-    hreq.setContentType("application/json");
-    hreq.setContentLength(static_cast<std::streamsize>(body.size()));
-    hreq.set("Authorization", "Bearer " + ep->second);
-    session.sendRequest(hreq) << body;
-    Poco::Net::HTTPResponse hres;
-    std::istream& in = session.receiveResponse(hres);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    int code = static_cast<int>(hres.getStatus());
-    if (code != 200) {
-      // 401/404: not (yet) the server that published this endpoint, worth retrying; anything
-      // else is the server's answer to this command.
-      std::string what =
-          "the server at " + ep->first + " answered " + std::to_string(code) + ": " + ss.str();
-      return code == 401 || code == 404 ? Status::Unavailable(what) : Status::Invalid(what);
-    }
-  } catch (const Poco::Exception& e) {
-    return Status::Unavailable("cannot reach the server holding the database (" + ep->first +
-                               "): " + e.displayText());
-  }
-  return Status::Ok();
-}
-
-// A server that holds the lease may still be loading its state and not yet have published its
-// endpoint (the table then names the previous run's): retry for a while before giving up.
-Status ViaServer(const std::string& db, const service::PutClientCredentials& cmd) {
-  Status last;
-  for (int attempt = 0; attempt < 40; ++attempt) {
-    last = SendToServer(db, cmd);
-    if (last.ok() || last.code() != ErrorCode::kUnavailable) return last;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return last;
 }
 }  // namespace
 
@@ -96,26 +42,57 @@ int ClientCreateMain(int argc, char** argv) {
     std::cerr << "client create: --id is required (1-64 characters of A-Z a-z 0-9 - _ .)\n";
     return 2;
   }
-  service::ServiceOptions options;
-  options.db_url = db;
-  options.lease_wait_ms = 0;
-  auto svc = service::Service::Open(options);
-  Status result;
-  if (svc.ok()) {
-    service::Envelope env{{id, NowMs()}, cmd, std::nullopt};
-    result = (*svc)->Execute(std::move(env)).status;
-  } else if (svc.status().code() == ErrorCode::kUnavailable &&
-             svc.status().message().find("in use") != std::string::npos) {
-    result = ViaServer(db, cmd);
-  } else {
-    result = svc.status();
-  }
+  std::string body = "{\"ClientId\":" + JsonQuote(cmd.client_id) +
+                     ",\"ApiKeySalt\":" + JsonQuote(cmd.api_key_salt) +
+                     ",\"ApiKeyHash\":" + JsonQuote(cmd.api_key_hash) + "}";
+  std::string ignored;
+  Status result = CliWrite(db, id, cmd, "/admin/clients", body,
+                           [](const service::Outcome&) { return std::string(); }, &ignored);
   if (!result.ok()) {
     std::cerr << "client create: " << result.ToString() << "\n";
     return 1;
   }
   std::cout << "{\"ClientId\":" << JsonQuote(id) << ",\"ApiKey\":" << JsonQuote(key) << "}"
             << std::endl;
+  return 0;
+}
+
+int EscrowReceiveMain(int argc, char** argv) {
+  std::string db = Flag(argc, argv, "--db");
+  std::string client = Flag(argc, argv, "--client");
+  service::ReceiveEscrowFunds cmd;
+  cmd.currency = Flag(argc, argv, "--currency");
+  cmd.reference = Flag(argc, argv, "--reference");
+  std::string amount = Flag(argc, argv, "--amount");
+  if (db.empty()) db = "sqlite:./data/splitledger.db";
+  char* end = nullptr;
+  errno = 0;
+  long long n = amount.empty() ? 0 : std::strtoll(amount.c_str(), &end, 10);
+  if (client.empty() || amount.empty() || errno != 0 || *end != '\0' || n <= 0) {
+    std::cerr << "escrow receive: --client ID --currency CUR --amount N (minor units, > 0) "
+                 "--reference REF are required\n";
+    return 2;
+  }
+  cmd.amount = n;
+  std::vector<service::FieldError> errors;
+  if (Status st = service::Preflight(cmd, {client, NowMs()}, &errors); !st.ok()) {
+    std::cerr << "escrow receive: " << st.message() << "\n";
+    return 2;
+  }
+  std::string body = "{\"ClientId\":" + JsonQuote(client) + ",\"Currency\":" + JsonQuote(cmd.currency) +
+                     ",\"Amount\":" + std::to_string(cmd.amount) +
+                     ",\"Reference\":" + JsonQuote(cmd.reference) + "}";
+  std::string response;
+  Status st = CliWrite(db, client, cmd, "/admin/escrow", body,
+                       [&](const service::Outcome& o) {
+                         return RenderEscrowReceipt(client, std::get<service::EscrowReceipt>(o.value));
+                       },
+                       &response);
+  if (!st.ok()) {
+    std::cerr << "escrow receive: " << st.ToString() << "\n";
+    return 1;
+  }
+  std::cout << response << std::endl;
   return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "echo.h"
 
+#include "settlements.h"
+
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/Timestamp.h>
@@ -456,7 +458,7 @@ std::string RenderIntent(const service::IntentView& v) {
   WKey(w, "Id"); WStr(w, in.id);
   WKey(w, "Amount"); w.Int64(fig.amount);
   WKey(w, "AvailableAmountToSplit"); w.Int64(fig.available_to_split);
-  WKey(w, "UnfundedAmount"); w.Int64(in.unfunded_amount);
+  WKey(w, "UnfundedAmount"); w.Int64(fig.unfunded);
   WKey(w, "Currency"); WStr(w, in.currency);
   WKey(w, "PlatformFeesAmount"); w.Int64(fig.platform_fees);
   WKey(w, "Status"); WStr(w, IntentStatusName(in.status));
@@ -502,7 +504,7 @@ std::string RenderIntent(const service::IntentView& v) {
     WKey(w, "SplitAmount"); w.Int64(f.split);
     WKey(w, "CancelledAmount"); w.Int64(f.cancelled);
     WKey(w, "CanceledAmount"); w.Int64(f.cancelled);
-    WKey(w, "UnfundedSellerAmount"); w.Int64(0);
+    WKey(w, "UnfundedSellerAmount"); w.Int64(f.unfunded);
     w.EndObject();
   }
   w.EndArray();
@@ -582,6 +584,10 @@ Reply RenderStoredOutcome(const service::Outcome& o, const std::string& request_
   if (const auto* c = std::get_if<service::Box<Client>>(&o.value)) return JsonReply(RenderClient(**c));
   if (const auto* sv = std::get_if<service::SplitView>(&o.value)) return JsonReply(RenderSplit(*sv));
   if (const auto* sl = std::get_if<service::SplitList>(&o.value)) return JsonReply(RenderSplitList(*sl));
+  // A settlement replayed without its UploadUrl: the URL's token is never stored.
+  if (const auto* st = std::get_if<service::Box<service::SettlementView>>(&o.value)) {
+    return JsonReply(RenderSettlement(**st, {}));
+  }
   return JsonReply("{}");
 }
 

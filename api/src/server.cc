@@ -16,6 +16,7 @@
 #include <rapidjson/writer.h>
 #include "dialects.h"
 #include "admin.h"
+#include "settlements.h"
 #include "front_door.h"
 #include "splitledger/api/commands.h"
 
@@ -154,9 +155,17 @@ class ApiHandler {
       return r;
     }
     if (segs.size() < 2) return PlainNotFound();
-    if (segs.size() == 2 && segs[0] == "admin" && segs[1] == "clients") {
-      req.route = "/admin/clients";
+    if (segs.size() == 2 && segs[0] == "admin" && (segs[1] == "clients" || segs[1] == "escrow")) {
+      req.route = "/admin/" + segs[1];
       return HandleAdmin(hreq, req);
+    }
+    if (segs.size() == 3 && segs[0] == "uploads" && segs[1] == "settlements") {
+      // A settlement's upload URL: the token in its query is the only credential (§10.8).
+      req.route = "/uploads/settlements/{SettlementId}";
+      req.dialect = Dialect::kV3;
+      req.body = std::move(hreq.body);
+      req.url = "http://" + hreq.HeaderOr("host", app_.cfg.listen) + std::string(path);
+      return HandleSettlementUpload(app_, req, segs[2]);
     }
     const DialectEntry* dialect = nullptr;
     for (const DialectEntry& d : kDialects) {
@@ -264,7 +273,7 @@ class ApiHandler {
       e.message = "admin secret required";
       return ErrorReply(Dialect::kV2, e);
     }
-    return HandleAdminClients(app_, req);
+    return req.route == "/admin/escrow" ? HandleAdminEscrow(app_, req) : HandleAdminClients(app_, req);
   }
 
   App& app_;

@@ -7,6 +7,7 @@
 #include "splitledger/core/ids.h"
 #include "splitledger/core/intent.h"
 #include "echo.h"
+#include "settlements.h"
 
 namespace splitledger::api {
 namespace {
@@ -345,9 +346,10 @@ Reply ReverseSplit(App& app, Request& req) {
 
 }  // namespace
 
-// The V3.0 routing table.
+// The V3.0 routing table: intents here, settlements in settlements.cc.
 const std::vector<Route>& V3Routes() {
-  static const std::vector<Route> kRoutes = {
+  static const std::vector<Route> kRoutes = [] {
+    std::vector<Route> routes = {
       {"POST", "payins/intents", Create},
       {"GET", "payins/intents/{IntentId}", Get},
       {"POST", "payins/intents/{IntentId}/captures", Capture},
@@ -364,7 +366,10 @@ const std::vector<Route>& V3Routes() {
       {"PUT", "payins/intents/{IntentId}/splits/{SplitId}", UpdateSplit},
       {"POST", "payins/intents/{IntentId}/splits/{SplitId}/execute", ExecuteSplit},
       {"POST", "payins/intents/{IntentId}/splits/{SplitId}/reverse", ReverseSplit},
-  };
+    };
+    for (const Route& r : SettlementRoutes()) routes.push_back(r);
+    return routes;
+  }();
   return kRoutes;
 }
 

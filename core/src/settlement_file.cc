@@ -540,3 +540,4 @@ std::vector<SettlementFooterError> CheckSettlementTotals(const SettlementFile& f
 }
 
 }  // namespace splitledger
+

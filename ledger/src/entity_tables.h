@@ -5,7 +5,9 @@
 #include <string>
 #include <string_view>
 
+#include "splitledger/core/codec.h"
 #include "splitledger/core/entities.h"
+#include "splitledger/core/settlement.h"
 #include "table.h"
 
 namespace splitledger::ledger {
@@ -58,7 +60,59 @@ void Describe(V& v, AdminEndpointRow& r) {
   v.Field("secret", r.secret);
 }
 
+// A settlement's row: its scalar fields as columns, its lists (upload token hashes, validation
+// errors, matches) as one binary column; its status by name.
+struct SettlementRow {
+  Settlement settlement;
+  std::string status;
+  Bytes details;
+
+  static SettlementRow Of(const Settlement& s) {
+    SettlementRow r{s, SettlementStatusName(s.status), {}};
+    SettlementDetails d{s.upload_token_hashes, s.footer_errors, s.line_errors, s.matches};
+    r.details.data = Encode(d);
+    return r;
+  }
+  // The settlement, or nullopt when the stored status or lists are unreadable.
+  std::optional<Settlement> Restore() const;
+};
+template <class V>
+void Describe(V& v, SettlementRow& r) {
+  Settlement& s = r.settlement;
+  v.Field("id", s.id);
+  v.Field("client_id", s.client_id);
+  v.Field("status", r.status);
+  v.Field("file_name", s.file_name);
+  v.Field("created_at", s.created_at);
+  v.Field("updated_at", s.updated_at);
+  v.Field("settlement_date", s.settlement_date);
+  v.Field("provider_name", s.provider_name);
+  v.Field("currency", s.currency);
+  v.Field("declared_intent_amount", s.declared_intent_amount);
+  v.Field("processor_fees", s.processor_fees);
+  v.Field("actual_amount", s.actual_amount);
+  v.Field("details", r.details);
+}
+inline std::optional<Settlement> SettlementRow::Restore() const {
+  Settlement s = settlement;
+  bool known = false;
+  for (int i = 0; i <= static_cast<int>(SettlementStatus::kCancelled); ++i) {
+    if (status == SettlementStatusName(static_cast<SettlementStatus>(i))) {
+      s.status = static_cast<SettlementStatus>(i);
+      known = true;
+    }
+  }
+  SettlementDetails d;
+  if (!known || !Decode(details.data, &d)) return std::nullopt;
+  s.upload_token_hashes = std::move(d.upload_token_hashes);
+  s.footer_errors = std::move(d.footer_errors);
+  s.line_errors = std::move(d.line_errors);
+  s.matches = std::move(d.matches);
+  return s;
+}
+
 inline const Table<TokenRecord> kTokensTable{"oauth_tokens", {"token_hash"}};
+inline const Table<SettlementRow> kSettlementsTable{"settlements", {"id"}};
 inline const Table<EventRecord> kEventsTable{"events", {"id"}};
 inline const Table<IdempotencyRecord> kIdempotencyTable{"idempotency_keys",
                                                         {"client_id", "idem_key"}};
@@ -98,6 +152,7 @@ inline void SyncEntityTables(soci::session& sql, Backend backend) {
   SyncTable(sql, backend, kWalletOwnersTable);
   SyncTable(sql, backend, kAdminEndpointTable);
   SyncTable(sql, backend, kProjectionTable);
+  SyncTable(sql, backend, kSettlementsTable);
 }
 
 // Migration 2: converts release 0.1's `documents` (users, wallets, client wallets as Echo JSON)

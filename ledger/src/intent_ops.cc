@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "splitledger/core/allocation.h"
 #include "splitledger/ledger/chart.h"
 
 namespace splitledger::ledger {
@@ -196,12 +197,27 @@ LineFigures DeriveLine(const Book& book, const Intent& intent, const LineItem& l
 IntentFigures DeriveIntent(const Book& book, const Intent& intent) {
   IntentFigures out;
   out.lines.reserve(intent.lines.size());
+  Amount held = 0;  // captured and neither refunded nor disputed: what the PSP owes for it
+  std::vector<Amount> weights;
   for (const LineItem& l : intent.lines) {
     LineFigures f = DeriveLine(book, intent, l);
     out.amount += f.total;
     out.platform_fees += f.fee;
     out.available_to_split += f.available;
+    Amount w = f.captured - f.refunded - f.disputed;
+    held += w;
+    weights.push_back(w);
     out.lines.push_back(f);
+  }
+  // Strict model (§8.6): what settlements have not yet brought in, spread over the lines by what
+  // each holds (exact: the parts sum to the whole).
+  const Account* funded = book.Find(intent.client_id, intent.currency, chart::kIntentFunded, intent.id);
+  out.unfunded = std::max<Amount>(0, held - (funded == nullptr ? 0 : funded->credit_balance()));
+  if (out.unfunded > 0) {
+    auto parts = Allocate(out.unfunded, weights);
+    if (parts.ok()) {
+      for (size_t i = 0; i < parts->size(); ++i) out.lines[i].unfunded = (*parts)[i];
+    }
   }
   return out;
 }
@@ -383,7 +399,50 @@ Status ReceiveEscrowFunds(State& state, const std::string& client_id, const std:
   std::vector<PostingSpec> specs;
   Add(specs, chart::Key(client_id, currency, chart::kEscrowBank), Side::kDebit, Phase::kPosted, amount);
   Add(specs, chart::Key(client_id, currency, chart::kEscrow), Side::kCredit, Phase::kPosted, amount);
+  Add(specs, chart::Key(client_id, currency, chart::kFundsMemo), Side::kDebit, Phase::kPosted, amount);
+  Add(specs, chart::Key(client_id, currency, chart::kEscrowUnallocated), Side::kCredit, Phase::kPosted,
+      amount);
   return state.book().Post(client_id, "escrow.receive", reference, now_ms / 1000, specs);
+}
+
+namespace {
+Amount CreditBalanceOf(const Book& book, std::string_view client, std::string_view currency,
+                       std::string_view kind, std::string_view ref = {}) {
+  const Account* a = book.Find(client, currency, kind, ref);
+  return a == nullptr ? 0 : a->credit_balance();
+}
+}  // namespace
+
+Amount UnallocatedFunds(const Book& book, const std::string& client_id, const std::string& currency) {
+  return CreditBalanceOf(book, client_id, currency, chart::kEscrowUnallocated);
+}
+
+Amount SettlementFunded(const Book& book, const Settlement& s) {
+  return CreditBalanceOf(book, s.client_id, s.currency, chart::kSettlementFunded, s.id);
+}
+
+Status FundSettlement(State& state, const Settlement& s, Amount amount, int64_t now_ms) {
+  std::vector<PostingSpec> specs;
+  Add(specs, chart::Key(s.client_id, s.currency, chart::kEscrowUnallocated), Side::kDebit,
+      Phase::kPosted, amount);
+  Add(specs, chart::Key(s.client_id, s.currency, chart::kSettlementFunded, s.id), Side::kCredit,
+      Phase::kPosted, amount);
+  return state.book().Post(s.client_id, "settlement.funded", s.id, now_ms / 1000, specs);
+}
+
+Status RecordIntentFunding(State& state, const Intent& intent, Amount amount,
+                           const std::string& settlement_id, int64_t now_ms) {
+  std::vector<PostingSpec> specs;
+  AccountKey memo = chart::Key(intent.client_id, intent.currency, chart::kFundingMemo);
+  AccountKey funded = chart::Key(intent.client_id, intent.currency, chart::kIntentFunded, intent.id);
+  if (amount > 0) {
+    Add(specs, memo, Side::kDebit, Phase::kPosted, amount);
+    Add(specs, funded, Side::kCredit, Phase::kPosted, amount);
+  } else {
+    Add(specs, funded, Side::kDebit, Phase::kPosted, -amount);
+    Add(specs, memo, Side::kCredit, Phase::kPosted, -amount);
+  }
+  return state.book().Post(intent.client_id, "intent.funded", settlement_id, now_ms / 1000, specs);
 }
 
 }  // namespace splitledger::ledger

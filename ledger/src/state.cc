@@ -69,7 +69,56 @@ Intent& State::InsertIntent(Intent intent) {
   return intents_.emplace(key, std::move(intent)).first->second;
 }
 
-void State::LoadIntent(Intent intent) { InsertIntent(std::move(intent)); }
+void State::LoadIntent(Intent intent) {
+  Intent& in = InsertIntent(std::move(intent));
+  IndexActions(IntentKey(in.client_id, in.id), in, 0);
+}
+
+void State::IndexActions(const std::string& key, const Intent& intent, size_t from) {
+  for (size_t i = from; i < intent.actions.size(); ++i) {
+    const std::string& ref = intent.actions[i].external.provider_reference;
+    if (ref.empty()) continue;
+    action_by_ref_.emplace(RefKey(intent.client_id, intent.external.provider_name, ref),
+                           std::make_pair(key, i));
+  }
+}
+
+const Intent* State::FindActionByReference(std::string_view client_id, std::string_view provider,
+                                           std::string_view reference, size_t* action_index) const {
+  auto it = action_by_ref_.find(RefKey(client_id, provider, reference));
+  if (it == action_by_ref_.end()) return nullptr;
+  *action_index = it->second.second;
+  return &intents_.at(it->second.first);
+}
+
+const Settlement* State::FindSettlement(std::string_view client_id, std::string_view id) const {
+  const Settlement* s = FindSettlementById(id);
+  return s != nullptr && s->client_id == client_id ? s : nullptr;
+}
+
+const Settlement* State::FindSettlementById(std::string_view id) const {
+  auto it = settlements_.find(std::string(id));
+  return it == settlements_.end() ? nullptr : &it->second;
+}
+
+void State::PutSettlement(Settlement settlement) {
+  MarkDirty(settlement.id, dirty_settlements_, dirty_settlement_set_);
+  LoadSettlement(std::move(settlement));
+}
+
+void State::LoadSettlement(Settlement s) {
+  auto it = settlements_.find(s.id);
+  if (it == settlements_.end()) settlement_order_[s.client_id].push_back(s.id);
+  settlements_[s.id] = std::move(s);
+}
+
+std::vector<const Settlement*> State::SettlementsOf(std::string_view client_id) const {
+  std::vector<const Settlement*> out;
+  auto it = settlement_order_.find(std::string(client_id));
+  if (it == settlement_order_.end()) return out;
+  for (const std::string& id : it->second) out.push_back(&settlements_.at(id));
+  return out;
+}
 
 void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>& deltas,
                               bool new_action, size_t lines_before,
@@ -82,7 +131,10 @@ void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>
   };
   for (size_t i = lines_before; i < intent.lines.size(); ++i) touch(i);
   for (const LineDelta& d : deltas) touch(d.line_index);
-  if (new_action) new_actions_.emplace_back(key, intent.actions.size() - 1);
+  if (new_action) {
+    new_actions_.emplace_back(key, intent.actions.size() - 1);
+    IndexActions(key, intent, intent.actions.size() - 1);
+  }
   // An action inserted in this batch is written as it is at the batch's end: no rewrite needed.
   // (A linear look: status changes are rare, and a set here would cost every capture.)
   if (updated_action &&
@@ -222,7 +274,8 @@ void State::AddEvent(std::string client_id, std::string event_type, std::string 
 }
 
 bool State::HasChanges() const {
-  return book_.HasChanges() || !dirty_intents_.empty() || !dirty_clients_.empty() ||
+  return book_.HasChanges() || !dirty_intents_.empty() || !dirty_settlements_.empty() ||
+         !dirty_clients_.empty() ||
          !new_tokens_.empty() || !new_idempotency_.empty() || !dirty_users_.empty() ||
          !dirty_wallets_.empty() || !new_client_wallets_.empty() || !new_events_.empty();
 }
@@ -246,6 +299,7 @@ ChangeSet State::TakeChanges() {
   for (const auto& [k, i] : new_actions_) cs.actions.emplace_back(&intents_.at(k), i);
   for (const auto& [k, i] : changed_actions_) cs.changed_actions.emplace_back(&intents_.at(k), i);
   for (const auto& [k, i] : dirty_splits_) cs.splits.emplace_back(&intents_.at(k), i);
+  for (const std::string& id : dirty_settlements_) cs.settlements.push_back(&settlements_.at(id));
   for (const std::string& id : dirty_clients_) cs.clients.push_back(&clients_.at(id));
   cs.tokens = std::move(new_tokens_);
   for (const std::string& k : new_idempotency_) cs.idempotency.push_back(&idempotency_.at(k));
@@ -264,6 +318,8 @@ ChangeSet State::TakeChanges() {
   changed_action_set_.clear();
   dirty_splits_.clear();
   dirty_split_set_.clear();
+  dirty_settlements_.clear();
+  dirty_settlement_set_.clear();
   dirty_clients_.clear();
   dirty_client_set_.clear();
   new_tokens_.clear();

@@ -584,6 +584,12 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     }
     w->Add(std::move(splits), WriteMode::kUpsert);
 
+    Rows settlements = kSettlementsTable.NewRows();
+    for (const Settlement* st : cs.settlements) {
+      kSettlementsTable.Append(settlements, SettlementRow::Of(*st));
+    }
+    w->Add(std::move(settlements), WriteMode::kUpsert);
+
     Rows clients = kClientsTable.NewRows();
     for (const Client* c : cs.clients) kClientsTable.Append(clients, *c);
     // The key columns belong to the credentials command too; a full upsert keeps them current.
@@ -815,6 +821,16 @@ Status Store::Load(State& state) {
       Intent& in = intents.at(id);
       RestoreDerivedFields(in);
       state.LoadIntent(std::move(in));
+    }
+    {
+      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kSettlementsTable.ColumnNames() +
+                                                      " FROM settlements ORDER BY created_at, id";
+      for (const soci::row& r : rs) {
+        SettlementRow row = kSettlementsTable.Read(r);
+        auto s = row.Restore();
+        if (!s) return Status::Corruption("settlement " + row.settlement.id + " is unreadable");
+        state.LoadSettlement(std::move(*s));
+      }
     }
     {
       soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kClientsTable.ColumnNames() + " FROM clients";

@@ -71,6 +71,18 @@ Outcome Apply(ApplyContext& ctx, const ExecuteSplit& c);
 Outcome Apply(ApplyContext& ctx, const ReverseSplit& c);
 Outcome Apply(ApplyContext& ctx, const ReceiveEscrowFunds& c);
 
+// Settlements (handlers_settlements.cc).
+Status Preflight(const CreateSettlement& c, const Caller&, std::vector<FieldError>* errors);
+Outcome Apply(ApplyContext& ctx, const CreateSettlement& c);
+Outcome Apply(ApplyContext& ctx, const NewSettlementUploadUrl& c);
+Outcome Apply(ApplyContext& ctx, const GetSettlement& c);
+Outcome Apply(ApplyContext& ctx, const CancelSettlement& c);
+Outcome Apply(ApplyContext& ctx, const UploadSettlementFile& c);
+// Gives unallocated escrow funds to the caller's settlements waiting for them, oldest first, and
+// applies what a completed (RECONCILED) settlement does. Returns the ids it completed.
+std::vector<std::string> AllocateEscrowFunds(ApplyContext& ctx, const std::string& client_id,
+                                             const std::string& currency);
+
 // Idempotency (service.cc).
 Outcome Apply(ApplyContext& ctx, const GetStoredResponse& c);
 Outcome Apply(ApplyContext& ctx, const Refused& c);

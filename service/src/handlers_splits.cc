@@ -45,6 +45,28 @@ Outcome Apply(ApplyContext& ctx, const CreateSplits& c) {
   auto r = ledger::CreateSplits(ctx.state, ctx.caller.client_id, c.intent_id, c.splits, c.split_ids,
                                 ctx.caller.now_ms);
   if (!r.ok()) return Outcome::Error(r.status());
+  // On an intent whose captures a settlement already matched, new splits start where the older
+  // ones are: waiting for the funds, or available once every capture is PAID.
+  Intent& mut = *ctx.state.MutableIntent(ctx.caller.client_id, c.intent_id);
+  bool any_capture = false, all_paid = true, any_settled = false;
+  for (const ActionRecord& a : mut.actions) {
+    if (a.kind != ActionKind::kCapture) continue;
+    any_capture = true;
+    all_paid = all_paid && a.status == "PAID";
+    any_settled = any_settled || a.status == "SETTLED_NOT_PAID" || a.status == "PAID";
+  }
+  SplitStatus start = any_capture && all_paid  ? SplitStatus::kAvailable
+                      : any_settled            ? SplitStatus::kPendingFundsReception
+                                               : SplitStatus::kCreated;
+  if (start != SplitStatus::kCreated) {
+    std::vector<size_t> touched;
+    for (const std::string& id : c.split_ids) {
+      size_t k = static_cast<size_t>(mut.FindSplit(id));
+      mut.splits[k].status = start;
+      touched.push_back(k);
+    }
+    ctx.state.MarkIntentChanged(mut, {}, false, mut.lines.size(), std::nullopt, touched);
+  }
   SplitList list;
   for (const std::string& id : c.split_ids) {
     const Split& sp = r->intent->splits[r->intent->FindSplit(id)];
@@ -102,8 +124,10 @@ Outcome Apply(ApplyContext& ctx, const ReceiveEscrowFunds& c) {
   Status st = ledger::ReceiveEscrowFunds(ctx.state, client, c.currency, c.amount, c.reference,
                                          ctx.caller.now_ms);
   if (!st.ok()) return Outcome::Error(st);
-  return Outcome::Of(EscrowReceipt{c.currency, c.amount,
-                                   ledger::EscrowBalance(ctx.state.book(), client, c.currency)});
+  EscrowReceipt receipt{c.currency, c.amount, 0, 0, AllocateEscrowFunds(ctx, client, c.currency)};
+  receipt.balance = ledger::EscrowBalance(ctx.state.book(), client, c.currency);
+  receipt.unallocated = ledger::UnallocatedFunds(ctx.state.book(), client, c.currency);
+  return Outcome::Of(std::move(receipt));
 }
 
 }  // namespace splitledger::service

@@ -42,8 +42,9 @@ bool DecodeIntentView(const IntentSnapshot& snapshot, IntentView* out) {
     // Release 0.3 and earlier: no refunds, disputes or splits in actions and figures.
     LegacyReader intent(r, {"fee_restored", "parent_id", "updated_at", "splits"});
     Describe(intent, out->intent);
-    LegacyReader figures(r, {"refunded", "disputed", "split"});
+    LegacyReader figures(r, {"refunded", "disputed", "split", "unfunded"});
     Describe(figures, out->figures);
+    out->figures.unfunded = out->intent.unfunded_amount;  // what it showed then: the given value
   } else {
     Describe(r, out->intent);
     Describe(r, out->figures);
@@ -71,6 +72,7 @@ enum class Kind : uint64_t {
   kClient = 4,
   kSplit = 5,
   kSplitList = 6,
+  kSettlement = 7,
 };
 }  // namespace
 
@@ -81,6 +83,12 @@ void Describe(V& v, SplitView& s) {
   v.Field("line_item_id", s.line_item_id);
   v.Field("seller_id", s.seller_id);
   v.Field("wallet_id", s.wallet_id);
+}
+template <class V>
+void Describe(V& v, SettlementView& s) {
+  v.Nested("", s.settlement);
+  v.Field("funded", s.funded);
+  v.Field("funds_missing", s.funds_missing);
 }
 template <class V>
 void Describe(V& v, SplitList& l) {
@@ -114,6 +122,9 @@ std::string EncodeOutcome(const Outcome& o) {
   } else if (const auto* sl = std::get_if<SplitList>(&o.value)) {
     w.U64(static_cast<uint64_t>(Kind::kSplitList));
     Describe(w, const_cast<SplitList&>(*sl));
+  } else if (const auto* st = std::get_if<Box<SettlementView>>(&o.value)) {
+    w.U64(static_cast<uint64_t>(Kind::kSettlement));
+    Describe(w, const_cast<SettlementView&>(**st));
   } else {
     w.U64(static_cast<uint64_t>(Kind::kNone));
   }
@@ -159,6 +170,9 @@ bool DecodeOutcome(std::string_view bytes, Outcome* out) {
       break;
     case Kind::kSplitList:
       Describe(r, out->value.emplace<SplitList>());
+      break;
+    case Kind::kSettlement:
+      Describe(r, *out->value.emplace<Box<SettlementView>>());
       break;
     default:
       return false;

@@ -1,17 +1,32 @@
 // Randomised property test of the Intent aggregate against a small reference model.
 //
-// Each seed drives one long random sequence of create / add lines / full and partial capture /
-// full and partial cancel (random fee parts: none, explicit per line, top-level, both), with valid
-// and invalid requests mixed. The model below is written from the rules (echo-api.md §8.1–8.3,
-// DESIGN §4, the fee rule in intent.h) with plain structs and __int128, and never calls core's
-// planning code. After every step:
-//   * core accepted the request iff the model did (and never answers bad input with kInternal);
-//   * every line's running totals (total, fee, initial fee, captured, cancelled), the status and
-//     the action record equal the model's;
-//   * per line captured + cancelled <= total, 0 <= fee <= initial fee, a fully cancelled line has
-//     fee 0; PlatformFeesAmount == Σ fees, Amount == Σ totals, CheckInvariants is OK;
-//   * a top-level cancel fee is split exactly (Σ parts == PlatformFeesAmount) and Allocate on
-//     state-derived inputs sums exactly and matches an independent largest-remainder allocation.
+// Each seed drives one long random sequence of operations, valid and invalid requests mixed:
+//   * create and add lines;
+//   * full and partial capture, full and partial cancel;
+//   * full and partial refund;
+//   * full and partial reversal of a random refund (or of an unknown id);
+//   * full and partial dispute of a random capture (or of an unknown id);
+//   * a random decision on a random dispute: invalid transitions, unknown capture or dispute ids,
+//     a dispute named under another capture;
+// partial cancels and refunds with random fee parts: none, explicit per line, top-level, both.
+// The model below is written from the rules (echo-api.md §8.1–8.5 and §9.1, DESIGN §4, the fee
+// rule and the Plan* contracts in intent.h) with plain structs and __int128, and never calls
+// core's planning code. After every step:
+//   * core accepted the request iff the model did (NotFound for an unknown refund, capture or
+//     dispute, RuleViolation for a decision the dispute's status does not allow, and never
+//     kInternal for bad input);
+//   * every line's running totals (total, fee, initial fee, captured, cancelled, refunded,
+//     disputed, split), the status and every action record (kind, id, status, parent, times, the
+//     amount and fee taken or given back per line) equal the model's;
+//   * per line captured + cancelled <= total, refunded + disputed + split <= captured,
+//     0 <= fee <= initial fee, fee <= total − cancelled − refunded, a line wholly cancelled or
+//     refunded has fee 0; PlatformFeesAmount == Σ fees, Amount == Σ totals,
+//     AvailableAmountToSplit == Σ (captured − refunded − disputed), CheckInvariants is OK;
+//   * conservation, on core's records: per line Σ refunds − Σ reversals == refunded and
+//     Σ disputes not won == disputed;
+//   * a top-level cancel or refund fee is split exactly (Σ parts == PlatformFeesAmount) and
+//     Allocate on state-derived inputs sums exactly and matches an independent largest-remainder
+//     allocation.
 //
 // Seeds are fixed; a failure prints its seed and step. SL_PROP_SEED=<n> runs that seed alone,
 // SL_PROP_SEEDS=<count> changes how many seeds run.
@@ -26,6 +41,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "alloc_ref.h"
@@ -64,7 +80,31 @@ struct MLine {
   i128 fee = 0;
   i128 captured = 0;
   i128 cancelled = 0;
+  i128 refunded = 0;  // net of reversals
+  i128 disputed = 0;  // disputes not won
   i128 remaining() const { return total - captured - cancelled; }
+  // Captured money neither refunded nor disputed (nothing is ever split here).
+  i128 refundable() const { return captured - refunded - disputed; }
+};
+
+// One line of an action record.
+struct MRecLine {
+  size_t index = 0;
+  i128 amount = 0;
+  i128 fee_removed = 0;
+  i128 fee_restored = 0;
+};
+
+struct MAction {
+  ActionKind kind = ActionKind::kCapture;
+  std::string id;
+  std::string status;
+  std::string parent_id;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  std::vector<MRecLine> lines;
+
+  bool active_dispute() const { return kind == ActionKind::kDispute && status != "DISPUTED_WON"; }
 };
 
 struct Model {
@@ -74,6 +114,7 @@ struct Model {
   bool any_capture = false;
   bool any_partial_capture = false;
   std::vector<MLine> lines;
+  std::vector<MAction> actions;
 
   i128 amount() const {
     i128 s = 0;
@@ -85,6 +126,13 @@ struct Model {
       if (l.remaining() != 0) return false;
     }
     return true;
+  }
+  // Index of the action of this kind with this id, or -1.
+  int find(ActionKind kind, const std::string& id) const {
+    for (size_t i = 0; i < actions.size(); ++i) {
+      if (actions[i].kind == kind && actions[i].id == id) return static_cast<int>(i);
+    }
+    return -1;
   }
 };
 
@@ -162,19 +210,125 @@ std::optional<std::vector<MPart>> ModelResolve(const Model& m, const ActionInput
   return parts;
 }
 
+// The fee parts a partial cancel or refund states, one per merged part (nullopt: computed pro
+// rata). Per line FeesAmount as given; a top-level PlatformFeesAmount alone is allocated over the
+// parts by amount; both given, the top level must equal Σ per-line parts (missing ones count 0).
+// False if the request must be refused.
+bool ModelStatedParts(const std::vector<MPart>& parts, const ActionInput& in,
+                      std::vector<std::optional<i128>>* out) {
+  out->clear();
+  bool any_line_fee = false;
+  for (const MPart& p : parts) {
+    any_line_fee |= p.fee.has_value();
+    out->push_back(p.fee);
+  }
+  if (!in.platform_fees) return true;
+  if (!any_line_fee) {
+    std::vector<int64_t> weights;
+    for (const MPart& p : parts) weights.push_back(static_cast<int64_t>(p.amount));
+    std::vector<int64_t> alloc;
+    if (!RefAllocate(*in.platform_fees, weights, &alloc)) return false;  // negative
+    for (size_t k = 0; k < parts.size(); ++k) (*out)[k] = alloc[k];
+    return true;
+  }
+  i128 sum = 0;
+  for (const MPart& p : parts) sum += p.fee.value_or(0);
+  return sum == *in.platform_fees;
+}
+
+// The fee a cancel or refund takes from line `l` when `gone_after` (cancelled + refunded) of it is
+// gone afterwards. False if a stated part breaks a rule.
+bool ModelFeeRemoved(const MLine& l, i128 gone_after, std::optional<i128> stated, i128* removed) {
+  i128 kept_after = l.total - gone_after;
+  if (stated) {
+    if (*stated > l.fee) return false;                      // never more than the current fee
+    if (kept_after == 0 && *stated != l.fee) return false;  // a whole line takes its whole fee
+    if (l.fee - *stated > kept_after) return false;         // fee <= what is left of the line
+    *removed = *stated;
+    return true;
+  }
+  // Running totals: with G of T gone, at most F − floor(F·G/T) of the fee is left.
+  i128 target = l.fee_initial - l.fee_initial * gone_after / l.total;
+  *removed = l.fee > target ? l.fee - target : 0;
+  return true;
+}
+
+// Per line, what refund `refund` took and its reversals have not given back (amount and fee).
+void Reversible(const Model& m, const MAction& refund, std::vector<i128>* amount,
+                std::vector<i128>* fee) {
+  amount->assign(m.lines.size(), 0);
+  fee->assign(m.lines.size(), 0);
+  for (const MRecLine& al : refund.lines) {
+    (*amount)[al.index] += al.amount;
+    (*fee)[al.index] += al.fee_removed;
+  }
+  for (const MAction& a : m.actions) {
+    if (a.kind != ActionKind::kRefundReversal || a.parent_id != refund.id) continue;
+    for (const MRecLine& al : a.lines) {
+      (*amount)[al.index] -= al.amount;
+      (*fee)[al.index] -= al.fee_restored;
+    }
+  }
+}
+
+// Per line, what capture `capture` can still have disputed: what it captured less its disputes
+// not won, and at most what the line still has.
+std::vector<i128> DisputeLimit(const Model& m, const MAction& capture) {
+  std::vector<i128> open(m.lines.size(), 0);
+  for (const MRecLine& al : capture.lines) open[al.index] += al.amount;
+  for (const MAction& a : m.actions) {
+    if (!a.active_dispute() || a.parent_id != capture.id) continue;
+    for (const MRecLine& al : a.lines) open[al.index] -= al.amount;
+  }
+  for (size_t i = 0; i < open.size(); ++i) open[i] = std::min(open[i], m.lines[i].refundable());
+  return open;
+}
+
+// What the model decides about a request. The model functions never change the model they are
+// given: an accepted request comes with the next model.
 struct ModelOutcome {
   bool accepted = false;
+  std::optional<ErrorCode> code;  // when refused: the code core must give, if the rules fix it
   i128 action_amount = 0;
   i128 fee_removed = 0;
+  i128 fee_restored = 0;
+  std::optional<Model> next;  // when accepted
 };
 
-ModelOutcome ModelCapture(Model& m, const ActionInput& in) {
+// Accepts: `next`, with `rec` appended to its actions, is the next model.
+ModelOutcome Accept(Model next, MAction rec) {
+  ModelOutcome o;
+  o.accepted = true;
+  for (const MRecLine& al : rec.lines) {
+    o.action_amount += al.amount;
+    o.fee_removed += al.fee_removed;
+    o.fee_restored += al.fee_restored;
+  }
+  next.actions.push_back(std::move(rec));
+  o.next = std::move(next);
+  return o;
+}
+
+MAction NewRecord(ActionKind kind, const std::string& id, const char* status, int64_t now) {
+  MAction rec;
+  rec.kind = kind;
+  rec.id = id;
+  rec.status = status;
+  rec.created_at = rec.updated_at = now;
+  return rec;
+}
+
+ModelOutcome ModelCapture(const Model& m, const ActionInput& in, const std::string& id,
+                          int64_t now) {
   ModelOutcome o;
   Model next = m;
+  MAction rec = NewRecord(ActionKind::kCapture, id, "CAPTURED", now);
   if (!in.partial) {
-    if (m.any_capture || m.status != IntentStatus::kAuthorized || m.all_remaining_zero()) return o;
-    for (MLine& l : next.lines) {
-      o.action_amount += l.remaining();
+    if (m.any_capture || m.status != IntentStatus::kAuthorized) return o;
+    for (size_t i = 0; i < next.lines.size(); ++i) {
+      MLine& l = next.lines[i];
+      if (l.remaining() == 0) continue;
+      rec.lines.push_back({i, l.remaining(), 0, 0});
       l.captured += l.remaining();
     }
   } else {
@@ -187,79 +341,220 @@ ModelOutcome ModelCapture(Model& m, const ActionInput& in) {
       MLine& l = next.lines[p.index];
       if (p.amount > l.remaining()) return o;
       l.captured += p.amount;
-      o.action_amount += p.amount;
+      rec.lines.push_back({p.index, p.amount, 0, 0});
     }
     next.any_partial_capture = true;
   }
+  if (rec.lines.empty()) return o;
   next.any_capture = true;
   next.status =
       next.all_remaining_zero() ? IntentStatus::kCaptured : IntentStatus::kPartiallyCaptured;
-  m = next;
-  o.accepted = true;
-  return o;
+  return Accept(std::move(next), std::move(rec));
 }
 
-ModelOutcome ModelCancel(Model& m, const ActionInput& in) {
+ModelOutcome ModelCancel(const Model& m, const ActionInput& in, const std::string& id,
+                         int64_t now) {
   ModelOutcome o;
   if (m.status != IntentStatus::kAuthorized) return o;
   Model next = m;
+  MAction rec = NewRecord(ActionKind::kCancel, id, "CANCELLED", now);
   if (!in.partial) {
-    bool any = false;
-    for (MLine& l : next.lines) {
-      if (l.remaining() > 0 || l.fee > 0) any = true;
-      o.action_amount += l.remaining();
-      o.fee_removed += l.fee;
+    for (size_t i = 0; i < next.lines.size(); ++i) {
+      MLine& l = next.lines[i];
+      if (l.remaining() == 0 && l.fee == 0) continue;
+      rec.lines.push_back({i, l.remaining(), l.fee, 0});
       l.cancelled += l.remaining();
       l.fee = 0;
     }
-    if (!any) return o;
   } else {
     auto parts = ModelResolve(m, in);
     if (!parts) return o;
-    bool any_line_fee = false;
-    for (const MPart& p : *parts) any_line_fee |= p.fee.has_value();
-    std::vector<int64_t> top(parts->size(), 0);
-    bool use_top = false;
-    if (in.platform_fees && !any_line_fee) {
-      std::vector<int64_t> weights;
-      for (const MPart& p : *parts) weights.push_back(static_cast<int64_t>(p.amount));
-      std::vector<int64_t> alloc;
-      if (!RefAllocate(*in.platform_fees, weights, &alloc)) return o;  // negative
-      top = alloc;
-      use_top = true;
-    } else if (in.platform_fees) {
-      i128 sum = 0;
-      for (const MPart& p : *parts) sum += p.fee.value_or(0);
-      if (sum != *in.platform_fees) return o;
-    }
+    std::vector<std::optional<i128>> stated;
+    if (!ModelStatedParts(*parts, in, &stated)) return o;
     for (size_t k = 0; k < parts->size(); ++k) {
       const MPart& p = (*parts)[k];
       MLine& l = next.lines[p.index];
       if (p.amount > l.remaining()) return o;
-      i128 rem_after = l.remaining() - p.amount;
-      std::optional<i128> stated = p.fee;
-      if (!stated && use_top) stated = top[k];
-      i128 removed;
-      if (stated) {
-        if (*stated > l.fee) return o;                     // never more than the remaining fee
-        if (rem_after == 0 && *stated != l.fee) return o;  // a whole line takes its whole fee
-        if (l.fee - *stated > rem_after) return o;         // fee <= what is left of the line
-        removed = *stated;
-      } else {
-        // Running totals: after cancelling C of T, at most F − floor(F·C/T) of the fee is left.
-        i128 c_after = l.cancelled + p.amount;
-        i128 target = l.fee_initial - l.fee_initial * c_after / l.total;
-        removed = l.fee > target ? l.fee - target : 0;
-      }
+      i128 removed = 0;
+      if (!ModelFeeRemoved(l, l.cancelled + l.refunded + p.amount, stated[k], &removed)) return o;
       l.cancelled += p.amount;
       l.fee -= removed;
-      o.action_amount += p.amount;
-      o.fee_removed += removed;
+      rec.lines.push_back({p.index, p.amount, removed, 0});
     }
   }
+  if (rec.lines.empty()) return o;
   next.status = next.all_remaining_zero() ? IntentStatus::kCancelled : IntentStatus::kAuthorized;
-  m = next;
+  return Accept(std::move(next), std::move(rec));
+}
+
+ModelOutcome ModelRefund(const Model& m, const ActionInput& in, const std::string& id,
+                         int64_t now) {
+  ModelOutcome o;
+  if (!m.any_capture) return o;  // before any capture: cancel instead
+  Model next = m;
+  MAction rec = NewRecord(ActionKind::kRefund, id, "REFUNDED", now);
+  if (!in.partial) {
+    for (size_t i = 0; i < next.lines.size(); ++i) {
+      MLine& l = next.lines[i];
+      i128 amount = l.refundable();
+      if (amount <= 0) continue;
+      i128 removed = 0;
+      ModelFeeRemoved(l, l.cancelled + l.refunded + amount, std::nullopt, &removed);
+      l.refunded += amount;
+      l.fee -= removed;
+      rec.lines.push_back({i, amount, removed, 0});
+    }
+  } else {
+    auto parts = ModelResolve(m, in);
+    if (!parts) return o;
+    std::vector<std::optional<i128>> stated;
+    if (!ModelStatedParts(*parts, in, &stated)) return o;
+    for (size_t k = 0; k < parts->size(); ++k) {
+      const MPart& p = (*parts)[k];
+      MLine& l = next.lines[p.index];
+      if (p.amount > l.refundable()) return o;
+      i128 removed = 0;
+      if (!ModelFeeRemoved(l, l.cancelled + l.refunded + p.amount, stated[k], &removed)) return o;
+      l.refunded += p.amount;
+      l.fee -= removed;
+      rec.lines.push_back({p.index, p.amount, removed, 0});
+    }
+  }
+  if (rec.lines.empty()) return o;
+  // REFUNDED once nothing captured (net of refunds) or still authorised is left.
+  bool all_refunded = true;
+  for (const MLine& l : next.lines) {
+    if (l.captured - l.refunded + l.remaining() != 0) all_refunded = false;
+  }
+  if (all_refunded) next.status = IntentStatus::kRefunded;
+  return Accept(std::move(next), std::move(rec));
+}
+
+ModelOutcome ModelReversal(const Model& m, const std::string& refund_id, const ActionInput& in,
+                           const std::string& id, int64_t now) {
+  ModelOutcome o;
+  int ri = m.find(ActionKind::kRefund, refund_id);
+  if (ri < 0) {
+    o.code = ErrorCode::kNotFound;
+    return o;
+  }
+  std::vector<i128> reversible, fee_left;
+  Reversible(m, m.actions[ri], &reversible, &fee_left);
+  std::vector<MPart> wanted;
+  if (!in.partial) {
+    for (size_t i = 0; i < reversible.size(); ++i) {
+      if (reversible[i] > 0) wanted.push_back({i, reversible[i], std::nullopt});
+    }
+  } else {
+    auto parts = ModelResolve(m, in);
+    if (!parts) return o;
+    wanted = *parts;
+  }
+  Model next = m;
+  MAction rec = NewRecord(ActionKind::kRefundReversal, id, "REFUND_REVERSED", now);
+  rec.parent_id = refund_id;
+  for (const MPart& p : wanted) {
+    MLine& l = next.lines[p.index];
+    if (p.amount > reversible[p.index]) return o;
+    // Fee back up to the pro-rata fee of what stays gone, F − floor(F·(C+R−a)/T), and never
+    // more than the refund took and has not given back.
+    i128 target = l.fee_initial - l.fee_initial * (l.cancelled + l.refunded - p.amount) / l.total;
+    i128 restored = std::clamp<i128>(target - l.fee, 0, fee_left[p.index]);
+    l.refunded -= p.amount;
+    l.fee += restored;
+    rec.lines.push_back({p.index, p.amount, 0, restored});
+  }
+  if (rec.lines.empty()) return o;
+  next.status = IntentStatus::kRefundReversed;
+  next.actions[ri].status = "REFUND_REVERSED";
+  next.actions[ri].updated_at = now;
+  return Accept(std::move(next), std::move(rec));
+}
+
+ModelOutcome ModelDispute(const Model& m, const std::string& capture_id, const ActionInput& in,
+                          const std::string& id, int64_t now) {
+  ModelOutcome o;
+  int ci = m.find(ActionKind::kCapture, capture_id);
+  if (ci < 0) {
+    o.code = ErrorCode::kNotFound;
+    return o;
+  }
+  std::vector<i128> limit = DisputeLimit(m, m.actions[ci]);
+  Model next = m;
+  MAction rec = NewRecord(ActionKind::kDispute, id, "DISPUTED", now);
+  rec.parent_id = capture_id;
+  if (!in.partial) {
+    for (size_t i = 0; i < limit.size(); ++i) {
+      if (limit[i] <= 0) continue;
+      next.lines[i].disputed += limit[i];
+      rec.lines.push_back({i, limit[i], 0, 0});
+    }
+  } else {
+    auto parts = ModelResolve(m, in);
+    if (!parts) return o;
+    for (const MPart& p : *parts) {
+      if (p.amount > limit[p.index]) return o;
+      next.lines[p.index].disputed += p.amount;
+      rec.lines.push_back({p.index, p.amount, 0, 0});
+    }
+  }
+  if (rec.lines.empty()) return o;
+  bool all_disputed = true;
+  for (const MLine& l : next.lines) {
+    if (l.captured - l.refunded - l.disputed != 0) all_disputed = false;
+  }
+  if (all_disputed) next.status = IntentStatus::kDisputed;
+  return Accept(std::move(next), std::move(rec));
+}
+
+const char* ModelDecisionName(DisputeDecision d) {
+  switch (d) {
+    case DisputeDecision::kDefended:
+      return "DEFENDED";
+    case DisputeDecision::kWon:
+      return "DISPUTED_WON";
+    case DisputeDecision::kLost:
+      return "DISPUTED_LOST";
+  }
+  return "?";
+}
+
+ModelOutcome ModelDecision(const Model& m, const std::string& capture_id,
+                           const std::string& dispute_id, DisputeDecision decision, int64_t now) {
+  ModelOutcome o;
+  int di = m.find(ActionKind::kDispute, dispute_id);
+  if (m.find(ActionKind::kCapture, capture_id) < 0 || di < 0 ||
+      m.actions[di].parent_id != capture_id) {
+    o.code = ErrorCode::kNotFound;
+    return o;
+  }
+  const MAction& d = m.actions[di];
+  bool allowed =
+      d.status == "DISPUTED" || (d.status == "DEFENDED" && decision != DisputeDecision::kDefended);
+  if (!allowed) {
+    o.code = ErrorCode::kRuleViolation;
+    return o;
+  }
+  Model next = m;
+  if (decision == DisputeDecision::kWon) {
+    for (const MRecLine& al : d.lines) next.lines[al.index].disputed -= al.amount;
+  }
+  bool other_open = false;
+  for (size_t i = 0; i < m.actions.size(); ++i) {
+    const MAction& a = m.actions[i];
+    if (static_cast<int>(i) != di && a.kind == ActionKind::kDispute && a.status == "DISPUTED") {
+      other_open = true;
+    }
+  }
+  if ((m.status == IntentStatus::kDisputed || m.status == IntentStatus::kDefended) && !other_open) {
+    next.status = decision == DisputeDecision::kDefended ? IntentStatus::kDefended
+                  : decision == DisputeDecision::kWon    ? IntentStatus::kDisputedWon
+                                                         : IntentStatus::kDisputedLost;
+  }
+  next.actions[di].status = ModelDecisionName(decision);
+  next.actions[di].updated_at = now;
   o.accepted = true;
+  o.next = std::move(next);
   return o;
 }
 
@@ -385,18 +680,32 @@ CreateIntentInput GenCreate(Rng& r, const Model& m, bool add_lines) {
   return in;
 }
 
+// How much of each line a partial action could take: the generators aim at this.
+std::vector<i128> RoomRemaining(const Model& m) {
+  std::vector<i128> room;
+  for (const MLine& l : m.lines) room.push_back(l.remaining());
+  return room;
+}
+
+std::vector<i128> RoomRefundable(const Model& m) {
+  std::vector<i128> room;
+  for (const MLine& l : m.lines) room.push_back(l.refundable());
+  return room;
+}
+
 // A clean request (every part chosen to be valid, though a fee part or the allocation of a
 // top-level fee can still break a rule), for about two thirds of the calls.
-ActionInput GenCleanPartial(Rng& r, const Model& m, int mode) {
+ActionInput GenCleanPartial(Rng& r, const Model& m, const std::vector<i128>& room, int mode) {
   ActionInput in;
   in.partial = true;
   std::vector<size_t> open;
   for (size_t i = 0; i < m.lines.size(); ++i) {
-    if (m.lines[i].remaining() > 0) open.push_back(i);
+    if (room[i] > 0) open.push_back(i);
   }
   if (open.empty()) open.push_back(0);  // nothing left: the request is refused
-  bool everything = r.pick(100) < 12;  // take every line's whole remainder
-  size_t k = everything ? open.size() : static_cast<size_t>(r.range(1, std::min<size_t>(4, open.size())));
+  bool everything = r.pick(100) < 12;   // take every line's whole room
+  size_t k =
+      everything ? open.size() : static_cast<size_t>(r.range(1, std::min<size_t>(4, open.size())));
   // k distinct lines, in random order.
   for (size_t i = 0; i < k; ++i) {
     size_t j = i + static_cast<size_t>(r.pick(static_cast<int>(open.size() - i)));
@@ -405,19 +714,22 @@ ActionInput GenCleanPartial(Rng& r, const Model& m, int mode) {
   i128 sum = 0, stated_sum = 0, window_high = 0;
   for (size_t i = 0; i < k; ++i) {
     const MLine& l = m.lines[open[i]];
-    i128 rem = l.remaining();
+    i128 rem = room[open[i]];
     int a = r.pick(100);
-    i128 amt = everything ? rem : a < 25 ? rem : a < 60 ? r.range(1, rem > 1 ? rem / 2 : 1)
-                                                        : r.range(1, rem > 1 ? rem : 1);
+    i128 amt = everything ? rem
+               : a < 25   ? rem
+               : a < 60   ? r.range(1, rem > 1 ? rem / 2 : 1)
+                          : r.range(1, rem > 1 ? rem : 1);
     if (amt < 1) amt = 1;
     LineAmountInput e;
     e.line_item_id = l.id;
     e.amount = Clip(amt);
-    i128 rem_after = rem - amt;
-    // The valid window for a stated part: [max(0, fee − rem_after), fee]; exactly fee at the end.
-    i128 lo = l.fee - rem_after > 0 ? l.fee - rem_after : 0;
+    // What a cancel or refund of amt leaves of the line.
+    i128 kept_after = l.total - l.cancelled - l.refunded - amt;
+    // The valid window for a stated part: [max(0, fee − kept_after), fee]; exactly fee at the end.
+    i128 lo = l.fee - kept_after > 0 ? l.fee - kept_after : 0;
     i128 hi = l.fee;
-    if (rem_after == 0) lo = hi;
+    if (kept_after <= 0) lo = hi;
     window_high += hi;
     if ((mode == 1 || mode == 3) && r.pick(10) < 7) {
       int f = r.pick(100);
@@ -438,26 +750,31 @@ ActionInput GenCleanPartial(Rng& r, const Model& m, int mode) {
       half.fees_amount = *first.fees_amount / 2;
       *first.fees_amount -= *half.fees_amount;
     }
-    in.lines.insert(in.lines.begin() + static_cast<long>(r.pick(static_cast<int>(in.lines.size()) + 1)), half);
+    in.lines.insert(
+        in.lines.begin() + static_cast<long>(r.pick(static_cast<int>(in.lines.size()) + 1)), half);
   }
   in.amount = Clip(sum);
   int c = r.pick(100);
   if (c < 30) in.currency = m.currency;
   if (mode == 2) {
     int f = r.pick(100);
-    in.platform_fees = Clip(f < 40 ? r.range(0, window_high / 3) : f < 80 ? r.range(0, window_high)
-                                                                           : f < 90 ? window_high : 0);
+    in.platform_fees = Clip(f < 40   ? r.range(0, window_high / 3)
+                            : f < 80 ? r.range(0, window_high)
+                            : f < 90 ? window_high
+                                     : 0);
   } else if (mode == 3) {
     in.platform_fees = Clip(stated_sum);
   }
   return in;
 }
 
-ActionInput GenPartial(Rng& r, const Model& m, bool cancel, int* fee_mode_out) {
-  // Fee mode: 0 none, 1 per line, 2 top level, 3 both. Captures validate but ignore fee parts.
-  int mode = cancel ? r.pick(4) : (r.pick(10) == 0 ? 1 + r.pick(3) : 0);
+// A partial request aimed at `room`. Fee mode: 0 none, 1 per line, 2 top level, 3 both; with
+// `fee_parts` false (captures, reversals, disputes: fee parts are validated but not used) mostly 0.
+ActionInput GenPartial(Rng& r, const Model& m, const std::vector<i128>& room, bool fee_parts,
+                       int* fee_mode_out) {
+  int mode = fee_parts ? r.pick(4) : (r.pick(10) == 0 ? 1 + r.pick(3) : 0);
   *fee_mode_out = mode;
-  if (!m.lines.empty() && r.pick(100) < 65) return GenCleanPartial(r, m, mode);
+  if (!m.lines.empty() && r.pick(100) < 65) return GenCleanPartial(r, m, room, mode);
 
   // A request with faults sprinkled in.
   ActionInput in;
@@ -481,7 +798,7 @@ ActionInput GenPartial(Rng& r, const Model& m, bool cancel, int* fee_mode_out) {
       if (!seen[idx]) line_fees += ml.fee;
       seen[idx] = true;
       l.line_item_id = ml.id;
-      i128 rem = ml.remaining();
+      i128 rem = room[idx];
       int a = r.pick(100);
       i128 amt = a < 35   ? r.range(1, rem / k > 1 ? rem / k : 1)
                  : a < 55 ? r.range(1, rem > 1 ? rem : 1)
@@ -543,12 +860,66 @@ ActionInput GenPartial(Rng& r, const Model& m, bool cancel, int* fee_mode_out) {
   return in;
 }
 
+// A full request: no body, or ExternalData only.
+ActionInput GenFull(Rng& r, int step) {
+  ActionInput in;
+  if (r.pick(3) == 0) {
+    in.external.present = true;
+    in.external.provider_reference = "psp-" + std::to_string(step);
+  }
+  return in;
+}
+
+// The id a reversal, dispute or decision names: mostly an action of `kind` for which `useful`
+// holds, sometimes any action of that kind, now and then an unknown id or the id of an action of
+// another kind (unknown too: ids are looked up per kind).
+template <typename Useful>
+std::string PickId(Rng& r, const Model& m, ActionKind kind, Useful useful) {
+  std::vector<size_t> all, good, other;
+  for (size_t i = 0; i < m.actions.size(); ++i) {
+    if (m.actions[i].kind != kind) {
+      other.push_back(i);
+      continue;
+    }
+    all.push_back(i);
+    if (useful(m.actions[i])) good.push_back(i);
+  }
+  int x = r.pick(100);
+  auto any_of = [&](const std::vector<size_t>& v) {
+    return m.actions[v[static_cast<size_t>(r.pick(static_cast<int>(v.size())))]].id;
+  };
+  if (x < 6 || all.empty()) {
+    int u = r.pick(3);
+    if (u == 0 && !other.empty()) return any_of(other);
+    return u == 1 ? std::string() : std::string("int_") + ActionKindName(kind) + "_unknown";
+  }
+  if (x < 80 && !good.empty()) return any_of(good);
+  return any_of(all);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The sequence driver
 
-enum Op { kCreate, kAddLines, kFullCapture, kPartialCapture, kFullCancel, kPartialCancel, kOps };
-const char* kOpNames[] = {"create", "add-lines", "full-capture", "partial-capture", "full-cancel",
-                          "partial-cancel"};
+enum Op {
+  kCreate,
+  kAddLines,
+  kFullCapture,
+  kPartialCapture,
+  kFullCancel,
+  kPartialCancel,
+  kFullRefund,
+  kPartialRefund,
+  kFullReversal,
+  kPartialReversal,
+  kFullDispute,
+  kPartialDispute,
+  kDecision,
+  kOps
+};
+const char* kOpNames[] = {"create",        "add-lines",        "full-capture", "partial-capture",
+                          "full-cancel",   "partial-cancel",   "full-refund",  "partial-refund",
+                          "full-reversal", "partial-reversal", "full-dispute", "partial-dispute",
+                          "decision"};
 
 struct Stats {
   long accepted[kOps] = {};
@@ -557,8 +928,21 @@ struct Stats {
   long top_level_fee_cancels = 0;
   long line_fee_cancels = 0;
   long line_fee_cancels_rejected = 0;
+  long top_level_fee_refunds = 0;
+  long line_fee_refunds = 0;
+  long line_fee_refunds_rejected = 0;
   long cancelled_by_partial = 0;
   long captured_by_partial = 0;
+  long refunded_status = 0;        // a refund left the intent REFUNDED
+  long reversal_fee_restored = 0;  // a reversal gave fee back
+  long reversal_fee_clamped =
+      0;                         // a partial reversal of a line gave back less than its refund took
+  long reversal_fee_capped = 0;  // a whole reversal of a line did too (the pro-rata cap)
+  long disputed_status = 0;      // a dispute left the intent DISPUTED
+  long decision_status = 0;      // a decision became the intent's status
+  long disputes_won = 0;
+  long not_found = 0;        // unknown refund / capture / dispute
+  long bad_transitions = 0;  // a decision the dispute's status does not allow
   long huge_intents = 0;
   long full_intents = 0;        // reached exactly 100 line items
   long line_limit_refused = 0;  // a create / add-lines that would pass 100 line items
@@ -597,52 +981,162 @@ std::string DescribeModel(const Model& m) {
   os << IntentStatusName(m.status) << (m.any_capture ? " captured-once" : "");
   for (const MLine& l : m.lines) {
     os << " [T " << Str(l.total) << " F " << Str(l.fee) << "/" << Str(l.fee_initial) << " cap "
-       << Str(l.captured) << " can " << Str(l.cancelled) << "]";
+       << Str(l.captured) << " can " << Str(l.cancelled) << " ref " << Str(l.refunded) << " dis "
+       << Str(l.disputed) << "]";
+  }
+  for (const MAction& a : m.actions) {
+    os << "\n    " << ActionKindName(a.kind) << " " << a.id << " " << a.status;
+    if (!a.parent_id.empty()) os << " of " << a.parent_id;
+    for (const MRecLine& al : a.lines) {
+      os << " {" << al.index << " " << Str(al.amount) << " -" << Str(al.fee_removed) << " +"
+         << Str(al.fee_restored) << "}";
+    }
   }
   return os.str();
 }
 
+// A record's lines as line -> (amount, fee removed, fee restored), all-zero entries dropped: the
+// order of a record's lines, and a line named with nothing on it, mean nothing.
+using RecLines = std::map<size_t, std::tuple<i128, i128, i128>>;
+
+RecLines Canonical(const std::vector<ActionLine>& lines) {
+  RecLines out;
+  for (const ActionLine& al : lines) {
+    auto& [a, fr, fs] = out[al.line_index];
+    a += al.amount;
+    fr += al.fee_removed;
+    fs += al.fee_restored;
+  }
+  std::erase_if(out, [](const auto& e) {
+    return e.second == std::tuple<i128, i128, i128>{0, 0, 0};
+  });
+  return out;
+}
+
+RecLines Canonical(const std::vector<MRecLine>& lines) {
+  RecLines out;
+  for (const MRecLine& al : lines) {
+    auto& [a, fr, fs] = out[al.index];
+    a += al.amount;
+    fr += al.fee_removed;
+    fs += al.fee_restored;
+  }
+  std::erase_if(out, [](const auto& e) {
+    return e.second == std::tuple<i128, i128, i128>{0, 0, 0};
+  });
+  return out;
+}
+
+std::string DescribeLines(const RecLines& lines) {
+  std::ostringstream os;
+  for (const auto& [i, v] : lines) {
+    os << " {" << i << " " << Str(std::get<0>(v)) << " -" << Str(std::get<1>(v)) << " +"
+       << Str(std::get<2>(v)) << "}";
+  }
+  return os.str();
+}
+
+// Where in the intent a check is, spelt out only when a failure message is printed.
+struct At {
+  const std::string& where;
+  const char* what;
+  size_t index;
+};
+std::ostream& operator<<(std::ostream& os, const At& at) {
+  return os << at.where << " " << at.what << " " << at.index;
+}
+
 // Compares core's intent with the model and checks the invariants. Fails the test on mismatch.
-void CheckAgainstModel(const Intent& intent, const Model& m, const std::string& where) {
+// A record's lines never change once appended, so only those of records from index `new_records`
+// on are compared line by line; every record's status, times and amounts are checked each time.
+void CheckAgainstModel(const Intent& intent, const Model& m, size_t new_records,
+                       const std::string& where) {
   ASSERT_EQ(intent.lines.size(), m.lines.size()) << where;
   ASSERT_EQ(intent.status, m.status) << where << " core " << IntentStatusName(intent.status);
-  i128 sum_totals = 0, sum_fees = 0, sum_captured = 0;
-  for (size_t i = 0; i < m.lines.size(); ++i) {
+  const size_t n = m.lines.size();
+  i128 sum_totals = 0, sum_fees = 0, sum_available = 0;
+  for (size_t i = 0; i < n; ++i) {
     const LineItem& c = intent.lines[i];
     const MLine& l = m.lines[i];
-    std::string at = where + " line " + std::to_string(i);
+    const At at{where, "line", i};
     ASSERT_EQ(c.id, l.id) << at;
     ASSERT_EQ(i128(c.total), l.total) << at;
     ASSERT_EQ(i128(c.fee_initial), l.fee_initial) << at;
     ASSERT_EQ(i128(c.fee), l.fee) << at << " core fee " << c.fee << " model " << Str(l.fee);
     ASSERT_EQ(i128(c.captured), l.captured) << at;
     ASSERT_EQ(i128(c.cancelled), l.cancelled) << at;
+    ASSERT_EQ(i128(c.refunded), l.refunded) << at;
+    ASSERT_EQ(i128(c.disputed), l.disputed) << at;
+    ASSERT_EQ(c.split, 0) << at;
     // Invariants, checked directly on core's numbers.
     ASSERT_GE(c.captured, 0) << at;
     ASSERT_GE(c.cancelled, 0) << at;
+    ASSERT_GE(c.refunded, 0) << at;
+    ASSERT_GE(c.disputed, 0) << at;
     ASSERT_LE(i128(c.captured) + c.cancelled, i128(c.total)) << at;
+    ASSERT_LE(i128(c.refunded) + c.disputed + c.split, i128(c.captured)) << at;
     ASSERT_GE(c.fee, 0) << at;
     ASSERT_LE(c.fee, c.fee_initial) << at;
-    ASSERT_LE(c.fee, c.total - c.cancelled) << at;
-    if (c.total > 0 && c.cancelled == c.total) {
-      ASSERT_EQ(c.fee, 0) << at << " fully cancelled";
+    ASSERT_LE(i128(c.fee), i128(c.total) - c.cancelled - c.refunded)
+        << at << " fee above what is neither cancelled nor refunded\n  model: " << DescribeModel(m);
+    if (c.total > 0 && i128(c.cancelled) + c.refunded == c.total) {
+      ASSERT_EQ(c.fee, 0) << at << " wholly cancelled or refunded";
     }
     sum_totals += c.total;
     sum_fees += c.fee;
-    sum_captured += c.captured;
+    sum_available += i128(c.captured) - c.refunded - c.disputed - c.split;
   }
   ASSERT_EQ(i128(intent.amount()), sum_totals) << where;
   ASSERT_EQ(i128(intent.amount()), m.amount()) << where;
   ASSERT_EQ(i128(intent.platform_fees()), sum_fees) << where;
-  ASSERT_EQ(i128(intent.available_to_split()), sum_captured) << where;
+  ASSERT_EQ(i128(intent.available_to_split()), sum_available) << where;
   Status inv = CheckInvariants(intent);
   ASSERT_TRUE(inv.ok()) << where << ": " << inv.ToString();
+
+  // The action records, one by one.
+  ASSERT_EQ(intent.actions.size(), m.actions.size()) << where;
+  std::vector<i128> refunded(n, 0), disputed(n, 0);
+  for (size_t k = 0; k < m.actions.size(); ++k) {
+    const ActionRecord& c = intent.actions[k];
+    const MAction& a = m.actions[k];
+    const At at{where, "action", k};
+    ASSERT_EQ(c.kind, a.kind) << at;
+    ASSERT_EQ(c.id, a.id) << at;
+    ASSERT_EQ(c.status, a.status) << at;
+    ASSERT_EQ(c.parent_id, a.parent_id) << at;
+    ASSERT_EQ(c.created_at, a.created_at) << at;
+    ASSERT_EQ(c.updated_at, a.updated_at) << at;
+    i128 sum = 0;
+    for (const ActionLine& al : c.lines) {
+      ASSERT_LT(al.line_index, n) << at;
+      ASSERT_GE(al.amount, 0) << at;
+      ASSERT_GE(al.fee_removed, 0) << at;
+      ASSERT_GE(al.fee_restored, 0) << at;
+      sum += al.amount;
+      if (c.kind == ActionKind::kRefund) refunded[al.line_index] += al.amount;
+      if (c.kind == ActionKind::kRefundReversal) refunded[al.line_index] -= al.amount;
+      if (c.ActiveDispute()) disputed[al.line_index] += al.amount;
+    }
+    ASSERT_EQ(i128(c.amount), sum) << at << " record amount != Σ its lines";
+    if (k < new_records) continue;
+    RecLines core_lines = Canonical(c.lines), model_lines = Canonical(a.lines);
+    ASSERT_EQ(core_lines, model_lines) << at << "\n  core: " << DescribeLines(core_lines)
+                                       << "\n  model: " << DescribeLines(model_lines);
+  }
+  // Conservation: the records account for every line's running totals.
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(refunded[i], i128(intent.lines[i].refunded))
+        << where << " line " << i << ": Σ refunds − Σ reversals != refunded";
+    ASSERT_EQ(disputed[i], i128(intent.lines[i].disputed))
+        << where << " line " << i << ": Σ disputes not won != disputed";
+  }
 }
 
 void CheckAllocation(Rng& r, const Model& m, Stats& stats, const std::string& where) {
   // Allocate an amount derived from the state over the lines' remaining amounts and totals.
   std::vector<int64_t> weights;
-  for (const MLine& l : m.lines) weights.push_back(static_cast<int64_t>(r.pick(2) ? l.remaining() : l.total));
+  for (const MLine& l : m.lines)
+    weights.push_back(static_cast<int64_t>(r.pick(2) ? l.remaining() : l.total));
   if (weights.empty()) return;
   int64_t total = r.pick(3) == 0 ? INT64_MAX - r.range(0, 10)
                   : r.pick(2)    ? r.range(0, 1000)
@@ -657,6 +1151,69 @@ void CheckAllocation(Rng& r, const Model& m, Stats& stats, const std::string& wh
   for (Amount p : *got) sum += p;
   ASSERT_EQ(sum, i128(total)) << where << " allocation does not sum to the whole";
   ASSERT_EQ(*got, want) << where << " allocation differs from the reference";
+}
+
+// An operation once something was captured: refunds, reversals, disputes, decisions.
+Op AfterCaptureOp(Rng& r) {
+  int q = r.pick(100);
+  return q < 8    ? kFullRefund
+         : q < 36 ? kPartialRefund
+         : q < 43 ? kFullReversal
+         : q < 58 ? kPartialReversal
+         : q < 66 ? kFullDispute
+         : q < 86 ? kPartialDispute
+                  : kDecision;
+}
+
+// The next operation: a fresh create when there is no intent, and more often once it has little
+// left to do; otherwise mostly what its status allows, sometimes anything.
+Op PickOp(Rng& r, const Model& m) {
+  int p = r.pick(100);
+  int q = r.pick(100);
+  if (!m.exists || p < 4) return kCreate;
+  switch (m.status) {
+    case IntentStatus::kAuthorized:
+      if (p < 80) {
+        return q < 12   ? kAddLines
+               : q < 22 ? kFullCapture
+               : q < 42 ? kPartialCapture
+               : q < 50 ? kFullCancel
+                        : kPartialCancel;
+      }
+      break;
+    case IntentStatus::kPartiallyCaptured:
+      if (p < 80) {
+        return q < 45   ? kPartialCapture
+               : q < 50 ? kFullCapture
+               : q < 55 ? kPartialCancel
+                        : AfterCaptureOp(r);
+      }
+      break;
+    case IntentStatus::kCancelled:
+    case IntentStatus::kDisputedLost:
+      if (p < 35) return kCreate;
+      break;
+    case IntentStatus::kRefunded:
+      if (p < 15) return kCreate;
+      if (p < 85) return q < 20 ? kFullReversal : q < 60 ? kPartialReversal : AfterCaptureOp(r);
+      break;
+    case IntentStatus::kDisputed:
+    case IntentStatus::kDefended:
+      if (p < 10) return kCreate;
+      if (p < 85) return q < 50 ? kDecision : AfterCaptureOp(r);
+      break;
+    case IntentStatus::kCaptured:
+    case IntentStatus::kRefundReversed:
+    case IntentStatus::kDisputedWon:
+      if (p < 10) return kCreate;
+      if (p < 85) return AfterCaptureOp(r);
+      break;
+  }
+  return static_cast<Op>(1 + r.pick(kOps - 1));
+}
+
+bool AnyPositive(const std::vector<i128>& v) {
+  return std::any_of(v.begin(), v.end(), [](i128 x) { return x > 0; });
 }
 
 void RunSequence(uint64_t seed, Stats& stats) {
@@ -675,20 +1232,9 @@ void RunSequence(uint64_t seed, Stats& stats) {
 
   for (int step = 0; step < ops; ++step) {
     std::string where = "seed " + std::to_string(seed) + " step " + std::to_string(step);
-    // Pick an operation: a fresh create when there is no intent, more often once it is terminal.
-    Op op;
-    bool terminal = m.exists && (m.status == IntentStatus::kCancelled || m.status == IntentStatus::kCaptured);
-    int p = r.pick(100);
-    int q = r.pick(100);
-    if (!m.exists || (terminal && p < 35) || p < 4) {
-      op = kCreate;
-    } else if (m.status == IntentStatus::kAuthorized && p < 80) {
-      op = q < 12 ? kAddLines : q < 22 ? kFullCapture : q < 42 ? kPartialCapture : q < 50 ? kFullCancel : kPartialCancel;
-    } else if (m.status == IntentStatus::kPartiallyCaptured && p < 80) {
-      op = q < 80 ? kPartialCapture : q < 90 ? kFullCapture : kPartialCancel;
-    } else {
-      op = static_cast<Op>(1 + r.pick(kOps - 1));
-    }
+    Op op = PickOp(r, m);
+    // A create starts afresh: every record is new.
+    size_t new_records = op == kCreate ? 0 : intent.actions.size();
     std::string what;
     bool core_ok = false;
     bool model_ok = false;
@@ -714,12 +1260,13 @@ void RunSequence(uint64_t seed, Stats& stats) {
       if (!core_ok) {
         if (core_status.code() == ErrorCode::kOverflow) ++stats.create_overflow;
         if (m.lines.size() + in.lines.size() > 100 && !in.lines.empty()) ++stats.line_limit_refused;
-      if (add && m.status != IntentStatus::kAuthorized) {
+        if (add && m.status != IntentStatus::kAuthorized) {
           ASSERT_EQ(core_status.code(), ErrorCode::kRuleViolation) << where;
         }
       } else {
         if (!add) {
-          intent = NewIntent(in, "int_" + std::to_string(seed) + "_" + std::to_string(step), "client", step);
+          intent = NewIntent(in, "int_" + std::to_string(seed) + "_" + std::to_string(step),
+                             "client", step);
           m = Model{};
           m.exists = true;
           m.currency = in.currency;
@@ -733,65 +1280,233 @@ void RunSequence(uint64_t seed, Stats& stats) {
         if (m.lines.size() == 100) ++stats.full_intents;
       }
     } else {
-      bool capture = op == kFullCapture || op == kPartialCapture;
-      bool partial = op == kPartialCapture || op == kPartialCancel;
+      const bool partial = op == kPartialCapture || op == kPartialCancel || op == kPartialRefund ||
+                           op == kPartialReversal || op == kPartialDispute;
+      const int64_t now = 1000 + step;
       int fee_mode = 0;
       ActionInput in;
-      if (partial) {
-        in = GenPartial(r, m, !capture, &fee_mode);
-      } else if (r.pick(3) == 0) {
-        in.external.present = true;
-        in.external.provider_reference = "psp-" + std::to_string(step);
+      std::string target;      // reversal: the refund; dispute, decision: the capture
+      std::string dispute_id;  // decision
+      DisputeDecision decision = DisputeDecision::kDefended;
+      std::vector<i128> room(m.lines.size(), 0);
+      std::vector<i128> fee_left(m.lines.size(), 0);  // reversal: the fee the refund still holds
+      std::string action_id;
+      switch (op) {
+        case kFullCapture:
+        case kPartialCapture:
+          room = RoomRemaining(m);
+          action_id = "int_capture_";
+          break;
+        case kFullCancel:
+        case kPartialCancel:
+          room = RoomRemaining(m);
+          action_id = "int_cancel_";
+          break;
+        case kFullRefund:
+        case kPartialRefund:
+          room = RoomRefundable(m);
+          action_id = "int_refund_";
+          break;
+        case kFullReversal:
+        case kPartialReversal: {
+          target = PickId(r, m, ActionKind::kRefund, [&](const MAction& a) {
+            std::vector<i128> amounts, fees;
+            Reversible(m, a, &amounts, &fees);
+            return AnyPositive(amounts);
+          });
+          int ri = m.find(ActionKind::kRefund, target);
+          if (ri >= 0) Reversible(m, m.actions[ri], &room, &fee_left);
+          action_id = "int_refrev_";
+          break;
+        }
+        case kFullDispute:
+        case kPartialDispute: {
+          target = PickId(r, m, ActionKind::kCapture,
+                          [&](const MAction& a) { return AnyPositive(DisputeLimit(m, a)); });
+          int ci = m.find(ActionKind::kCapture, target);
+          if (ci >= 0) room = DisputeLimit(m, m.actions[ci]);
+          action_id = "int_dispute_";
+          break;
+        }
+        case kDecision: {
+          dispute_id = PickId(r, m, ActionKind::kDispute, [](const MAction& a) {
+            return a.status == "DISPUTED" || a.status == "DEFENDED";
+          });
+          int di = m.find(ActionKind::kDispute, dispute_id);
+          int c = r.pick(100);
+          if (di >= 0 && c < 85) {
+            target = m.actions[di].parent_id;
+          } else if (c < 95) {
+            target = PickId(r, m, ActionKind::kCapture, [](const MAction&) { return true; });
+          } else {
+            target = "int_capture_unknown";
+          }
+          bool defended = di >= 0 && m.actions[di].status == "DEFENDED";
+          decision = defended && r.pick(100) >= 15
+                         ? (r.pick(2) ? DisputeDecision::kWon : DisputeDecision::kLost)
+                         : static_cast<DisputeDecision>(r.pick(3));
+          break;
+        }
+        default:
+          FAIL() << "unexpected op";
       }
-      what = std::string(kOpNames[op]) + " " + Describe(in);
-      std::string action_id = (capture ? "int_capture_" : "int_cancel_") + std::to_string(step);
-      auto plan = capture ? PlanCapture(intent, in, action_id, 1000 + step)
-                          : PlanCancel(intent, in, action_id, 1000 + step);
+      action_id += std::to_string(step);
+      if (op != kDecision) {
+        in = partial
+                 ? GenPartial(r, m, room, op == kPartialCancel || op == kPartialRefund, &fee_mode)
+                 : GenFull(r, step);
+      }
+      what = std::string(kOpNames[op]);
+      if (op == kDecision) {
+        what += std::string(" ") + DisputeDecisionName(decision) + " on '" + dispute_id + "'";
+      } else {
+        what += " " + Describe(in);
+      }
+      if (op >= kFullReversal) what += " of '" + target + "'";
+
+      auto plan = [&]() -> Result<IntentPlan> {
+        switch (op) {
+          case kFullCapture:
+          case kPartialCapture:
+            return PlanCapture(intent, in, action_id, now);
+          case kFullCancel:
+          case kPartialCancel:
+            return PlanCancel(intent, in, action_id, now);
+          case kFullRefund:
+          case kPartialRefund:
+            return PlanRefund(intent, in, action_id, now);
+          case kFullReversal:
+          case kPartialReversal:
+            return PlanRefundReversal(intent, target, in, action_id, now);
+          case kFullDispute:
+          case kPartialDispute:
+            return PlanDispute(intent, target, in, action_id, now);
+          default:
+            return PlanDisputeDecision(intent, target, dispute_id, decision, now);
+        }
+      }();
       core_ok = plan.ok();
       core_status = plan.status();
-      Model before = m;
-      ModelOutcome out = capture ? ModelCapture(m, in) : ModelCancel(m, in);
+      ModelOutcome out = [&]() {
+        switch (op) {
+          case kFullCapture:
+          case kPartialCapture:
+            return ModelCapture(m, in, action_id, now);
+          case kFullCancel:
+          case kPartialCancel:
+            return ModelCancel(m, in, action_id, now);
+          case kFullRefund:
+          case kPartialRefund:
+            return ModelRefund(m, in, action_id, now);
+          case kFullReversal:
+          case kPartialReversal:
+            return ModelReversal(m, target, in, action_id, now);
+          case kFullDispute:
+          case kPartialDispute:
+            return ModelDispute(m, target, in, action_id, now);
+          default:
+            return ModelDecision(m, target, dispute_id, decision, now);
+        }
+      }();
       model_ok = out.accepted;
       ASSERT_EQ(core_ok, model_ok) << where << " " << what << "\n  core: " << core_status.ToString()
-                                   << "\n  model before: " << DescribeModel(before);
+                                   << "\n  model before: " << DescribeModel(m);
+      const bool line_fee_mode = fee_mode == 1 || fee_mode == 3;
+      const IntentStatus status_before = m.status;
+      if (out.next) m = std::move(*out.next);
       if (!core_ok) {
+        if (out.code) {
+          ASSERT_EQ(core_status.code(), *out.code)
+              << where << " " << what << ": " << core_status.ToString();
+          if (*out.code == ErrorCode::kNotFound) ++stats.not_found;
+          if (*out.code == ErrorCode::kRuleViolation) ++stats.bad_transitions;
+        }
         // Messages the Echo API fixes.
-        if (!capture && before.status != IntentStatus::kAuthorized) {
+        if ((op == kFullCancel || op == kPartialCancel) &&
+            status_before != IntentStatus::kAuthorized) {
           ASSERT_EQ(core_status.message(), "Intent must be AUTHORIZED to be canceled") << where;
         }
-        if (op == kFullCapture && before.any_partial_capture) {
-          ASSERT_EQ(core_status.message(), "Partial capture already done so full capture not allowed")
+        if (op == kFullCapture && m.any_partial_capture) {
+          ASSERT_EQ(core_status.message(),
+                    "Partial capture already done so full capture not allowed")
               << where;
         }
-        if (op == kPartialCancel && (fee_mode == 1 || fee_mode == 3)) ++stats.line_fee_cancels_rejected;
+        if (op == kPartialCancel && line_fee_mode) ++stats.line_fee_cancels_rejected;
+        if (op == kPartialRefund && line_fee_mode) ++stats.line_fee_refunds_rejected;
+      } else if (op == kDecision) {
+        ASSERT_FALSE(plan->action.has_value()) << where;
+        ASSERT_TRUE(plan->update.has_value()) << where;
+        if (m.status != status_before) ++stats.decision_status;
+        if (decision == DisputeDecision::kWon) ++stats.disputes_won;
+        size_t actions_before = intent.actions.size();
+        ApplyPlan(intent, std::move(*plan));
+        ASSERT_EQ(intent.actions.size(), actions_before) << where;
       } else {
+        static constexpr ActionKind kKind[] = {
+            ActionKind::kCapture,        ActionKind::kCapture, ActionKind::kCapture,
+            ActionKind::kCapture,        ActionKind::kCancel,  ActionKind::kCancel,
+            ActionKind::kRefund,         ActionKind::kRefund,  ActionKind::kRefundReversal,
+            ActionKind::kRefundReversal, ActionKind::kDispute, ActionKind::kDispute};
+        static constexpr const char* kRecordStatus[] = {"CAPTURED", "CANCELLED", "REFUNDED",
+                                                        "REFUND_REVERSED", "DISPUTED"};
+        const ActionKind kind = kKind[op];
+        ASSERT_TRUE(plan->action.has_value()) << where;
         const ActionRecord& rec = *plan->action;
-        ASSERT_EQ(rec.kind, capture ? ActionKind::kCapture : ActionKind::kCancel) << where;
+        ASSERT_EQ(rec.kind, kind) << where;
         ASSERT_EQ(rec.id, action_id) << where;
-        ASSERT_EQ(rec.status, capture ? "CAPTURED" : "CANCELLED") << where;
+        ASSERT_EQ(rec.status, kRecordStatus[static_cast<int>(kind)]) << where;
+        ASSERT_EQ(rec.parent_id,
+                  kind == ActionKind::kRefundReversal || kind == ActionKind::kDispute ? target : "")
+            << where;
+        ASSERT_EQ(plan->update.has_value(), kind == ActionKind::kRefundReversal) << where;
         ASSERT_EQ(i128(rec.amount), out.action_amount) << where << " " << what;
-        i128 rec_lines = 0, rec_fees = 0;
+        i128 rec_lines = 0, rec_removed = 0, rec_restored = 0;
         for (const ActionLine& al : rec.lines) {
           rec_lines += al.amount;
-          rec_fees += al.fee_removed;
-          if (capture) {
-            ASSERT_EQ(al.fee_removed, 0) << where;
-          }
+          rec_removed += al.fee_removed;
+          rec_restored += al.fee_restored;
         }
         ASSERT_EQ(rec_lines, i128(rec.amount)) << where;
-        ASSERT_EQ(rec_fees, out.fee_removed) << where << " " << what;
-        if (op == kPartialCancel && in.platform_fees) {
+        ASSERT_EQ(rec_removed, out.fee_removed) << where << " " << what;
+        ASSERT_EQ(rec_restored, out.fee_restored) << where << " " << what;
+        // Only cancels and refunds take fee away, only reversals give it back.
+        if (kind != ActionKind::kCancel && kind != ActionKind::kRefund) {
+          ASSERT_EQ(rec_removed, 0) << where;
+        }
+        if (kind != ActionKind::kRefundReversal) {
+          ASSERT_EQ(rec_restored, 0) << where;
+        }
+        if ((op == kPartialCancel || op == kPartialRefund) && in.platform_fees) {
           // Top-level only: the fee parts are an exact split of PlatformFeesAmount.
           bool line_parts = false;
           for (const auto& l : in.lines) line_parts |= l.fees_amount.has_value();
           if (!line_parts) {
-            ASSERT_EQ(rec_fees, i128(*in.platform_fees)) << where << " top-level fee not split exactly";
-            ++stats.top_level_fee_cancels;
+            ASSERT_EQ(rec_removed, i128(*in.platform_fees))
+                << where << " top-level fee not split exactly";
+            ++(op == kPartialCancel ? stats.top_level_fee_cancels : stats.top_level_fee_refunds);
           }
         }
-        if (op == kPartialCancel && (fee_mode == 1 || fee_mode == 3)) ++stats.line_fee_cancels;
-        if (op == kPartialCancel && m.status == IntentStatus::kCancelled) ++stats.cancelled_by_partial;
-        if (op == kPartialCapture && m.status == IntentStatus::kCaptured) ++stats.captured_by_partial;
+        if (op == kPartialCancel && line_fee_mode) ++stats.line_fee_cancels;
+        if (op == kPartialRefund && line_fee_mode) ++stats.line_fee_refunds;
+        if (op == kPartialCancel && m.status == IntentStatus::kCancelled)
+          ++stats.cancelled_by_partial;
+        if (op == kPartialCapture && m.status == IntentStatus::kCaptured)
+          ++stats.captured_by_partial;
+        if (kind == ActionKind::kRefund && m.status == IntentStatus::kRefunded)
+          ++stats.refunded_status;
+        if (kind == ActionKind::kDispute && m.status == IntentStatus::kDisputed)
+          ++stats.disputed_status;
+        if (kind == ActionKind::kRefundReversal) {
+          if (rec_restored > 0) ++stats.reversal_fee_restored;
+          // A line that got back less fee than its refund still held: partly or wholly reversed.
+          bool clamped = false, capped = false;
+          for (const ActionLine& al : rec.lines) {
+            if (al.fee_restored >= fee_left[al.line_index]) continue;
+            (al.amount < room[al.line_index] ? clamped : capped) = true;
+          }
+          stats.reversal_fee_clamped += clamped;
+          stats.reversal_fee_capped += capped;
+        }
         size_t actions_before = intent.actions.size();
         ApplyPlan(intent, std::move(*plan));
         ASSERT_EQ(intent.actions.size(), actions_before + 1) << where;
@@ -801,12 +1516,12 @@ void RunSequence(uint64_t seed, Stats& stats) {
       ++stats.accepted[op];
     } else {
       ++stats.rejected[op];
-      ASSERT_NE(core_status.code(), ErrorCode::kInternal) << where << " bad input is never internal: "
-                                                          << core_status.ToString();
+      ASSERT_NE(core_status.code(), ErrorCode::kInternal)
+          << where << " bad input is never internal: " << core_status.ToString();
       ASSERT_NE(core_status.code(), ErrorCode::kOk) << where;
     }
     if (m.exists) {
-      CheckAgainstModel(intent, m, where + " after " + what);
+      CheckAgainstModel(intent, m, new_records, where + " after " + what);
       if (::testing::Test::HasFatalFailure()) return;
       if (r.pick(4) == 0) CheckAllocation(r, m, stats, where);
       if (::testing::Test::HasFatalFailure()) return;
@@ -837,10 +1552,17 @@ TEST(IntentProperty, RandomSequencesMatchTheReferenceModel) {
   }
   os << "\ncreate overflow " << stats.create_overflow << ", top-level fee cancels "
      << stats.top_level_fee_cancels << ", line fee cancels " << stats.line_fee_cancels << "/"
-     << stats.line_fee_cancels_rejected << ", cancelled by partial " << stats.cancelled_by_partial
-     << ", captured by partial " << stats.captured_by_partial << ", huge intents "
-     << stats.huge_intents << ", 100-line intents " << stats.full_intents << ", over the line limit "
-     << stats.line_limit_refused << ", allocations " << stats.allocations;
+     << stats.line_fee_cancels_rejected << ", top-level fee refunds " << stats.top_level_fee_refunds
+     << ", line fee refunds " << stats.line_fee_refunds << "/" << stats.line_fee_refunds_rejected
+     << ", cancelled by partial " << stats.cancelled_by_partial << ", captured by partial "
+     << stats.captured_by_partial << "\nrefunded " << stats.refunded_status
+     << ", reversals restoring fee " << stats.reversal_fee_restored << " (clamped "
+     << stats.reversal_fee_clamped << ", capped " << stats.reversal_fee_capped << "), disputed "
+     << stats.disputed_status << ", decisions taking the status " << stats.decision_status
+     << ", won " << stats.disputes_won << ", not found " << stats.not_found << ", bad transitions "
+     << stats.bad_transitions << "\nhuge intents " << stats.huge_intents << ", 100-line intents "
+     << stats.full_intents << ", over the line limit " << stats.line_limit_refused
+     << ", allocations " << stats.allocations;
   std::cout << "[ stats    ] accepted/rejected: " << os.str() << std::endl;
   if (seeds < kDefaultSeeds) return;
   // The generator must reach every path, accepted and refused, or the test proves little.
@@ -852,8 +1574,20 @@ TEST(IntentProperty, RandomSequencesMatchTheReferenceModel) {
   EXPECT_GT(stats.top_level_fee_cancels, 200);
   EXPECT_GT(stats.line_fee_cancels, 200);
   EXPECT_GT(stats.line_fee_cancels_rejected, 200);
+  EXPECT_GT(stats.top_level_fee_refunds, 200);
+  EXPECT_GT(stats.line_fee_refunds, 200);
+  EXPECT_GT(stats.line_fee_refunds_rejected, 200);
   EXPECT_GT(stats.cancelled_by_partial, 50);
   EXPECT_GT(stats.captured_by_partial, 50);
+  EXPECT_GT(stats.refunded_status, 200);
+  EXPECT_GT(stats.reversal_fee_restored, 200);
+  EXPECT_GT(stats.reversal_fee_clamped, 50);
+  EXPECT_GT(stats.reversal_fee_capped, 20);
+  EXPECT_GT(stats.disputed_status, 200);
+  EXPECT_GT(stats.decision_status, 200);
+  EXPECT_GT(stats.disputes_won, 100);
+  EXPECT_GT(stats.not_found, 200);
+  EXPECT_GT(stats.bad_transitions, 100);
   EXPECT_GT(stats.huge_intents, 50);
   EXPECT_GT(stats.full_intents, 20);
   EXPECT_GT(stats.line_limit_refused, 50);
@@ -867,20 +1601,94 @@ TEST(IntentProperty, ModelWorkedExamples) {
   m.exists = true;
   m.currency = "EUR";
   m.lines.push_back({"a", 1000, 100, 100, 0, 0});
-  auto cancel = [&](Amount amt) {
+  auto partial = [&](Amount amt, std::optional<Amount> fee = std::nullopt) {
     ActionInput in;
     in.partial = true;
     in.amount = amt;
-    in.lines.push_back({"a", amt, std::nullopt});
-    return ModelCancel(m, in);
+    in.lines.push_back({"a", amt, fee});
+    return in;
   };
-  EXPECT_EQ(cancel(333).fee_removed, 33);
-  EXPECT_EQ(cancel(333).fee_removed, 33);
-  auto last = cancel(334);
+  int n = 0;
+  auto id = [&] { return "act_" + std::to_string(n++); };
+  // The model functions leave the model alone and return the next one; these move on to it.
+  auto run = [&](ModelOutcome o) {
+    if (o.next) m = std::move(*o.next);
+    return o;
+  };
+  auto capture = [&](auto&&... a) { return run(ModelCapture(m, a...)); };
+  auto cancel = [&](auto&&... a) { return run(ModelCancel(m, a...)); };
+  auto refund = [&](auto&&... a) { return run(ModelRefund(m, a...)); };
+  auto reversal = [&](auto&&... a) { return run(ModelReversal(m, a...)); };
+  auto dispute = [&](auto&&... a) { return run(ModelDispute(m, a...)); };
+  auto decision = [&](auto&&... a) { return run(ModelDecision(m, a...)); };
+  EXPECT_EQ(cancel(partial(333), id(), 1).fee_removed, 33);
+  EXPECT_EQ(cancel(partial(333), id(), 1).fee_removed, 33);
+  auto last = cancel(partial(334), id(), 1);
   EXPECT_TRUE(last.accepted);
   EXPECT_EQ(last.fee_removed, 34);
   EXPECT_EQ(m.status, IntentStatus::kCancelled);
-  EXPECT_FALSE(cancel(1).accepted);
+  EXPECT_FALSE(cancel(partial(1), id(), 1).accepted);
+
+  // Refunds, reversals, disputes on a fresh line of 1000 with a fee of 100.
+  m = Model{};
+  m.exists = true;
+  m.currency = "EUR";
+  m.lines.push_back({"a", 1000, 100, 100, 0, 0});
+  EXPECT_FALSE(refund(partial(1), "r0", 1).accepted);  // nothing captured yet
+  EXPECT_TRUE(capture(ActionInput{}, "c1", 1).accepted);
+  EXPECT_EQ(refund(partial(333), "r1", 2).fee_removed, 33);  // 100 − floor(100·333/1000)
+  EXPECT_EQ(refund(partial(333), "r2", 3).fee_removed, 33);  // 100 − 66 = 34 left
+  EXPECT_EQ(m.status, IntentStatus::kCaptured);
+  EXPECT_EQ(reversal("r9", ActionInput{}, "v0", 4).code, ErrorCode::kNotFound);
+  EXPECT_FALSE(reversal("r1", partial(334), "v0", 4).accepted);  // r1 took 333
+  // Part of r1 back: at most 100 − floor(100·566/1000) = 44 of the fee, so 10 of r1's 33.
+  auto rev = reversal("r1", partial(100), "v1", 4);
+  EXPECT_TRUE(rev.accepted);
+  EXPECT_EQ(rev.fee_restored, 10);
+  EXPECT_EQ(m.status, IntentStatus::kRefundReversed);
+  EXPECT_EQ(m.actions[1].status, "REFUND_REVERSED");
+  // The rest of r1 (233): up to 100 − floor(100·333/1000) = 67, all the 23 r1 still holds.
+  rev = reversal("r1", ActionInput{}, "v2", 5);
+  EXPECT_EQ(rev.action_amount, 233);
+  EXPECT_EQ(rev.fee_restored, 23);
+  EXPECT_EQ(m.lines[0].fee, 67);
+  EXPECT_EQ(m.lines[0].refunded, 333);
+  EXPECT_FALSE(reversal("r1", ActionInput{}, "v3", 6).accepted);  // nothing left of r1
+  // A full dispute of c1 holds all 667 not refunded; fees stay.
+  EXPECT_EQ(dispute("c9", ActionInput{}, "d0", 6).code, ErrorCode::kNotFound);
+  EXPECT_EQ(dispute("c1", ActionInput{}, "d1", 6).action_amount, 667);
+  EXPECT_EQ(m.status, IntentStatus::kDisputed);
+  EXPECT_EQ(m.lines[0].fee, 67);
+  EXPECT_FALSE(dispute("c1", partial(1), "d2", 7).accepted);  // nothing left
+  EXPECT_FALSE(refund(ActionInput{}, "r3", 7).accepted);      // all disputed
+  EXPECT_EQ(decision("c9", "d1", DisputeDecision::kDefended, 8).code, ErrorCode::kNotFound);
+  EXPECT_TRUE(decision("c1", "d1", DisputeDecision::kDefended, 8).accepted);
+  EXPECT_EQ(m.status, IntentStatus::kDefended);
+  EXPECT_EQ(decision("c1", "d1", DisputeDecision::kDefended, 9).code, ErrorCode::kRuleViolation);
+  EXPECT_TRUE(decision("c1", "d1", DisputeDecision::kWon, 9).accepted);
+  EXPECT_EQ(m.status, IntentStatus::kDisputedWon);
+  EXPECT_EQ(m.lines[0].disputed, 0);
+  EXPECT_EQ(decision("c1", "d1", DisputeDecision::kLost, 10).code, ErrorCode::kRuleViolation);
+  // The rest refunded with a stated fee: the whole remaining fee (67), nothing else.
+  EXPECT_FALSE(refund(partial(667, 66), "r4", 10).accepted);
+  EXPECT_EQ(refund(partial(667, 67), "r5", 10).fee_removed, 67);
+  EXPECT_EQ(m.status, IntentStatus::kRefunded);
+  EXPECT_EQ(m.lines[0].fee, 0);
+
+  // A refund that stated its whole fee, then the rest refunded: reversing the first wholly gives
+  // back only the pro-rata fee of the 10 that come back, 100 − floor(100·90/100) = 10, not the 100
+  // it took (the line can hold no more fee than the money it keeps).
+  m = Model{};
+  m.exists = true;
+  m.currency = "EUR";
+  m.lines.push_back({"a", 100, 100, 100, 0, 0});
+  EXPECT_TRUE(capture(ActionInput{}, "c1", 1).accepted);
+  EXPECT_EQ(refund(partial(10, 100), "r1", 2).fee_removed, 100);
+  EXPECT_EQ(refund(ActionInput{}, "r2", 3).fee_removed, 0);
+  rev = reversal("r1", ActionInput{}, "v1", 4);
+  EXPECT_EQ(rev.action_amount, 10);
+  EXPECT_EQ(rev.fee_restored, 10);
+  EXPECT_EQ(m.lines[0].fee, 10);
 }
 
 }  // namespace

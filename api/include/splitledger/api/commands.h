@@ -10,4 +10,7 @@ int ServeMain(int argc, char** argv);
 // `splitledger client create --id ID [--api-key KEY] [--db URL]`
 int ClientCreateMain(int argc, char** argv);
 
+// `splitledger escrow receive --db URL --client ID --currency CUR --amount N --reference REF`
+int EscrowReceiveMain(int argc, char** argv);
+
 }  // namespace splitledger::api

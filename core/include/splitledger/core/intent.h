@@ -287,12 +287,14 @@ struct LineFigures {
   Amount refunded = 0;   // line_refunded credit balance (net of reversals)
   Amount disputed = 0;   // line_disputed credit balance (disputes not won)
   Amount split = 0;      // line_split credit balance (splits not reversed)
+  Amount unfunded = 0;   // UnfundedSellerAmount: the line's share of the intent's unfunded amount
 };
 
 struct IntentFigures {
   Amount amount = 0;
   Amount platform_fees = 0;
   Amount available_to_split = 0;
+  Amount unfunded = 0;  // captured − refunded − disputed − funds settlements brought in, >= 0
   std::vector<LineFigures> lines;
 };
 
@@ -337,7 +339,9 @@ Result<IntentPlan> PlanRefund(const Intent& intent, const ActionInput& input, st
 // Full or partial reversal of refund `refund_id`: per line at most what that refund took and
 // earlier reversals did not give back. Each line gets back fee up to the pro-rata fee of what is
 // gone from it afterwards, F − floor(F·(C+R')/T), and at most the fee that refund took and has
-// not given back (so a refund wholly reversed with nothing in between leaves the fee as it was).
+// not given back. A refund wholly reversed with nothing in between leaves the fee as it was,
+// unless an earlier stated fee part had left it above its pro-rata share: it then comes back to
+// that share at most.
 // The refund and the intent become REFUND_REVERSED.
 Result<IntentPlan> PlanRefundReversal(const Intent& intent, std::string_view refund_id,
                                       const ActionInput& input, std::string reversal_id,

@@ -146,6 +146,7 @@ void Describe(V& v, LineFigures& f) {
   v.Field("refunded", f.refunded);
   v.Field("disputed", f.disputed);
   v.Field("split", f.split);
+  v.Field("unfunded", f.unfunded);
 }
 
 template <class V>
@@ -153,6 +154,7 @@ void Describe(V& v, IntentFigures& f) {
   v.Field("amount", f.amount);
   v.Field("platform_fees", f.platform_fees);
   v.Field("available_to_split", f.available_to_split);
+  v.Field("unfunded", f.unfunded);
   describe_detail::Each(v, "lines", f.lines);
 }
 

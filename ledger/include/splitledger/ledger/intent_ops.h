@@ -22,6 +22,10 @@
 //   split executed:     posted   Dr escrow s / Cr seller wallet (s − f) / Cr client_fees f
 //   refund taking back: posted   Dr seller wallet b / Dr client_fees g / Cr escrow (b + g)
 //   escrow funds n:     posted   Dr escrow_bank n / Cr escrow n
+//                       memo     Dr funds_memo n / Cr escrow_unallocated n
+//   settlement funded:  memo     Dr escrow_unallocated x / Cr settlement_funded:S x
+//   intent funded:      memo     Dr funding_memo y / Cr intent_funded:I y (signed: the other way
+//                                round for a negative net, e.g. a refund settled later)
 // so that every amount an intent shows is a ledger figure (DeriveLine): the line_payable credit
 // balance is what the line can still split, and its captured amount is that plus what refunds,
 // disputes and splits hold.
@@ -105,5 +109,14 @@ Status ReceiveEscrowFunds(State& state, const std::string& client_id, const std:
                           Amount amount, const std::string& reference, int64_t now_ms);
 // The escrow wallet's balance.
 Amount EscrowBalance(const Book& book, const std::string& client_id, const std::string& currency);
+// Funds received on the escrow wallet not yet given to a settlement.
+Amount UnallocatedFunds(const Book& book, const std::string& client_id, const std::string& currency);
+// What a settlement has received so far.
+Amount SettlementFunded(const Book& book, const Settlement& settlement);
+// Gives `amount` (> 0, <= UnallocatedFunds) of the received funds to a settlement.
+Status FundSettlement(State& state, const Settlement& settlement, Amount amount, int64_t now_ms);
+// Records `amount` (signed, != 0) of a funded settlement as money received for an intent.
+Status RecordIntentFunding(State& state, const Intent& intent, Amount amount,
+                           const std::string& settlement_id, int64_t now_ms);
 
 }  // namespace splitledger::ledger

@@ -16,6 +16,7 @@
 
 #include "splitledger/core/entities.h"
 #include "splitledger/core/intent.h"
+#include "splitledger/core/settlement.h"
 #include "splitledger/ledger/journal.h"
 
 namespace splitledger::ledger {
@@ -63,6 +64,7 @@ struct ChangeSet {
   std::vector<std::pair<const Intent*, size_t>> actions;    // insert these action records
   std::vector<std::pair<const Intent*, size_t>> changed_actions;  // rewrite these (new status)
   std::vector<std::pair<const Intent*, size_t>> splits;           // upsert these split rows
+  std::vector<const Settlement*> settlements;                     // upsert these
   std::vector<const Client*> clients;
   std::vector<TokenRecord> tokens;
   std::vector<const IdempotencyRecord*> idempotency;
@@ -75,7 +77,8 @@ struct ChangeSet {
   bool empty() const {
     return new_accounts.empty() && changed_accounts.empty() && transactions.empty() &&
            intents.empty() && clients.empty() && tokens.empty() && idempotency.empty() &&
-           users.empty() && wallets.empty() && client_wallets.empty() && events.empty();
+           users.empty() && wallets.empty() && client_wallets.empty() && events.empty() &&
+           settlements.empty();
   }
   size_t postings() const;
 };
@@ -100,6 +103,19 @@ class State {
                          size_t lines_before, std::optional<size_t> updated_action = std::nullopt,
                          const std::vector<size_t>& touched_splits = {});
   const std::unordered_map<std::string, Intent>& intents() const { return intents_; }
+
+  // The intent whose capture, refund or dispute carries this PSP reference, and that action's
+  // index (settlement matching); nullptr when none.
+  const Intent* FindActionByReference(std::string_view client_id, std::string_view provider,
+                                      std::string_view reference, size_t* action_index) const;
+
+  // --- settlements ---
+  // Finders return nullptr for an unknown id (FindSettlement: or one of another client).
+  const Settlement* FindSettlement(std::string_view client_id, std::string_view id) const;
+  const Settlement* FindSettlementById(std::string_view id) const;  // any client (upload URLs)
+  void PutSettlement(Settlement settlement);  // insert or replace
+  // A client's settlements in creation order.
+  std::vector<const Settlement*> SettlementsOf(std::string_view client_id) const;
 
   // --- clients and tokens ---
   const Client* FindClient(std::string_view id) const;
@@ -145,6 +161,7 @@ class State {
   void LoadUser(User u);
   void LoadWallet(Wallet w);
   void LoadClientWallet(ClientWallet w);
+  void LoadSettlement(Settlement s);
   void SetNextEventId(int64_t next) { next_event_id_ = next; }
 
  private:
@@ -163,6 +180,12 @@ class State {
   std::unordered_map<std::string, ClientWallet> client_wallets_;  // client|funds|currency
   std::unordered_map<std::string, std::vector<std::string>> client_wallet_order_;  // client -> keys
   int64_t next_event_id_ = 1;
+  std::unordered_map<std::string, std::pair<std::string, size_t>> action_by_ref_;  // ref key -> (intent key, action)
+  std::unordered_map<std::string, Settlement> settlements_;  // id
+  std::unordered_map<std::string, std::vector<std::string>> settlement_order_;  // client -> ids
+  std::vector<std::string> dirty_settlements_;
+  std::set<std::string> dirty_settlement_set_;
+  void IndexActions(const std::string& key, const Intent& intent, size_t from);
 
   // Pending changes since the last TakeChanges().
   std::vector<std::string> dirty_intents_;

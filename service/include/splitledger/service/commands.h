@@ -24,6 +24,8 @@
 #include "splitledger/core/entities.h"
 #include "splitledger/core/intent.h"
 #include "splitledger/core/money.h"
+#include "splitledger/core/settlement.h"
+#include "splitledger/core/settlement_file.h"
 #include "splitledger/core/status.h"
 
 namespace splitledger::service {
@@ -215,6 +217,34 @@ struct ReceiveEscrowFunds {
   std::string reference;
 };
 
+// ---- settlements (Echo §10.8, §11) ------------------------------------------------------------
+// A new settlement waiting for its file. The upload URL's token is drawn and hashed on the
+// request thread; only the hash reaches the writer.
+struct CreateSettlement {
+  std::string settlement_id;
+  std::string file_name;  // as stored: the name sent with the creation time appended
+  std::string upload_token_hash;
+};
+// Another upload URL for the settlement (earlier ones keep working).
+struct NewSettlementUploadUrl {
+  std::string settlement_id;
+  std::string file_name;
+  std::string upload_token_hash;
+};
+struct GetSettlement {
+  std::string settlement_id;
+};
+struct CancelSettlement {
+  std::string settlement_id;
+};
+// A file PUT to an upload URL, parsed on the request thread. The caller is anonymous: the token
+// decides, and the settlement's client is the one whose intents are matched.
+struct UploadSettlementFile {
+  std::string settlement_id;
+  std::string upload_token_hash;
+  Box<SettlementFile> file;
+};
+
 // ---- idempotency ----------------------------------------------------------------------------
 struct GetStoredResponse {
   std::string key;
@@ -231,7 +261,8 @@ using Command =
                  ListClientWallets, GetClientWallet, ListClientWalletTransactions, CreateIntent,
                  CaptureIntent, CancelIntent, GetIntent, RefundIntent, ReverseRefund,
                  DisputeCapture, DecideDispute, CreateSplits, GetSplit, UpdateSplit, ExecuteSplit,
-                 ReverseSplit, ReceiveEscrowFunds, GetStoredResponse, Refused>;
+                 ReverseSplit, ReceiveEscrowFunds, CreateSettlement, NewSettlementUploadUrl,
+                 GetSettlement, CancelSettlement, UploadSettlementFile, GetStoredResponse, Refused>;
 
 // ---- results (values, snapshots taken on the writer) ----------------------------------------
 struct Credentials {
@@ -300,7 +331,14 @@ struct SplitList {
 struct EscrowReceipt {
   std::string currency;
   Amount amount = 0;
-  Amount balance = 0;  // the escrow wallet's balance after the funds
+  Amount balance = 0;      // the escrow wallet's balance after the funds
+  Amount unallocated = 0;  // of the funds received, what no settlement has taken yet
+  std::vector<std::string> reconciled;  // settlements these funds completed
+};
+struct SettlementView {
+  Settlement settlement;
+  Amount funded = 0;         // received so far (ledger)
+  Amount funds_missing = 0;  // ActualSettlementAmount − funded while it awaits funds, else 0
 };
 
 // What an Idempotency-Key stored: the typed outcome (decode with DecodeOutcome), or, for
@@ -322,7 +360,7 @@ struct IdempotencyConflict {
 using Value = std::variant<std::monostate, Credentials, TokenGrant, Box<Client>, Box<User>,
                            WalletView, WalletList, ClientWalletView, ClientWalletList,
                            TransactionList, IntentSnapshot, StoredResponse, IdempotencyConflict,
-                           SplitView, SplitList, EscrowReceipt>;
+                           SplitView, SplitList, EscrowReceipt, Box<SettlementView>>;
 
 // One error about one field (validation reports every bad field at once).
 struct FieldError {
