@@ -34,6 +34,11 @@ struct Config {
   int body_timeout_seconds = 30;    // and its body within this after them (408)
   int64_t rate_limit_per_window = 1000000;  // advertised in x-ratelimit-* (not enforced)
   std::string plugins_json;  // the "plugins" section (docs/plugins.md), "" = no adapters
+  // Hook notifications (docs/api.md): the retry schedule (empty: Echo's) and failures in a row
+  // before a hook turns INVALID; how often the outbox is polled.
+  std::vector<int64_t> hook_retry_delays_ms;
+  int64_t hook_max_failures = 100;
+  int hook_poll_ms = 500;
 };
 
 struct App {

@@ -16,6 +16,7 @@
 #include <rapidjson/writer.h>
 #include "dialects.h"
 #include "admin.h"
+#include "hook_delivery.h"
 #include "settlements.h"
 #include "front_door.h"
 #include "splitledger/api/commands.h"
@@ -314,6 +315,17 @@ bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
   if (auto v = b.Amount(d, "header_timeout_seconds", false)) cfg->header_timeout_seconds = static_cast<int>(*v);
   if (auto v = b.Amount(d, "body_timeout_seconds", false)) cfg->body_timeout_seconds = static_cast<int>(*v);
   if (auto v = b.Amount(d, "rate_limit_per_window", false)) cfg->rate_limit_per_window = *v;
+  if (auto v = b.Amount(d, "hook_max_failures", false)) cfg->hook_max_failures = std::max<int64_t>(1, *v);
+  if (auto v = b.Amount(d, "hook_poll_ms", false)) cfg->hook_poll_ms = static_cast<int>(std::clamp<int64_t>(*v, 10, 60000));
+  if (const JValue* a = b.Arr(d, "hook_retry_delays_ms", false)) {
+    for (const JValue& x : a->GetArray()) {
+      if (!x.IsInt64() || x.GetInt64() < 0) {
+        b.Add("hook_retry_delays_ms", "must be an array of non-negative integers (milliseconds)");
+        break;
+      }
+      cfg->hook_retry_delays_ms.push_back(x.GetInt64());
+    }
+  }
   if (auto it = d.FindMember("plugins"); it != d.MemberEnd()) {
     if (!it->value.IsObject()) {
       *err = "plugins: must be an object";
@@ -457,6 +469,13 @@ int ServeMain(int argc, char** argv) {
                     JsonQuote(app.service->sqlite() ? "sqlite" : "postgresql"));
 
 
+  HookDeliveryOptions hook_options;
+  if (!app.cfg.hook_retry_delays_ms.empty()) hook_options.retry_delays_ms = app.cfg.hook_retry_delays_ms;
+  hook_options.max_failures = app.cfg.hook_max_failures;
+  hook_options.poll_ms = app.cfg.hook_poll_ms;
+  HookDeliverer hooks(*app.service, hook_options, app.log);
+  hooks.Start();
+
   std::atomic<bool> done{false};
   std::thread flusher([&] {
     int ticks = 0;
@@ -473,6 +492,7 @@ int ServeMain(int argc, char** argv) {
   // Stop accepting, finish in-flight requests (bounded wait), then flush the sequencer.
   server.Stop(6000);
   app.connection_counts = nullptr;
+  hooks.Stop();  // what it has not recorded is sent again after the restart
   app.service->Stop();
   done = true;
   flusher.join();

@@ -6,6 +6,7 @@
 
 #include "dialects.h"
 #include "echo.h"
+#include "hooks.h"
 #include "splitledger/core/ids.h"
 #include "splitledger/core/money.h"
 
@@ -339,7 +340,8 @@ Reply StoredResponse(App& app, Request& req) {
 
 // The v2.01 routing table: every route, method and translator of the dialect, in one place.
 const std::vector<Route>& V2Routes() {
-  static const std::vector<Route> kRoutes = {
+  static const std::vector<Route> kRoutes = [] {
+    std::vector<Route> routes = {
       {"POST", "users/natural", CreateNatural},
       {"POST", "users/legal", CreateLegal},
       {"GET", "users/natural/{UserId}", GetNatural},
@@ -360,7 +362,10 @@ const std::vector<Route>& V2Routes() {
       {"GET", "clients/wallets/{FundsType}/{Currency}", GetClientWallet},
       {"GET", "clients/wallets/{FundsType}/{Currency}/transactions", ClientWalletTransactions},
       {"GET", "responses/{IdempotencyKey}", StoredResponse},
-  };
+    };
+    for (const Route& r : HookRoutes()) routes.push_back(r);  // hooks.cc
+    return routes;
+  }();
   return kRoutes;
 }
 

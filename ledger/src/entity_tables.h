@@ -111,7 +111,26 @@ inline std::optional<Settlement> SettlementRow::Restore() const {
   return s;
 }
 
+template <class V>
+void Describe(V& v, HookDelivery& d) {
+  v.Field("id", d.id);
+  v.Field("client_id", d.client_id);
+  v.Field("hook_id", d.hook_id);
+  v.Field("event_id", d.event_id);
+  v.Field("event_type", d.event_type);
+  v.Field("resource_id", d.resource_id);
+  v.Field("date", d.date);
+  v.Field("url", d.url);
+  v.Field("attempts", d.attempts);
+  v.Field("next_attempt_at", d.next_attempt_at);
+  v.Field("delivered_at", d.delivered_at);
+  v.Field("abandoned", d.abandoned);
+  v.Field("last_error", d.last_error);
+}
+
 inline const Table<TokenRecord> kTokensTable{"oauth_tokens", {"token_hash"}};
+inline const Table<Hook> kHooksTable{"hooks", {"id"}};
+inline const Table<HookDelivery> kHookDeliveriesTable{"hook_deliveries", {"id"}};
 inline const Table<SettlementRow> kSettlementsTable{"settlements", {"id"}};
 inline const Table<EventRecord> kEventsTable{"events", {"id"}};
 inline const Table<IdempotencyRecord> kIdempotencyTable{"idempotency_keys",
@@ -153,6 +172,8 @@ inline void SyncEntityTables(soci::session& sql, Backend backend) {
   SyncTable(sql, backend, kAdminEndpointTable);
   SyncTable(sql, backend, kProjectionTable);
   SyncTable(sql, backend, kSettlementsTable);
+  SyncTable(sql, backend, kHooksTable);
+  SyncTable(sql, backend, kHookDeliveriesTable);
 }
 
 // Migration 2: converts release 0.1's `documents` (users, wallets, client wallets as Echo JSON)

@@ -270,11 +270,69 @@ void State::AddEvent(std::string client_id, std::string event_type, std::string 
                      int64_t date) {
   EventRecord e{next_event_id_++, std::move(client_id), std::move(event_type),
                 std::move(resource_id), date};
+  if (const Hook* h = FindHookForEvent(e.client_id, e.event_type); h && h->enabled && h->valid) {
+    HookDelivery d;
+    d.id = next_delivery_id_++;
+    d.client_id = e.client_id;
+    d.hook_id = h->id;
+    d.event_id = e.id;
+    d.event_type = e.event_type;
+    d.resource_id = e.resource_id;
+    d.date = e.date;
+    d.url = h->url;
+    d.next_attempt_at = 0;  // at once
+    PutDelivery(std::move(d));
+  }
   new_events_.push_back(std::move(e));
+}
+
+const Hook* State::FindHook(std::string_view client_id, std::string_view id) const {
+  auto it = hooks_.find(std::string(id));
+  return it == hooks_.end() || it->second.client_id != client_id ? nullptr : &it->second;
+}
+
+const Hook* State::FindHookForEvent(std::string_view client_id, std::string_view event_type) const {
+  if (hooks_.empty()) return nullptr;
+  auto it = hook_by_type_.find(IntentKey(client_id, event_type));
+  return it == hook_by_type_.end() ? nullptr : &hooks_.at(it->second);
+}
+
+void State::PutHook(Hook hook) {
+  MarkDirty(hook.id, dirty_hooks_, dirty_hook_set_);
+  LoadHook(std::move(hook));
+}
+
+void State::LoadHook(Hook h) {
+  if (hooks_.find(h.id) == hooks_.end()) hook_order_[h.client_id].push_back(h.id);
+  hook_by_type_[IntentKey(h.client_id, h.event_type)] = h.id;
+  hooks_[h.id] = std::move(h);
+}
+
+std::vector<const Hook*> State::HooksOf(std::string_view client_id) const {
+  std::vector<const Hook*> out;
+  auto it = hook_order_.find(std::string(client_id));
+  if (it == hook_order_.end()) return out;
+  for (const std::string& id : it->second) out.push_back(&hooks_.at(id));
+  return out;
+}
+
+void State::PutDelivery(HookDelivery d) {
+  changed_deliveries_.push_back(d);
+  LoadDelivery(std::move(d));
+}
+
+void State::LoadDelivery(HookDelivery d) {
+  next_delivery_id_ = std::max(next_delivery_id_, d.id + 1);
+  if (d.pending()) {
+    pending_deliveries_[d.id] = std::move(d);
+  } else {
+    pending_deliveries_.erase(d.id);
+  }
 }
 
 bool State::HasChanges() const {
   return book_.HasChanges() || !dirty_intents_.empty() || !dirty_settlements_.empty() ||
+         !dirty_hooks_.empty() || !changed_deliveries_.empty() ||
          !dirty_clients_.empty() ||
          !new_tokens_.empty() || !new_idempotency_.empty() || !dirty_users_.empty() ||
          !dirty_wallets_.empty() || !new_client_wallets_.empty() || !new_events_.empty();
@@ -300,6 +358,15 @@ ChangeSet State::TakeChanges() {
   for (const auto& [k, i] : changed_actions_) cs.changed_actions.emplace_back(&intents_.at(k), i);
   for (const auto& [k, i] : dirty_splits_) cs.splits.emplace_back(&intents_.at(k), i);
   for (const std::string& id : dirty_settlements_) cs.settlements.push_back(&settlements_.at(id));
+  for (const std::string& id : dirty_hooks_) cs.hooks.push_back(&hooks_.at(id));
+  // A delivery changed twice in one batch is written once, as it ended.
+  for (size_t i = 0; i < changed_deliveries_.size(); ++i) {
+    bool later = false;
+    for (size_t j = i + 1; j < changed_deliveries_.size() && !later; ++j) {
+      later = changed_deliveries_[j].id == changed_deliveries_[i].id;
+    }
+    if (!later) cs.deliveries.push_back(std::move(changed_deliveries_[i]));
+  }
   for (const std::string& id : dirty_clients_) cs.clients.push_back(&clients_.at(id));
   cs.tokens = std::move(new_tokens_);
   for (const std::string& k : new_idempotency_) cs.idempotency.push_back(&idempotency_.at(k));
@@ -320,6 +387,9 @@ ChangeSet State::TakeChanges() {
   dirty_split_set_.clear();
   dirty_settlements_.clear();
   dirty_settlement_set_.clear();
+  dirty_hooks_.clear();
+  dirty_hook_set_.clear();
+  changed_deliveries_.clear();
   dirty_clients_.clear();
   dirty_client_set_.clear();
   new_tokens_.clear();
@@ -347,6 +417,14 @@ void State::Clear() {
   client_wallets_.clear();
   client_wallet_order_.clear();
   next_event_id_ = 1;
+  action_by_ref_.clear();
+  settlements_.clear();
+  settlement_order_.clear();
+  hooks_.clear();
+  hook_by_type_.clear();
+  hook_order_.clear();
+  pending_deliveries_.clear();
+  next_delivery_id_ = 1;
   TakeChanges();
 }
 

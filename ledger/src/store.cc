@@ -132,6 +132,8 @@ const std::vector<Migration> kMigrations = {
     // 13 B-tree inserts per operation on the projection, the write path's bound. The by-account
     // history (statements, balance at a past instant) brings its own access path with it.
     {{"DROP INDEX postings_by_account"}},
+    // 0.4: GET /events reads a client's events from the projection, newest or oldest first.
+    {{"CREATE INDEX events_by_client ON events (client_id, id)"}},
 };
 
 }  // namespace
@@ -590,6 +592,13 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     }
     w->Add(std::move(settlements), WriteMode::kUpsert);
 
+    Rows hooks = kHooksTable.NewRows();
+    for (const Hook* h : cs.hooks) kHooksTable.Append(hooks, *h);
+    w->Add(std::move(hooks), WriteMode::kUpsert);
+    Rows deliveries = kHookDeliveriesTable.NewRows();
+    for (const HookDelivery& d : cs.deliveries) kHookDeliveriesTable.Append(deliveries, d);
+    w->Add(std::move(deliveries), WriteMode::kUpsert);
+
     Rows clients = kClientsTable.NewRows();
     for (const Client* c : cs.clients) kClientsTable.Append(clients, *c);
     // The key columns belong to the credentials command too; a full upsert keeps them current.
@@ -731,6 +740,38 @@ Result<std::pair<std::string, std::string>> Store::ReadAdminEndpoint() {
   return Status::NotFound("no admin endpoint published");
 }
 
+Result<EventPage> Store::QueryEvents(const EventQuery& q) {
+  std::lock_guard<std::mutex> lock(sql_mu_);
+  EventPage page;
+  try {
+    std::string client = q.client_id, type = q.event_type;
+    long long after = q.after_date, before = q.before_date, limit = q.limit, offset = q.offset, total = 0;
+    const std::string where = std::string(" FROM events WHERE client_id = :c") +
+                              (type.empty() ? "" : " AND event_type = :t") +
+                              " AND date >= :a AND date <= :b";
+    const std::string select = "SELECT " + kEventsTable.ColumnNames() + where + " ORDER BY id " +
+                               (q.newest_first ? "DESC" : "ASC") + " LIMIT :l OFFSET :o";
+    auto read = [&](const soci::rowset<soci::row>& rs) {
+      for (const soci::row& r : rs) page.events.push_back(kEventsTable.Read(r));
+    };
+    if (type.empty()) {
+      *sql_ << "SELECT COUNT(*)" + where, soci::into(total), soci::use(client), soci::use(after),
+          soci::use(before);
+      read((sql_->prepare << select, soci::use(client), soci::use(after), soci::use(before),
+            soci::use(limit), soci::use(offset)));
+    } else {
+      *sql_ << "SELECT COUNT(*)" + where, soci::into(total), soci::use(client), soci::use(type),
+          soci::use(after), soci::use(before);
+      read((sql_->prepare << select, soci::use(client), soci::use(type), soci::use(after),
+            soci::use(before), soci::use(limit), soci::use(offset)));
+    }
+    page.total = total;
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("cannot read events: ") + e.what());
+  }
+  return page;
+}
+
 Status Store::Load(State& state) {
   std::lock_guard<std::mutex> lock(sql_mu_);
   state.Clear();
@@ -869,6 +910,20 @@ Status Store::Load(State& state) {
       long long max_event = 0;
       sql << "SELECT MAX(id) FROM events", soci::into(max_event, ind);
       state.SetNextEventId(ind == soci::i_ok ? max_event + 1 : 1);
+    }
+    {
+      // Hooks, and the outbox a restart must resume.
+      soci::rowset<soci::row> hs = sql.prepare << "SELECT " + kHooksTable.ColumnNames() +
+                                                      " FROM hooks ORDER BY created_at, id";
+      for (const soci::row& r : hs) state.LoadHook(kHooksTable.Read(r));
+      soci::rowset<soci::row> ds =
+          sql.prepare << "SELECT " + kHookDeliveriesTable.ColumnNames() +
+                             " FROM hook_deliveries WHERE delivered_at = 0 AND abandoned = 0 ORDER BY id";
+      for (const soci::row& r : ds) state.LoadDelivery(kHookDeliveriesTable.Read(r));
+      soci::indicator dind;
+      long long max_delivery = 0;
+      sql << "SELECT MAX(id) FROM hook_deliveries", soci::into(max_delivery, dind);
+      state.SetNextDeliveryId(dind == soci::i_ok ? max_delivery + 1 : 1);
     }
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("load failed: ") + e.what());

@@ -83,6 +83,16 @@ Outcome Apply(ApplyContext& ctx, const UploadSettlementFile& c);
 std::vector<std::string> AllocateEscrowFunds(ApplyContext& ctx, const std::string& client_id,
                                              const std::string& currency);
 
+// Hooks and deliveries (handlers_hooks.cc).
+Status Preflight(const CreateHook& c, const Caller&, std::vector<FieldError>* errors);
+Status Preflight(const UpdateHook& c, const Caller&, std::vector<FieldError>* errors);
+Outcome Apply(ApplyContext& ctx, const CreateHook& c);
+Outcome Apply(ApplyContext& ctx, const UpdateHook& c);
+Outcome Apply(ApplyContext& ctx, const GetHook& c);
+Outcome Apply(ApplyContext& ctx, const ListHooks& c);
+Outcome Apply(ApplyContext& ctx, const TakeDueDeliveries& c);
+Outcome Apply(ApplyContext& ctx, const RecordDeliveries& c);
+
 // Idempotency (service.cc).
 Outcome Apply(ApplyContext& ctx, const GetStoredResponse& c);
 Outcome Apply(ApplyContext& ctx, const Refused& c);

@@ -1,5 +1,9 @@
 #include "splitledger/service/service.h"
 
+#include <chrono>
+#include <thread>
+
+
 #include "handlers.h"
 #include "outcome_codec.h"
 #include "splitledger/ledger/sequencer.h"
@@ -145,6 +149,25 @@ Outcome Service::Execute(Envelope envelope) { return Submit(std::move(envelope))
 Outcome Service::Refuse(Envelope envelope, Outcome refusal) {
   if (!envelope.idempotency) return refusal;
   return Queue(std::move(envelope), std::move(refusal)).get();
+}
+
+Result<EventList> Service::ListEvents(const std::string& client_id, const EventFilter& filter) {
+  // Everything acknowledged before this call is durable by now: wait until the tables hold it.
+  const uint64_t want = store_->durable_lsn();
+  for (int i = 0; store_->projected_lsn() < want; ++i) {
+    if (i == 500) return Status::Unavailable("the projection is behind; retry");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ledger::EventQuery q{client_id,         filter.event_type, filter.after_date, filter.before_date,
+                       filter.newest_first, filter.offset,     filter.limit};
+  auto page = store_->QueryEvents(q);
+  if (!page.ok()) return page.status();
+  EventList out;
+  out.total = page->total;
+  for (ledger::EventRecord& e : page->events) {
+    out.items.push_back({std::move(e.resource_id), std::move(e.event_type), e.date});
+  }
+  return out;
 }
 
 ServiceStats Service::stats() const {

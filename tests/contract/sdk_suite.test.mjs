@@ -32,8 +32,8 @@ import {
 // ------------------------------------------------------------------ the groups that run
 // The groups the binary supports today. To enable a group once its routes land, add its name here
 // (the definitions are in GROUPS just below; nothing else to change).
-//   not yet: 'hooks'
-const ENABLED = ['intents', 'refunds', 'disputes', 'splits', 'settlements'];
+//   (every group of the reference is enabled)
+const ENABLED = ['intents', 'refunds', 'disputes', 'splits', 'settlements', 'hooks'];
 
 // Every group of SDK tests that needs only our surface (docs: /work/shared/reference/
 // mangopay-sdk-echo-tests.md). grep: mocha --grep on full titles (case-sensitive); expect: how many

@@ -199,6 +199,34 @@ void Describe(V& v, ClientWallet& w) {
   v.Field("created_at", w.created_at);
 }
 
+// A client's webhook (Echo §6.4): one per event type. Notifications of that type are delivered to
+// `url` from a durable outbox; repeated failure turns it INVALID (and DISABLED).
+struct Hook {
+  std::string id;
+  std::string client_id;
+  std::string event_type;
+  std::string url;
+  std::string tag;
+  bool enabled = true;         // Status ENABLED / DISABLED
+  bool valid = true;           // Validity VALID / INVALID
+  int64_t failures = 0;        // failed delivery attempts in a row
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+template <class V>
+void Describe(V& v, Hook& h) {
+  v.Field("id", h.id);
+  v.Field("client_id", h.client_id);
+  v.Field("event_type", h.event_type);
+  v.Field("url", h.url);
+  v.Field("tag", h.tag);
+  v.Field("enabled", h.enabled);
+  v.Field("valid", h.valid);
+  v.Field("failures", h.failures);
+  v.Field("created_at", h.created_at);
+  v.Field("updated_at", h.updated_at);
+}
+
 // Calls `f(member)` with the field named `name` (a nested struct by its prefix, "addr_"), with
 // its static type; returns false when there is no such field. `f` must accept every member type
 // of T (a generic lambda with `if constexpr`).

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -53,6 +54,25 @@ struct EventRecord {
   int64_t date = 0;
 };
 
+// One notification to deliver (the outbox, Echo §6.4): written in the batch of the event it
+// announces, so it is durable exactly when the event is.
+struct HookDelivery {
+  int64_t id = 0;  // ascending: per resource, deliveries go out in this order
+  std::string client_id;
+  std::string hook_id;
+  int64_t event_id = 0;
+  std::string event_type;
+  std::string resource_id;
+  int64_t date = 0;
+  std::string url;  // the hook's URL when the event happened
+  int64_t attempts = 0;
+  int64_t next_attempt_at = 0;  // unix ms
+  int64_t delivered_at = 0;     // 0: not yet
+  bool abandoned = false;       // the hook turned INVALID before it went out
+  std::string last_error;       // of the last failed attempt
+  bool pending() const { return delivered_at == 0 && !abandoned; }
+};
+
 // What a batch of commands changed, for Store::Write.
 struct ChangeSet {
   // Views of the Book's accounts (stable: the Book never moves an account).
@@ -65,6 +85,8 @@ struct ChangeSet {
   std::vector<std::pair<const Intent*, size_t>> changed_actions;  // rewrite these (new status)
   std::vector<std::pair<const Intent*, size_t>> splits;           // upsert these split rows
   std::vector<const Settlement*> settlements;                     // upsert these
+  std::vector<const Hook*> hooks;                                 // upsert these
+  std::vector<HookDelivery> deliveries;                           // upsert these (copies)
   std::vector<const Client*> clients;
   std::vector<TokenRecord> tokens;
   std::vector<const IdempotencyRecord*> idempotency;
@@ -78,7 +100,7 @@ struct ChangeSet {
     return new_accounts.empty() && changed_accounts.empty() && transactions.empty() &&
            intents.empty() && clients.empty() && tokens.empty() && idempotency.empty() &&
            users.empty() && wallets.empty() && client_wallets.empty() && events.empty() &&
-           settlements.empty();
+           settlements.empty() && hooks.empty() && deliveries.empty();
   }
   size_t postings() const;
 };
@@ -142,11 +164,20 @@ class State {
   // A client's wallets in creation order.
   std::vector<const ClientWallet*> ClientWallets(std::string_view client_id) const;
 
-  // --- events ---
+  // --- events and hooks ---
+  // Records an event, and its delivery when the client has an enabled, valid hook for its type.
   void AddEvent(std::string client_id, std::string event_type, std::string resource_id, int64_t date);
-  // Events are written, not kept: nothing on the writer reads past ones (hooks will read the
-  // table). The next event gets this id.
   int64_t next_event_id() const { return next_event_id_; }
+  // Events are written, not kept (GET /events reads the projection: Store::QueryEvents).
+  const Hook* FindHook(std::string_view client_id, std::string_view id) const;
+  const Hook* FindHookForEvent(std::string_view client_id, std::string_view event_type) const;
+  void PutHook(Hook hook);  // insert or replace; one per (client, event type)
+  std::vector<const Hook*> HooksOf(std::string_view client_id) const;  // creation order
+  // Deliveries not yet delivered nor abandoned, by id.
+  const std::map<int64_t, HookDelivery>& PendingDeliveries() const { return pending_deliveries_; }
+  // Replaces a pending delivery (an attempt recorded); a delivered or abandoned one leaves the
+  // pending set (its row keeps it).
+  void PutDelivery(HookDelivery delivery);
 
   // --- batch support ---
   bool HasChanges() const;
@@ -162,6 +193,9 @@ class State {
   void LoadWallet(Wallet w);
   void LoadClientWallet(ClientWallet w);
   void LoadSettlement(Settlement s);
+  void LoadHook(Hook h);
+  void LoadDelivery(HookDelivery d);
+  void SetNextDeliveryId(int64_t next) { next_delivery_id_ = std::max(next_delivery_id_, next); }
   void SetNextEventId(int64_t next) { next_event_id_ = next; }
 
  private:
@@ -183,6 +217,14 @@ class State {
   std::unordered_map<std::string, std::pair<std::string, size_t>> action_by_ref_;  // ref key -> (intent key, action)
   std::unordered_map<std::string, Settlement> settlements_;  // id
   std::unordered_map<std::string, std::vector<std::string>> settlement_order_;  // client -> ids
+  std::unordered_map<std::string, Hook> hooks_;                     // id
+  std::unordered_map<std::string, std::string> hook_by_type_;        // client|type -> id
+  std::unordered_map<std::string, std::vector<std::string>> hook_order_;  // client -> ids
+  std::map<int64_t, HookDelivery> pending_deliveries_;
+  int64_t next_delivery_id_ = 1;
+  std::vector<std::string> dirty_hooks_;
+  std::set<std::string> dirty_hook_set_;
+  std::vector<HookDelivery> changed_deliveries_;
   std::vector<std::string> dirty_settlements_;
   std::set<std::string> dirty_settlement_set_;
   void IndexActions(const std::string& key, const Intent& intent, size_t from);

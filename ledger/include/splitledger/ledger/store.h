@@ -44,6 +44,20 @@ using PreparedWritePtr = std::unique_ptr<PreparedWrite, PreparedWriteDeleter>;
 
 enum class Backend { kSqlite, kPostgres };
 
+struct EventQuery {
+  std::string client_id;
+  std::string event_type;  // empty: every type
+  int64_t after_date = INT64_MIN;
+  int64_t before_date = INT64_MAX;
+  bool newest_first = false;
+  int64_t offset = 0;
+  int64_t limit = 10;
+};
+struct EventPage {
+  std::vector<EventRecord> events;
+  int64_t total = 0;  // matching events, all pages
+};
+
 // A place in the log: the lsn of the last record before it, the byte offset just past that
 // record (log files; 0 for the PostgreSQL table) and its chained hash. The zero position is the
 // log's start.
@@ -133,6 +147,10 @@ class Store {
   // metadata, like the lease itself: written by the lease holder at start, outside the log.
   Status PublishAdminEndpoint(const std::string& address, const std::string& secret);
   Result<std::pair<std::string, std::string>> ReadAdminEndpoint();
+
+  // A page of a client's events from the projection (GET /events). The projection may lag the
+  // log: callers that must see their own writes wait for projected_lsn() first.
+  Result<EventPage> QueryEvents(const EventQuery& query);
 
   soci::session& session() { return *sql_; }
 

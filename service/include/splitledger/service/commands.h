@@ -245,6 +245,40 @@ struct UploadSettlementFile {
   Box<SettlementFile> file;
 };
 
+// ---- hooks and their deliveries (Echo §6.4) ---------------------------------------------------
+struct CreateHook {
+  Box<Hook> hook;  // id and created_at assigned by the caller
+};
+struct UpdateHook {
+  std::string hook_id;
+  std::optional<std::string> url;
+  std::optional<bool> enabled;
+  std::optional<std::string> tag;
+};
+struct GetHook {
+  std::string hook_id;
+};
+struct ListHooks {};
+// The delivery worker's side (no client: it serves them all). Deliveries due at `now_ms`, at most
+// `limit`, at most one per resource (the oldest pending one: a resource's notifications go out
+// in order).
+struct TakeDueDeliveries {
+  int64_t limit = 64;
+};
+struct DeliveryResult {
+  int64_t delivery_id = 0;
+  bool delivered = false;
+  std::string error;  // why not (HTTP status or transport error)
+};
+// Attempts made. A failure schedules the next attempt after retry_delays_ms[attempts − 1]; past
+// the schedule's end the notification is abandoned. After `max_failures` failures in a row the
+// hook turns INVALID and DISABLED and its pending deliveries are abandoned.
+struct RecordDeliveries {
+  std::vector<DeliveryResult> results;
+  std::vector<int64_t> retry_delays_ms;
+  int64_t max_failures = 100;
+};
+
 // ---- idempotency ----------------------------------------------------------------------------
 struct GetStoredResponse {
   std::string key;
@@ -262,7 +296,9 @@ using Command =
                  CaptureIntent, CancelIntent, GetIntent, RefundIntent, ReverseRefund,
                  DisputeCapture, DecideDispute, CreateSplits, GetSplit, UpdateSplit, ExecuteSplit,
                  ReverseSplit, ReceiveEscrowFunds, CreateSettlement, NewSettlementUploadUrl,
-                 GetSettlement, CancelSettlement, UploadSettlementFile, GetStoredResponse, Refused>;
+                 GetSettlement, CancelSettlement, UploadSettlementFile, CreateHook, UpdateHook,
+                 GetHook, ListHooks, TakeDueDeliveries, RecordDeliveries, GetStoredResponse,
+                 Refused>;
 
 // ---- results (values, snapshots taken on the writer) ----------------------------------------
 struct Credentials {
@@ -341,6 +377,40 @@ struct SettlementView {
   Amount funds_missing = 0;  // ActualSettlementAmount − funded while it awaits funds, else 0
 };
 
+struct HookList {
+  std::vector<Hook> items;
+};
+// A notification to send, as the worker needs it.
+struct DueDelivery {
+  int64_t id = 0;
+  std::string url;
+  std::string event_type;
+  std::string resource_id;
+  int64_t date = 0;
+};
+struct DeliveryBatch {
+  std::vector<DueDelivery> items;
+};
+
+// GET /events (not a command: it reads the projection, off the writer).
+struct EventFilter {
+  std::string event_type;  // empty: all
+  int64_t after_date = INT64_MIN;
+  int64_t before_date = INT64_MAX;
+  bool newest_first = false;
+  int64_t offset = 0;
+  int64_t limit = 10;
+};
+struct EventItem {
+  std::string resource_id;
+  std::string event_type;
+  int64_t date = 0;
+};
+struct EventList {
+  std::vector<EventItem> items;
+  int64_t total = 0;
+};
+
 // What an Idempotency-Key stored: the typed outcome (decode with DecodeOutcome), or, for
 // records of release 0.1, the rendered response.
 struct StoredResponse {
@@ -360,7 +430,8 @@ struct IdempotencyConflict {
 using Value = std::variant<std::monostate, Credentials, TokenGrant, Box<Client>, Box<User>,
                            WalletView, WalletList, ClientWalletView, ClientWalletList,
                            TransactionList, IntentSnapshot, StoredResponse, IdempotencyConflict,
-                           SplitView, SplitList, EscrowReceipt, Box<SettlementView>>;
+                           SplitView, SplitList, EscrowReceipt, Box<SettlementView>, Box<Hook>,
+                           HookList, DeliveryBatch>;
 
 // One error about one field (validation reports every bad field at once).
 struct FieldError {

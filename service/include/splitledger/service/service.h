@@ -80,6 +80,11 @@ class Service {
   // IdempotencyConflict), through the writer like any outcome.
   Outcome Refuse(Envelope envelope, Outcome refusal);
 
+  // A page of the client's events. Reads the projection after it has caught up with every
+  // batch durable when the call began (so a caller sees its own writes); kUnavailable if it does
+  // not within a few seconds.
+  Result<EventList> ListEvents(const std::string& client_id, const EventFilter& filter);
+
   // Flushes everything queued and stops the writer. Later submissions get kUnavailable.
   void Stop();
 
