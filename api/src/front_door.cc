@@ -435,7 +435,10 @@ class FrontDoor::Impl {
       if (r == ParseResult::kBad)
         return Refuse(c, lock, 400, "bad_request", "Malformed chunked body");
       if (r == ParseResult::kTooLarge) {
-        k.discard_left = 0;
+        // The chunked body's end is not known: keep reading and dropping (up to the same bound,
+        // or until the peer closes or the body deadline passes), so the client reads the 413
+        // instead of a reset from closing on unread data.
+        k.discard_left = int64_t{64} << 20;
         return RefuseTooLarge(c, lock);
       }
       if (r == ParseResult::kNeedMore) return MaybeContinue(k);

@@ -53,14 +53,44 @@ Reply ListReply(const Request& req, const Page& page, const Outcome& o, Render r
   return PageOf(req, page, items);
 }
 
-// A transaction list (empty until money moves between wallets), once the owner is found.
+// A v2.01 Transaction object (a TRANSFER between wallets).
+std::string RenderTransaction(const service::TransactionView& t) {
+  rapidjson::StringBuffer sb;
+  JWriter w(sb);
+  auto money = [&](const char* key, Amount a) {
+    WKey(w, key);
+    w.StartObject();
+    WKey(w, "Currency"); WStr(w, t.currency);
+    WKey(w, "Amount"); w.Int64(a);
+    w.EndObject();
+  };
+  w.StartObject();
+  WKey(w, "Id"); WStr(w, t.id);
+  WKey(w, "Tag"); WStrOrNull(w, t.tag);
+  WKey(w, "CreationDate"); w.Int64(t.created_at);
+  WKey(w, "AuthorId"); WStrOrNull(w, t.author_id);
+  WKey(w, "CreditedUserId"); WStrOrNull(w, t.nature == "REFUND" ? std::string() : t.author_id);
+  money("DebitedFunds", t.debited);
+  money("CreditedFunds", t.credited);
+  money("Fees", t.fees);
+  WKey(w, "Status"); WStr(w, "SUCCEEDED");
+  WKey(w, "ResultCode"); WStr(w, "000000");
+  WKey(w, "ResultMessage"); WStr(w, "Success");
+  WKey(w, "ExecutionDate"); w.Int64(t.created_at);
+  WKey(w, "Type"); WStr(w, "TRANSFER");
+  WKey(w, "Nature"); WStr(w, t.nature);
+  WKey(w, "DebitedWalletId"); WStr(w, t.debited_wallet_id);
+  WKey(w, "CreditedWalletId"); WStr(w, t.credited_wallet_id);
+  w.EndObject();
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+// A wallet's, user's or client wallet's transactions, once the owner is found.
 Reply TransactionsReply(App& app, Request& req, service::Command list) {
   Page page;
   Reply bad;
   if (!PageOf(req, &page, &bad)) return bad;
-  Outcome o = Run(app, req, std::move(list));
-  if (!o.ok()) return Failed(req, o);
-  return PageOf(req, page, {});
+  return ListReply<service::TransactionList>(req, page, Run(app, req, std::move(list)), RenderTransaction);
 }
 
 // --- users -----------------------------------------------------------------------------------

@@ -386,11 +386,15 @@ Result<IntentActionResult> ExecuteSplit(State& state, const std::string& client_
     Add(specs, seller, Side::kCredit, Phase::kPosted, sp.amount - sp.fees);
     Add(specs, chart::Key(c, cur, chart::kFeesWallet), Side::kCredit, Phase::kPosted, sp.fees);
     ch.after.status = SplitStatus::kCompleted;
+    ch.after.executed_at = now_ms / 1000;
     ch.after.note.clear();
   }
+  bool completed = ch.after.status == SplitStatus::kCompleted;
   plan.split_changes.push_back(std::move(ch));
   SL_RETURN_IF_ERROR(state.book().Check(specs));
-  return Commit(state, *intent, std::move(plan), specs, "split.execute", now_ms / 1000, false);
+  auto r = Commit(state, *intent, std::move(plan), specs, "split.execute", now_ms / 1000, false);
+  if (completed) state.NoteExecutedSplit(*intent, intent->splits[k]);
+  return r;
 }
 
 Status ReceiveEscrowFunds(State& state, const std::string& client_id, const std::string& currency,

@@ -131,7 +131,7 @@ uint64_t KeyHash(std::string_view client, std::string_view currency, std::string
       h = Mix(h, v);
     }
     uint64_t tail = 0;
-    std::memcpy(&tail, p, n);
+    if (n > 0) std::memcpy(&tail, p, n);  // an empty view's data() may be null
     h = Mix(h, tail ^ (static_cast<uint64_t>(part.size()) << 56));
   }
   return h ? h : 1;

@@ -200,6 +200,7 @@ void DescribeSplitColumns(V& v, std::string& intent_id, int64_t& position, std::
   v.Field("status", status);
   v.Field("created_at", s.created_at);
   v.Field("updated_at", s.updated_at);
+  v.Field("executed_at", s.executed_at);
   v.Field("refunded", s.refunded);
   v.Field("fees_refunded", s.fees_refunded);
   v.Field("note", s.note);

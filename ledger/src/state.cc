@@ -72,6 +72,35 @@ Intent& State::InsertIntent(Intent intent) {
 void State::LoadIntent(Intent intent) {
   Intent& in = InsertIntent(std::move(intent));
   IndexActions(IntentKey(in.client_id, in.id), in, 0);
+  std::vector<const Split*> executed;
+  for (const Split& sp : in.splits) {
+    if (sp.executed()) executed.push_back(&sp);
+  }
+  // Across intents the order is by execution time only approximately (load order): lists sort.
+  for (const Split* sp : executed) NoteExecutedSplit(in, *sp);
+}
+
+void State::NoteExecutedSplit(const Intent& intent, const Split& split) {
+  std::string key = IntentKey(intent.client_id, intent.id);
+  const std::string& wallet = intent.lines[split.line_index].input.seller.wallet_id;
+  executed_into_[IntentKey(intent.client_id, wallet)].emplace_back(key, split.id);
+  std::string fees = "FEES_" + intent.currency;
+  if (split.fees > 0 && wallet != fees) {
+    executed_into_[IntentKey(intent.client_id, fees)].emplace_back(key, split.id);
+  }
+}
+
+std::vector<std::pair<const Intent*, const Split*>> State::ExecutedSplitsInto(
+    std::string_view client_id, std::string_view wallet_id) const {
+  std::vector<std::pair<const Intent*, const Split*>> out;
+  auto it = executed_into_.find(IntentKey(client_id, wallet_id));
+  if (it == executed_into_.end()) return out;
+  for (const auto& [key, split_id] : it->second) {
+    const Intent& in = intents_.at(key);
+    int k = in.FindSplit(split_id);
+    if (k >= 0) out.emplace_back(&in, &in.splits[k]);
+  }
+  return out;
 }
 
 void State::IndexActions(const std::string& key, const Intent& intent, size_t from) {
@@ -418,6 +447,7 @@ void State::Clear() {
   client_wallet_order_.clear();
   next_event_id_ = 1;
   action_by_ref_.clear();
+  executed_into_.clear();
   settlements_.clear();
   settlement_order_.clear();
   hooks_.clear();

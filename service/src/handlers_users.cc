@@ -1,5 +1,7 @@
 // Users, wallets and the client's wallets. Messages name fields as "{field}": each dialect puts
 // its own spelling there.
+#include <algorithm>
+
 #include "handlers.h"
 #include "splitledger/ledger/chart.h"
 
@@ -193,14 +195,58 @@ Outcome Apply(ApplyContext& ctx, const ListUserWallets& c) {
   return Outcome::Of(std::move(list));
 }
 
+// The movements of wallet `wallet_id` (a wallet's id, or FEES_<CUR>): for each executed split
+// paying into it, the transfer in and what refunds took back (docs/ledger.md: the wallet's
+// balance is exactly their sum).
+void AppendTransactions(const ledger::State& st, const std::string& client,
+                        const std::string& wallet_id, TransactionList& out) {
+  for (const auto& [in, sp] : st.ExecutedSplitsInto(client, wallet_id)) {
+    const LineItem& l = in->lines[sp->line_index];
+    const std::string escrow = "ESCROW_" + in->currency;
+    const std::string fees_wallet = "FEES_" + in->currency;
+    bool taken_back = sp->status == SplitStatus::kRefundSplitCompleted;
+    auto add = [&](std::string id, const char* nature, const std::string& from, const std::string& to,
+                   Amount debited, Amount fees, int64_t at) {
+      out.items.push_back({std::move(id), nature, l.input.seller.author_id, from, to, in->currency,
+                           debited, fees, debited - fees, at, sp->description});
+    };
+    if (l.input.seller.wallet_id == wallet_id) {
+      add(sp->id, "REGULAR", escrow, wallet_id, sp->amount, sp->fees, sp->executed_at);
+      if (taken_back && sp->refunded > sp->fees_refunded) {
+        add(sp->id + "_refund", "REFUND", wallet_id, escrow, sp->refunded - sp->fees_refunded, 0,
+            sp->updated_at);
+      }
+    }
+    if (wallet_id == fees_wallet && sp->fees > 0) {
+      add(sp->id + "_fees", "REGULAR", escrow, fees_wallet, sp->fees, 0, sp->executed_at);
+      if (taken_back && sp->fees_refunded > 0) {
+        add(sp->id + "_fees_refund", "REFUND", fees_wallet, escrow, sp->fees_refunded, 0, sp->updated_at);
+      }
+    }
+  }
+}
+
+void SortByDate(TransactionList& list) {
+  std::stable_sort(list.items.begin(), list.items.end(),
+                   [](const TransactionView& a, const TransactionView& b) { return a.created_at < b.created_at; });
+}
+
 Outcome Apply(ApplyContext& ctx, const ListUserTransactions& c) {
   if (ctx.state.FindUser(ctx.caller.client_id, c.user_id) == nullptr) return NoSuchUser();
-  return Outcome::Of(TransactionList{});
+  TransactionList list;
+  for (const Wallet* w : ctx.state.WalletsOfOwner(ctx.caller.client_id, c.user_id)) {
+    AppendTransactions(ctx.state, ctx.caller.client_id, w->id, list);
+  }
+  SortByDate(list);
+  return Outcome::Of(std::move(list));
 }
 
 Outcome Apply(ApplyContext& ctx, const ListWalletTransactions& c) {
   if (ctx.state.FindWallet(ctx.caller.client_id, c.wallet_id) == nullptr) return NoSuchWallet();
-  return Outcome::Of(TransactionList{});
+  TransactionList list;
+  AppendTransactions(ctx.state, ctx.caller.client_id, c.wallet_id, list);
+  SortByDate(list);
+  return Outcome::Of(std::move(list));
 }
 
 Outcome Apply(ApplyContext& ctx, const ListClientWallets& c) {
@@ -219,10 +265,12 @@ Outcome Apply(ApplyContext& ctx, const GetClientWallet& c) {
 }
 
 Outcome Apply(ApplyContext& ctx, const ListClientWalletTransactions& c) {
-  if (ctx.state.FindClientWallet(ctx.caller.client_id, c.funds, c.currency) == nullptr) {
-    return Outcome::Error(Status::NotFound("Client wallet not found", "wallet_id"));
-  }
-  return Outcome::Of(TransactionList{});
+  const ClientWallet* w = ctx.state.FindClientWallet(ctx.caller.client_id, c.funds, c.currency);
+  if (w == nullptr) return Outcome::Error(Status::NotFound("Client wallet not found", "wallet_id"));
+  TransactionList list;
+  AppendTransactions(ctx.state, ctx.caller.client_id, w->id(), list);
+  SortByDate(list);
+  return Outcome::Of(std::move(list));
 }
 
 }  // namespace splitledger::service

@@ -137,6 +137,22 @@ suite('money flow', (ctx) => {
     assert.equal(split1.RefundedAmount, 300);
     assert.equal(await balance(s1.walletId), 630);
     assert.equal(await feesBalance(), 120);
+
+    // Every movement shows in the wallets' transactions, and they add up to the balances.
+    const net = (list, wallet) => list.reduce((s, t) => s + (t.CreditedWalletId === wallet ? t.CreditedFunds.Amount : 0)
+      - (t.DebitedWalletId === wallet ? t.DebitedFunds.Amount : 0), 0);
+    const tx1 = ok(await v2('GET', `/wallets/${s1.walletId}/transactions?per_page=100`));
+    const mine = tx1.filter((t) => t.Id.startsWith(sp[0].Id));
+    assert.deepEqual(mine.map((t) => [t.Type, t.Nature, t.DebitedFunds.Amount, t.Fees.Amount, t.CreditedFunds.Amount]),
+      [['TRANSFER', 'REGULAR', 1000, 100, 900], ['TRANSFER', 'REFUND', 270, 0, 270]]);
+    assert.equal(mine[0].CreditedWalletId, s1.walletId);
+    assert.equal(mine[0].DebitedWalletId, 'ESCROW_EUR');
+    assert.equal(mine[0].Status, 'SUCCEEDED');
+    assert.equal(net(tx1, s1.walletId), await balance(s1.walletId));
+    const feesTx = ok(await v2('GET', '/clients/wallets/FEES/EUR/transactions?per_page=100'));
+    assert.equal(net(feesTx, 'FEES_EUR'), await feesBalance());
+    const userTx = ok(await v2('GET', `/users/${s2.userId}/transactions?per_page=100`));
+    assert.ok(userTx.some((t) => t.Id === sp[1].Id && t.CreditedFunds.Amount === 450), JSON.stringify(userTx));
   });
 
   it('a whole executed split refunded: all of it comes back from the seller wallet', async () => {

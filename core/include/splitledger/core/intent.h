@@ -163,6 +163,7 @@ struct Split {
   SplitStatus status = SplitStatus::kCreated;
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  int64_t executed_at = 0;   // when its money left the escrow wallet (0: not yet)
   Amount refunded = 0;       // of an executed split: taken back by refunds of its line
   Amount fees_refunded = 0;  // the part of `refunded` that came back from the FEES wallet
   std::string note;          // why the last execution or take-back could not move money

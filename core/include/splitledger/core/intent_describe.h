@@ -96,6 +96,7 @@ void Describe(V& v, Split& s) {
   describe_detail::AsInt(v, "status", s.status);
   v.Field("created_at", s.created_at);
   v.Field("updated_at", s.updated_at);
+  v.Field("executed_at", s.executed_at);
   v.Field("refunded", s.refunded);
   v.Field("fees_refunded", s.fees_refunded);
   v.Field("note", s.note);

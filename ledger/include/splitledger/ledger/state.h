@@ -131,6 +131,12 @@ class State {
   const Intent* FindActionByReference(std::string_view client_id, std::string_view provider,
                                       std::string_view reference, size_t* action_index) const;
 
+  // Executed splits paying into a wallet (`wallet_id`: a wallet's id, or "FEES_EUR" for the
+  // client's fees wallet), in execution order: the transfers its transaction list shows.
+  void NoteExecutedSplit(const Intent& intent, const Split& split);
+  std::vector<std::pair<const Intent*, const Split*>> ExecutedSplitsInto(
+      std::string_view client_id, std::string_view wallet_id) const;
+
   // --- settlements ---
   // Finders return nullptr for an unknown id (FindSettlement: or one of another client).
   const Settlement* FindSettlement(std::string_view client_id, std::string_view id) const;
@@ -216,6 +222,8 @@ class State {
   int64_t next_event_id_ = 1;
   std::unordered_map<std::string, std::pair<std::string, size_t>> action_by_ref_;  // ref key -> (intent key, action)
   std::unordered_map<std::string, Settlement> settlements_;  // id
+  // client|wallet -> (intent key, split id), in execution order
+  std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> executed_into_;
   std::unordered_map<std::string, std::vector<std::string>> settlement_order_;  // client -> ids
   std::unordered_map<std::string, Hook> hooks_;                     // id
   std::unordered_map<std::string, std::string> hook_by_type_;        // client|type -> id

@@ -324,9 +324,23 @@ struct WalletList {
 struct ClientWalletList {
   std::vector<ClientWalletView> items;
 };
-// Money movements of a wallet or user: none yet (transfers and splits come with later issues).
+// A money movement of a wallet: an executed split's transfer out of the escrow wallet (to the
+// seller, or its fee to the client's FEES wallet), or a refund taking it back.
+struct TransactionView {
+  std::string id;
+  std::string nature;  // "REGULAR" (the transfer), "REFUND" (taken back)
+  std::string author_id;  // the seller
+  std::string debited_wallet_id;
+  std::string credited_wallet_id;
+  std::string currency;
+  Amount debited = 0;   // DebitedFunds
+  Amount fees = 0;      // Fees (kept by the platform out of DebitedFunds)
+  Amount credited = 0;  // CreditedFunds
+  int64_t created_at = 0;
+  std::string tag;  // the split's description
+};
 struct TransactionList {
-  int64_t count = 0;
+  std::vector<TransactionView> items;  // oldest first
 };
 // The action a result is about (the dialect shows its id: Echo's `Capture: {Id}`, …).
 enum class IntentAction : int64_t {
