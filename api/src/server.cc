@@ -483,6 +483,10 @@ int ServeMain(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       if (++ticks % 5 == 0) app.log.Flush();
       if (ticks % 300 == 0) app.tokens.Sweep(NowMs() / 1000);
+      // Splits whose TransferDate has come: executed within about two seconds of it.
+      if (ticks % 10 == 0) {
+        (void)app.service->Execute({{"", NowMs()}, service::ExecuteDueSplits{}, std::nullopt});
+      }
     }
   });
 

@@ -78,6 +78,7 @@ void State::LoadIntent(Intent intent) {
   }
   // Across intents the order is by execution time only approximately (load order): lists sort.
   for (const Split* sp : executed) NoteExecutedSplit(in, *sp);
+  Schedule(IntentKey(in.client_id, in.id), in);
 }
 
 void State::NoteExecutedSplit(const Intent& intent, const Split& split) {
@@ -175,6 +176,21 @@ void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>
   for (size_t k : touched_splits) {
     if (dirty_split_set_.emplace(key, k).second) dirty_splits_.emplace_back(key, k);
   }
+  if (!touched_splits.empty()) Schedule(key, intent);
+}
+
+void State::Schedule(const std::string& key, const Intent& intent) {
+  for (const Split& sp : intent.splits) {
+    if (sp.status == SplitStatus::kAvailable && sp.transfer_date) {
+      scheduled_.insert(key);
+      return;
+    }
+  }
+}
+
+Intent* State::MutableIntentByKey(const std::string& key) {
+  auto it = intents_.find(key);
+  return it == intents_.end() ? nullptr : &it->second;
 }
 
 const Client* State::FindClient(std::string_view id) const {
@@ -448,6 +464,7 @@ void State::Clear() {
   next_event_id_ = 1;
   action_by_ref_.clear();
   executed_into_.clear();
+  scheduled_.clear();
   settlements_.clear();
   settlement_order_.clear();
   hooks_.clear();

@@ -1,5 +1,7 @@
 #include "splitledger/ledger/verify.h"
 
+#include "splitledger/ledger/chart.h"
+
 #include <soci/soci.h>
 
 #include <openssl/evp.h>
@@ -397,6 +399,43 @@ Result<VerifyReport> Verify(Store& store) {
     }
     Status inv = CheckInvariants(intent);
     if (!inv.ok()) rep.differences.push_back("invariant: " + inv.message());
+  }
+
+  // 4. Settlements against their funding, and the wallets against the money behind them.
+  for (const auto& [client_id, client] : stored.clients()) {
+    for (const Settlement* s : stored.SettlementsOf(client_id)) {
+      rep.settlements++;
+      Amount funded = SettlementFunded(derived, *s);
+      std::string n = "settlement " + s->id;
+      CheckedSum declared;
+      for (const SettlementMatch& m : s->matches) declared += m.amount;
+      Diff(rep, n + " DeclaredIntentAmount", s->declared_intent_amount, declared.value());
+      if (funded > s->actual_amount) Diff(rep, n + " funds received (at most ActualSettlementAmount)", s->actual_amount, funded);
+      if (s->status == SettlementStatus::kReconciled) {
+        Diff(rep, n + " funds received (RECONCILED)", s->actual_amount, funded);
+      }
+    }
+  }
+  // Σ(escrow + seller wallets + FEES + CREDIT) == escrow_bank, per client and currency: money
+  // moves between wallets, it only enters with escrow funds.
+  std::map<std::pair<std::string, std::string>, __int128> held;
+  for (const Account& a : derived.accounts()) {
+    if (a.id == 0) continue;
+    const std::string& kind = a.key.kind;
+    auto k = std::make_pair(a.key.client_id, a.key.currency);
+    if (kind == chart::kEscrow || kind == chart::kSellerWallet || kind == chart::kFeesWallet ||
+        kind == chart::kCreditWallet) {
+      held[k] += a.credit_balance();
+    } else if (kind == chart::kEscrowBank) {
+      held[k] -= a.posted_balance();
+    }
+  }
+  for (const auto& [k, v] : held) {
+    if (v != 0) {
+      rep.differences.push_back("wallets of " + k.first + " in " + k.second + " hold " +
+                                std::to_string(static_cast<long long>(v)) +
+                                " more than the escrow bank account");
+    }
   }
   return rep;
 }

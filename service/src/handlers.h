@@ -69,6 +69,10 @@ Outcome Apply(ApplyContext& ctx, const GetSplit& c);
 Outcome Apply(ApplyContext& ctx, const UpdateSplit& c);
 Outcome Apply(ApplyContext& ctx, const ExecuteSplit& c);
 Outcome Apply(ApplyContext& ctx, const ReverseSplit& c);
+Outcome Apply(ApplyContext& ctx, const ExecuteDueSplits& c);
+// Executes the intent's AVAILABLE splits whose TransferDate has passed (SPLIT_REJECTED for those
+// the escrow wallet cannot pay).
+void ExecuteDueSplitsOf(ApplyContext& ctx, const Intent& intent);
 Outcome Apply(ApplyContext& ctx, const ReceiveEscrowFunds& c);
 
 // Settlements (handlers_settlements.cc).

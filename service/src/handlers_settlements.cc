@@ -141,16 +141,7 @@ void CompleteSettlement(ApplyContext& ctx, const Settlement& s) {
     MoveSplits(st, *in, SplitStatus::kCreated, SplitStatus::kAvailable, "SPLIT_AVAILABLE", ctx.now_s());
     MoveSplits(st, *in, SplitStatus::kPendingFundsReception, SplitStatus::kAvailable,
                "SPLIT_AVAILABLE", ctx.now_s());
-    for (const Split& sp : std::vector<Split>(in->splits)) {
-      if (sp.status != SplitStatus::kAvailable || !sp.transfer_date ||
-          *sp.transfer_date > ctx.now_s()) {
-        continue;
-      }
-      auto r = ledger::ExecuteSplit(st, s.client_id, in->id, sp.id, ctx.caller.now_ms);
-      if (r.ok() && r->intent->splits[r->intent->FindSplit(sp.id)].status == SplitStatus::kRejected) {
-        st.AddEvent(s.client_id, "SPLIT_REJECTED", sp.id, ctx.now_s());
-      }
-    }
+    ExecuteDueSplitsOf(ctx, *in);
   }
 }
 

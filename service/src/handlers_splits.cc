@@ -106,6 +106,39 @@ Outcome Apply(ApplyContext& ctx, const ReverseSplit& c) {
                     "SPLIT_REVERSED");
 }
 
+void ExecuteDueSplitsOf(ApplyContext& ctx, const Intent& intent) {
+  const std::string client = intent.client_id, intent_id = intent.id;
+  std::vector<std::string> due;
+  for (const Split& sp : intent.splits) {
+    if (sp.status == SplitStatus::kAvailable && sp.transfer_date && *sp.transfer_date <= ctx.now_s()) {
+      due.push_back(sp.id);
+    }
+  }
+  for (const std::string& id : due) {
+    auto r = ledger::ExecuteSplit(ctx.state, client, intent_id, id, ctx.caller.now_ms);
+    if (r.ok() && r->intent->splits[r->intent->FindSplit(id)].status == SplitStatus::kRejected) {
+      ctx.state.AddEvent(client, "SPLIT_REJECTED", id, ctx.now_s());
+    }
+  }
+}
+
+Outcome Apply(ApplyContext& ctx, const ExecuteDueSplits&) {
+  std::vector<std::string> keys(ctx.state.ScheduledIntents().begin(), ctx.state.ScheduledIntents().end());
+  for (const std::string& key : keys) {
+    Intent* in = ctx.state.MutableIntentByKey(key);
+    if (in != nullptr) ExecuteDueSplitsOf(ctx, *in);
+    bool waiting = false;
+    if (in != nullptr) {
+      for (const Split& sp : in->splits) {
+        waiting = waiting || (sp.status == SplitStatus::kAvailable && sp.transfer_date &&
+                              *sp.transfer_date > ctx.now_s());
+      }
+    }
+    if (!waiting) ctx.state.Unschedule(key);
+  }
+  return Outcome::Of(std::monostate{});
+}
+
 Status Preflight(const ReceiveEscrowFunds& c, const Caller&, std::vector<FieldError>*) {
   auto cur = ParseCurrency(c.currency);
   if (!cur.ok()) return cur.status();

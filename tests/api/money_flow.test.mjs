@@ -179,6 +179,32 @@ suite('money flow', (ctx) => {
     assert.equal(await balance(s2.walletId), before2 - 500);
   });
 
+  it('a split whose TransferDate comes later executes on its own then; one without waits for execute', async () => {
+    const soon = Math.floor(Date.now() / 1000) + 2;
+    const { intent, captureRef, l1, l2 } = await capturedIntent(soon);
+    const st = ok(await v3('POST', '/payins/intents/settlements', { FileName: 'later.csv' }));
+    assert.equal((await upload(st.UploadUrl, settlementCsv([{ ref: captureRef, amount: 1500 }]))).status, 200);
+    const funds = await escrowReceive(ctx.db.url, ctx.clientId, 1500, `wire-${rand()}`);
+    assert.equal(funds.code, 0, funds.stderr);
+    // Splits created after the settlement is reconciled start AVAILABLE.
+    const [dated, undated] = ok(await v3('POST', `/payins/intents/${intent.Id}/splits`, { Splits: [
+      { LineItemId: l1, SplitAmount: 1000 }, { LineItemId: l2, SplitAmount: 500 },
+    ] })).Splits;
+    assert.equal(dated.Status, 'AVAILABLE');
+    assert.equal(dated.TransferDate, soon);
+    ok(await v3('PUT', `/payins/intents/${intent.Id}/splits/${undated.Id}`, { LineItemId: l2, TransferDate: soon + 3600 }));
+    const end = Date.now() + 15_000;
+    for (;;) {
+      const s = ok(await v3('GET', `/payins/intents/${intent.Id}/splits/${dated.Id}`));
+      if (s.Status === 'COMPLETED') break;
+      assert.equal(s.Status, 'AVAILABLE');
+      if (Date.now() > end) assert.fail('the dated split was not executed on its own');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(ok(await v3('GET', `/payins/intents/${intent.Id}/splits/${undated.Id}`)).Status, 'AVAILABLE', 'its date is an hour away');
+    assert.equal(ok(await v3('POST', `/payins/intents/${intent.Id}/splits/${undated.Id}/execute`)).Status, 'COMPLETED');
+  });
+
   it('settlement files: bad upload token, unmatched and partially matched files, validations, cancel', async () => {
     const { captureRef } = await capturedIntent();
     const st = ok(await v3('POST', '/payins/intents/settlements', { FileName: 'c.csv' }));

@@ -131,6 +131,12 @@ class State {
   const Intent* FindActionByReference(std::string_view client_id, std::string_view provider,
                                       std::string_view reference, size_t* action_index) const;
 
+  // Intents holding AVAILABLE splits with a TransferDate: what ExecuteDueSplits looks at
+  // (maintained by MarkIntentChanged and load). The command drops an intent once none is left.
+  const std::set<std::string>& ScheduledIntents() const { return scheduled_; }
+  void Unschedule(const std::string& intent_key) { scheduled_.erase(intent_key); }
+  Intent* MutableIntentByKey(const std::string& key);
+
   // Executed splits paying into a wallet (`wallet_id`: a wallet's id, or "FEES_EUR" for the
   // client's fees wallet), in execution order: the transfers its transaction list shows.
   void NoteExecutedSplit(const Intent& intent, const Split& split);
@@ -222,6 +228,8 @@ class State {
   int64_t next_event_id_ = 1;
   std::unordered_map<std::string, std::pair<std::string, size_t>> action_by_ref_;  // ref key -> (intent key, action)
   std::unordered_map<std::string, Settlement> settlements_;  // id
+  std::set<std::string> scheduled_;  // intent keys (see ScheduledIntents)
+  void Schedule(const std::string& key, const Intent& intent);
   // client|wallet -> (intent key, split id), in execution order
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> executed_into_;
   std::unordered_map<std::string, std::vector<std::string>> settlement_order_;  // client -> ids

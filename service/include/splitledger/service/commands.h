@@ -209,6 +209,9 @@ struct ReverseSplit {
   std::string intent_id;
   std::string split_id;
 };
+// Executes every AVAILABLE split whose TransferDate has passed (all clients; run by the server
+// now and then). Returns nothing; a split the escrow wallet cannot pay becomes REJECTED.
+struct ExecuteDueSplits {};
 // Money arrived on the caller's escrow wallet (recorded by an operator: the admin endpoint or
 // `splitledger escrow receive`).
 struct ReceiveEscrowFunds {
@@ -295,7 +298,7 @@ using Command =
                  ListClientWallets, GetClientWallet, ListClientWalletTransactions, CreateIntent,
                  CaptureIntent, CancelIntent, GetIntent, RefundIntent, ReverseRefund,
                  DisputeCapture, DecideDispute, CreateSplits, GetSplit, UpdateSplit, ExecuteSplit,
-                 ReverseSplit, ReceiveEscrowFunds, CreateSettlement, NewSettlementUploadUrl,
+                 ReverseSplit, ExecuteDueSplits, ReceiveEscrowFunds, CreateSettlement, NewSettlementUploadUrl,
                  GetSettlement, CancelSettlement, UploadSettlementFile, CreateHook, UpdateHook,
                  GetHook, ListHooks, TakeDueDeliveries, RecordDeliveries, GetStoredResponse,
                  Refused>;
