@@ -213,7 +213,9 @@ IntentFigures DeriveIntent(const Book& book, const Intent& intent) {
   // each holds (exact: the parts sum to the whole).
   const Account* funded = book.Find(intent.client_id, intent.currency, chart::kIntentFunded, intent.id);
   out.unfunded = std::max<Amount>(0, held - (funded == nullptr ? 0 : funded->credit_balance()));
-  if (out.unfunded > 0) {
+  if (out.unfunded > 0 && out.lines.size() == 1) {
+    out.lines[0].unfunded = out.unfunded;  // the common case, without the 128-bit allocation
+  } else if (out.unfunded > 0) {
     auto parts = Allocate(out.unfunded, weights);
     if (parts.ok()) {
       for (size_t i = 0; i < parts->size(); ++i) out.lines[i].unfunded = (*parts)[i];
