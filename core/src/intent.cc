@@ -444,7 +444,8 @@ Amount Refundable(const Intent& intent, size_t index) {
 
 // A refund of `excess` beyond what line `index` holds unsplit is taken back from the line's
 // executed splits, newest first; each gives back its fee share pro rata (running totals).
-void TakeBackFromSplits(const Intent& intent, size_t index, Amount excess, IntentPlan& plan) {
+void TakeBackFromSplits(const Intent& intent, size_t index, Amount excess, int64_t now,
+                        IntentPlan& plan) {
   for (size_t k = intent.splits.size(); k-- > 0 && excess > 0;) {
     const Split& sp = intent.splits[k];
     if (sp.line_index != index || !sp.executed()) continue;
@@ -461,6 +462,7 @@ void TakeBackFromSplits(const Intent& intent, size_t index, Amount excess, Inten
     ch.seller_take_back = t - ch.fees_take_back;
     ch.after.fees_refunded = fees_after;
     ch.after.status = SplitStatus::kRefundSplitPending;  // the ledger settles it
+    ch.after.updated_at = now;
     plan.split_changes.push_back(std::move(ch));
   }
 }
@@ -555,7 +557,7 @@ Result<IntentPlan> PlanRefund(const Intent& intent, const ActionInput& input, st
     Amount excess = d.refunded - Disputable(intent.lines[d.line_index]);
     if (excess <= 0) continue;
     d.split_released = excess;
-    TakeBackFromSplits(intent, d.line_index, excess, plan);
+    TakeBackFromSplits(intent, d.line_index, excess, now, plan);
   }
   // REFUNDED once nothing captured or authorised is left.
   std::vector<Amount> left(intent.lines.size());

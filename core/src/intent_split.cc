@@ -163,7 +163,11 @@ Result<IntentPlan> PlanSplitUpdate(const Intent& intent, std::string_view split_
                             std::to_string(can_hold) + ")",
                         "split_amount");
   }
-  SL_RETURN_IF_ERROR(CheckFeesWithinPlatformFees(intent, ActiveSplitFees(intent, ch.index) + after.fees));
+  // Only new amounts are held to the fee limit: a description or a date can always change (a
+  // refund may have shrunk PlatformFeesAmount below fees given to splits before).
+  if (patch.amount || patch.fees) {
+    SL_RETURN_IF_ERROR(CheckFeesWithinPlatformFees(intent, ActiveSplitFees(intent, ch.index) + after.fees));
+  }
   if (after.amount > held) {
     plan.deltas.push_back({.line_index = sp.line_index, .split_reserved = after.amount - held});
   } else if (after.amount < held) {

@@ -83,6 +83,8 @@ void SettleTakeBacks(const Book& book, const Intent& intent, IntentPlan& plan,
     taken.emplace_back(seller, ch.seller_take_back);
     taken.emplace_back(fees, ch.fees_take_back);
     ch.after.status = SplitStatus::kRefundSplitCompleted;
+    ch.after.taken_back += ch.seller_take_back;
+    ch.after.fees_taken_back += ch.fees_take_back;
     ch.after.note.clear();
   }
 }

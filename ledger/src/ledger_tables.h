@@ -203,6 +203,8 @@ void DescribeSplitColumns(V& v, std::string& intent_id, int64_t& position, std::
   v.Field("executed_at", s.executed_at);
   v.Field("refunded", s.refunded);
   v.Field("fees_refunded", s.fees_refunded);
+  v.Field("taken_back", s.taken_back);
+  v.Field("fees_taken_back", s.fees_taken_back);
   v.Field("note", s.note);
 }
 struct SplitRowRef {

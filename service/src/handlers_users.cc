@@ -204,7 +204,6 @@ void AppendTransactions(const ledger::State& st, const std::string& client,
     const LineItem& l = in->lines[sp->line_index];
     const std::string escrow = "ESCROW_" + in->currency;
     const std::string fees_wallet = "FEES_" + in->currency;
-    bool taken_back = sp->status == SplitStatus::kRefundSplitCompleted;
     auto add = [&](std::string id, const char* nature, const std::string& from, const std::string& to,
                    Amount debited, Amount fees, int64_t at) {
       out.items.push_back({std::move(id), nature, l.input.seller.author_id, from, to, in->currency,
@@ -212,15 +211,15 @@ void AppendTransactions(const ledger::State& st, const std::string& client,
     };
     if (l.input.seller.wallet_id == wallet_id) {
       add(sp->id, "REGULAR", escrow, wallet_id, sp->amount, sp->fees, sp->executed_at);
-      if (taken_back && sp->refunded > sp->fees_refunded) {
-        add(sp->id + "_refund", "REFUND", wallet_id, escrow, sp->refunded - sp->fees_refunded, 0,
-            sp->updated_at);
+      if (sp->taken_back > 0) {
+        add(sp->id + "_refund", "REFUND", wallet_id, escrow, sp->taken_back, 0, sp->updated_at);
       }
     }
     if (wallet_id == fees_wallet && sp->fees > 0) {
       add(sp->id + "_fees", "REGULAR", escrow, fees_wallet, sp->fees, 0, sp->executed_at);
-      if (taken_back && sp->fees_refunded > 0) {
-        add(sp->id + "_fees_refund", "REFUND", fees_wallet, escrow, sp->fees_refunded, 0, sp->updated_at);
+      if (sp->fees_taken_back > 0) {
+        add(sp->id + "_fees_refund", "REFUND", fees_wallet, escrow, sp->fees_taken_back, 0,
+            sp->updated_at);
       }
     }
   }

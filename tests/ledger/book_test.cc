@@ -313,6 +313,8 @@ TEST_F(SplitMoneyTest, ARefundTakesTheMoneyBackOrRecordsWhyItCannot) {
   EXPECT_EQ(TheSplit().status, SplitStatus::kRefundSplitCompleted);
   EXPECT_EQ(TheSplit().refunded, 250);
   EXPECT_EQ(TheSplit().fees_refunded, 25);
+  EXPECT_EQ(TheSplit().taken_back, 225);
+  EXPECT_EQ(TheSplit().fees_taken_back, 25);
   EXPECT_EQ(Wallet(chart::kSellerWallet, "wlt_1"), 675);
   EXPECT_EQ(Wallet(chart::kFeesWallet), 75);
   EXPECT_EQ(Wallet(chart::kEscrow), 250);
@@ -327,6 +329,9 @@ TEST_F(SplitMoneyTest, ARefundTakesTheMoneyBackOrRecordsWhyItCannot) {
   EXPECT_EQ(sp.status, SplitStatus::kRefundSplitRejected);
   EXPECT_NE(sp.note.find("seller wallet holds 75 of 675"), std::string::npos) << sp.note;
   EXPECT_EQ(Wallet(chart::kSellerWallet, "wlt_1"), 75) << "nothing moved";
+  EXPECT_EQ(sp.taken_back, 225) << "only the first take-back moved money";
+  EXPECT_EQ(sp.fees_taken_back, 25);
+  EXPECT_EQ(sp.refunded, 1000);
   EXPECT_EQ(Wallet(chart::kFeesWallet), 75);
   const Intent& in = *state_.FindIntent("cli", intent_id_);
   EXPECT_EQ(in.lines[0].refunded, 1000) << "the refund itself happened: the buyer got the money";

@@ -165,7 +165,11 @@ struct Split {
   int64_t updated_at = 0;
   int64_t executed_at = 0;   // when its money left the escrow wallet (0: not yet)
   Amount refunded = 0;       // of an executed split: taken back by refunds of its line
-  Amount fees_refunded = 0;  // the part of `refunded` that came back from the FEES wallet
+  Amount fees_refunded = 0;  // the part of `refunded` charged to the FEES wallet (pro rata)
+  // What take-backs really moved back to the escrow wallet (from the seller's wallet, from the
+  // FEES wallet): less than `refunded` when a wallet could not cover a take-back.
+  Amount taken_back = 0;
+  Amount fees_taken_back = 0;
   std::string note;          // why the last execution or take-back could not move money
 
   // Counts against its line (SplitAmount, AvailableAmountToSplit): not reversed or failed.
