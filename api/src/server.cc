@@ -22,6 +22,12 @@
 #include "splitledger/api/commands.h"
 
 namespace splitledger::api {
+namespace openapi {
+extern const unsigned char kEchoV2[];
+extern const size_t kEchoV2_size;
+extern const unsigned char kEchoV3[];
+extern const size_t kEchoV3_size;
+}  // namespace openapi
 namespace {
 
 
@@ -154,6 +160,17 @@ class ApiHandler {
                   std::to_string(refused) + "\n";
       }
       return r;
+    }
+    if (segs.size() == 2 && segs[0] == "openapi") {
+      // The dialects' OpenAPI documents (docs/openapi, built in; a test keeps them equal to the
+      // routing tables).
+      req.route = "/openapi/{document}";
+      auto doc = [](const unsigned char* bytes, size_t n) {
+        return JsonReply(std::string(reinterpret_cast<const char*>(bytes), n));
+      };
+      if (segs[1] == "v2.json") return doc(openapi::kEchoV2, openapi::kEchoV2_size);
+      if (segs[1] == "v3.json") return doc(openapi::kEchoV3, openapi::kEchoV3_size);
+      return PlainNotFound();
     }
     if (segs.size() < 2) return PlainNotFound();
     if (segs.size() == 2 && segs[0] == "admin" && (segs[1] == "clients" || segs[1] == "escrow")) {

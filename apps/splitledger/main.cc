@@ -18,6 +18,8 @@ commands:
   serve [--listen HOST:PORT] [--db URL] [--config FILE]
         run the REST API (default 127.0.0.1:8080, sqlite:./data/splitledger.db)
   client create --id ID [--api-key KEY] [--db URL]
+  routes
+      every route of the REST API, one JSON object per line (docs/openapi documents them)
   escrow receive --db URL --client ID --currency CUR --amount N --reference REF
       record money arrived on a client's escrow wallet (through the running server, if any)
         create a platform client and print its credentials
@@ -109,6 +111,7 @@ int main(int argc, char** argv) {
   std::string sub = argc > 2 ? argv[2] : "";
   if (cmd == "serve") return splitledger::api::ServeMain(argc - 2, argv + 2);
   if (cmd == "client" && sub == "create") return splitledger::api::ClientCreateMain(argc - 3, argv + 3);
+  if (cmd == "routes") return splitledger::api::RoutesMain(argc - 2, argv + 2);
   if (cmd == "escrow" && sub == "receive") return splitledger::api::EscrowReceiveMain(argc - 3, argv + 3);
   if (cmd == "verify") return VerifyMain(argc - 2, argv + 2);
   if (cmd == "rebuild") return RebuildMain(argc - 2, argv + 2);

@@ -10,6 +10,9 @@ int ServeMain(int argc, char** argv);
 // `splitledger client create --id ID [--api-key KEY] [--db URL]`
 int ClientCreateMain(int argc, char** argv);
 
+// `splitledger routes`: every route, one JSON object per line.
+int RoutesMain(int argc, char** argv);
+
 // `splitledger escrow receive --db URL --client ID --currency CUR --amount N --reference REF`
 int EscrowReceiveMain(int argc, char** argv);
 
