@@ -39,6 +39,7 @@ std::string RenderEscrowReceipt(const std::string& client_id, const service::Esc
                     ",\"Amount\":" + std::to_string(r.amount) +
                     ",\"EscrowBalance\":" + std::to_string(r.balance) +
                     ",\"UnallocatedAmount\":" + std::to_string(r.unallocated) +
+                    ",\"AlreadyRecorded\":" + (r.already_recorded ? "true" : "false") +
                     ",\"ReconciledSettlements\":[";
   for (size_t i = 0; i < r.reconciled.size(); ++i) out += (i ? "," : "") + JsonQuote(r.reconciled[i]);
   return out + "]}";

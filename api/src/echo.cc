@@ -1,5 +1,6 @@
 #include "echo.h"
 
+#include "hooks.h"
 #include "settlements.h"
 
 #include <Poco/DateTimeFormat.h>
@@ -584,6 +585,7 @@ Reply RenderStoredOutcome(const service::Outcome& o, const std::string& request_
   if (const auto* c = std::get_if<service::Box<Client>>(&o.value)) return JsonReply(RenderClient(**c));
   if (const auto* sv = std::get_if<service::SplitView>(&o.value)) return JsonReply(RenderSplit(*sv));
   if (const auto* sl = std::get_if<service::SplitList>(&o.value)) return JsonReply(RenderSplitList(*sl));
+  if (const auto* h = std::get_if<service::Box<Hook>>(&o.value)) return JsonReply(RenderHook(**h));
   // A settlement replayed without its UploadUrl: the URL's token is never stored.
   if (const auto* st = std::get_if<service::Box<service::SettlementView>>(&o.value)) {
     return JsonReply(RenderSettlement(**st, {}));

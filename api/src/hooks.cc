@@ -9,7 +9,6 @@
 #include "splitledger/core/ids.h"
 
 namespace splitledger::api {
-namespace {
 
 std::string RenderHook(const Hook& h) {
   rapidjson::StringBuffer sb;
@@ -25,6 +24,8 @@ std::string RenderHook(const Hook& h) {
   w.EndObject();
   return std::string(sb.GetString(), sb.GetSize());
 }
+
+namespace {
 
 Reply V2Refusal(const Request& req, const service::Outcome& o) {
   return RequestError(Dialect::kV2, req, o);

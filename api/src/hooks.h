@@ -4,9 +4,13 @@
 #include <vector>
 
 #include "dialects.h"
+#include "splitledger/core/entities.h"
 
 namespace splitledger::api {
 
 const std::vector<Route>& HookRoutes();
+
+// A v2.01 Hook object.
+std::string RenderHook(const Hook& h);
 
 }  // namespace splitledger::api

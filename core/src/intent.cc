@@ -700,7 +700,11 @@ Result<IntentPlan> PlanDisputeDecision(const Intent& intent, std::string_view ca
   }
   bool other_open = false;
   for (const ActionRecord& a : intent.actions) {
-    if (a.kind == ActionKind::kDispute && a.id != dispute.id && a.status == "DISPUTED") other_open = true;
+    // Open: not decided for good (DISPUTED, or DEFENDED and still to be won or lost).
+    if (a.kind == ActionKind::kDispute && a.id != dispute.id &&
+        (a.status == "DISPUTED" || a.status == "DEFENDED")) {
+      other_open = true;
+    }
   }
   bool takes_decision = (intent.status == IntentStatus::kDisputed ||
                          intent.status == IntentStatus::kDefended) && !other_open;

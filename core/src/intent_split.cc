@@ -19,20 +19,23 @@ FieldRef SplitField(int i, const char* name) { return FieldRef(name, i); }
 // What line `index` can still give to splits: captured, not refunded, disputed or split.
 Amount Splittable(const LineItem& l) { return l.captured - l.refunded - l.disputed - l.split; }
 
-// Σ fees of the intent's active splits but the one at `skip` (SIZE_MAX: none).
+// The fees a split still holds: a refund reaching into an executed split takes its share back.
+Amount HeldFees(const Split& sp) { return sp.fees - sp.fees_refunded; }
+
+// Σ fees held by the intent's active splits but the one at `skip` (SIZE_MAX: none).
 Amount ActiveSplitFees(const Intent& intent, size_t skip = SIZE_MAX) {
   Amount sum = 0;  // bounded: every split's fees <= its amount <= a line total
   for (size_t k = 0; k < intent.splits.size(); ++k) {
-    if (k != skip && intent.splits[k].active()) sum += intent.splits[k].fees;
+    if (k != skip && intent.splits[k].active()) sum += HeldFees(intent.splits[k]);
   }
   return sum;
 }
 
-// The line's fee not yet given to its active splits: the default FeesAmount of a new split.
+// The line's fee not yet held by its active splits: the default FeesAmount of a new split.
 Amount UnassignedLineFee(const Intent& intent, size_t line_index) {
   Amount given = 0;
   for (const Split& sp : intent.splits) {
-    if (sp.line_index == line_index && sp.active()) given += sp.fees;
+    if (sp.line_index == line_index && sp.active()) given += HeldFees(sp);
   }
   return std::max<Amount>(0, intent.lines[line_index].fee - given);
 }

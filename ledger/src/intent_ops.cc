@@ -410,7 +410,9 @@ Status ReceiveEscrowFunds(State& state, const std::string& client_id, const std:
   Add(specs, chart::Key(client_id, currency, chart::kFundsMemo), Side::kDebit, Phase::kPosted, amount);
   Add(specs, chart::Key(client_id, currency, chart::kEscrowUnallocated), Side::kCredit, Phase::kPosted,
       amount);
-  return state.book().Post(client_id, "escrow.receive", reference, now_ms / 1000, specs);
+  SL_RETURN_IF_ERROR(state.book().Post(client_id, "escrow.receive", reference, now_ms / 1000, specs));
+  state.NoteEscrowReceipt(client_id, currency, reference, amount);
+  return Status::Ok();
 }
 
 namespace {

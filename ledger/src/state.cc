@@ -121,6 +121,17 @@ const Intent* State::FindActionByReference(std::string_view client_id, std::stri
   return &intents_.at(it->second.first);
 }
 
+const Amount* State::FindEscrowReceipt(std::string_view client_id, std::string_view currency,
+                                       std::string_view reference) const {
+  auto it = escrow_receipts_.find(RefKey(client_id, currency, reference));
+  return it == escrow_receipts_.end() ? nullptr : &it->second;
+}
+
+void State::NoteEscrowReceipt(std::string_view client_id, std::string_view currency,
+                              std::string_view reference, Amount amount) {
+  escrow_receipts_.emplace(RefKey(client_id, currency, reference), amount);
+}
+
 const Settlement* State::FindSettlement(std::string_view client_id, std::string_view id) const {
   const Settlement* s = FindSettlementById(id);
   return s != nullptr && s->client_id == client_id ? s : nullptr;
@@ -465,6 +476,7 @@ void State::Clear() {
   action_by_ref_.clear();
   executed_into_.clear();
   scheduled_.clear();
+  escrow_receipts_.clear();
   settlements_.clear();
   settlement_order_.clear();
   hooks_.clear();

@@ -912,6 +912,16 @@ Status Store::Load(State& state) {
       state.SetNextEventId(ind == soci::i_ok ? max_event + 1 : 1);
     }
     {
+      // The references of escrow funds recorded (the escrow_bank posting comes first).
+      soci::rowset<soci::row> rs =
+          sql.prepare << "SELECT t.client_id, a.currency, t.ref, p.amount FROM journal_transactions t "
+                         "JOIN postings p ON p.tx_id = t.id AND p.seq = 0 "
+                         "JOIN accounts a ON a.id = p.account_id WHERE t.kind = 'escrow.receive'";
+      for (const soci::row& r : rs) {
+        state.NoteEscrowReceipt(GetText(r, 0), GetText(r, 1), GetText(r, 2), GetInt(r, 3));
+      }
+    }
+    {
       // Hooks, and the outbox a restart must resume.
       soci::rowset<soci::row> hs = sql.prepare << "SELECT " + kHooksTable.ColumnNames() +
                                                       " FROM hooks ORDER BY created_at, id";

@@ -87,14 +87,17 @@ Outcome Apply(ApplyContext& ctx, const ListHooks&) {
 
 Outcome Apply(ApplyContext& ctx, const TakeDueDeliveries& c) {
   DeliveryBatch batch;
-  std::unordered_set<std::string> resources_seen;  // the oldest pending per resource only
+  // Per resource, only the oldest pending notification may go: a resource's notifications arrive
+  // in order (so one being retried holds the later ones back). A disabled hook's notifications
+  // wait for it and hold back nothing.
+  std::unordered_set<std::string> held;
   for (const auto& [id, d] : ctx.state.PendingDeliveries()) {
-    std::string resource = d.client_id + "|" + d.resource_id;
-    if (!resources_seen.insert(resource).second) continue;
-    if (d.next_attempt_at > ctx.caller.now_ms) continue;
     const Hook* h = ctx.state.FindHook(d.client_id, d.hook_id);
-    if (h != nullptr && !h->enabled) continue;  // a disabled hook holds its deliveries back
-    batch.items.push_back({d.id, d.url, d.event_type, d.resource_id, d.date});
+    if (h != nullptr && !h->enabled) continue;
+    if (!held.insert(d.client_id + "|" + d.resource_id).second) continue;
+    if (d.next_attempt_at > ctx.caller.now_ms) continue;
+    // To the hook's URL as it is now (a client may have fixed it), or as it was.
+    batch.items.push_back({d.id, h != nullptr ? h->url : d.url, d.event_type, d.resource_id, d.date});
     if (static_cast<int64_t>(batch.items.size()) >= c.limit) break;
   }
   return Outcome::Of(std::move(batch));

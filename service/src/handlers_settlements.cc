@@ -156,7 +156,8 @@ std::vector<std::string> AllocateEscrowFunds(ApplyContext& ctx, const std::strin
     Settlement s = *ptr;
     Amount missing = s.actual_amount - ledger::SettlementFunded(st.book(), s);
     Amount take = std::min(missing, ledger::UnallocatedFunds(st.book(), client_id, currency));
-    if (take > 0) (void)ledger::FundSettlement(st, s, take, ctx.caller.now_ms);
+    // A posting refused (it cannot be, short of an overflow) funds nothing and stops here.
+    if (take > 0 && !ledger::FundSettlement(st, s, take, ctx.caller.now_ms).ok()) break;
     if (take < missing) {
       // Oldest first: a settlement short of funds holds back the later ones.
       if (ledger::SettlementFunded(st.book(), s) > 0 && s.status != SettlementStatus::kInsufficientFunds) {

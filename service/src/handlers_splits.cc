@@ -154,10 +154,21 @@ Outcome Apply(ApplyContext& ctx, const ReceiveEscrowFunds& c) {
   if (ctx.state.FindClient(client) == nullptr) {
     return Outcome::Error(Status::NotFound("Client not found", "client_id"));
   }
-  Status st = ledger::ReceiveEscrowFunds(ctx.state, client, c.currency, c.amount, c.reference,
-                                         ctx.caller.now_ms);
-  if (!st.ok()) return Outcome::Error(st);
-  EscrowReceipt receipt{c.currency, c.amount, 0, 0, AllocateEscrowFunds(ctx, client, c.currency)};
+  EscrowReceipt receipt{c.currency, c.amount, 0, 0, {}, false};
+  if (const Amount* earlier = ctx.state.FindEscrowReceipt(client, c.currency, c.reference)) {
+    if (*earlier != c.amount) {
+      return Outcome::Error(Status(ErrorCode::kAlreadyExists,
+                                   "Reference " + c.reference + " was recorded with amount " +
+                                       std::to_string(*earlier),
+                                   "reference"));
+    }
+    receipt.already_recorded = true;  // a retry: the wire is in the books once
+  } else {
+    Status st = ledger::ReceiveEscrowFunds(ctx.state, client, c.currency, c.amount, c.reference,
+                                           ctx.caller.now_ms);
+    if (!st.ok()) return Outcome::Error(st);
+    receipt.reconciled = AllocateEscrowFunds(ctx, client, c.currency);
+  }
   receipt.balance = ledger::EscrowBalance(ctx.state.book(), client, c.currency);
   receipt.unallocated = ledger::UnallocatedFunds(ctx.state.book(), client, c.currency);
   return Outcome::Of(std::move(receipt));

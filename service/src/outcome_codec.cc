@@ -73,6 +73,7 @@ enum class Kind : uint64_t {
   kSplit = 5,
   kSplitList = 6,
   kSettlement = 7,
+  kHook = 8,
 };
 }  // namespace
 
@@ -122,6 +123,9 @@ std::string EncodeOutcome(const Outcome& o) {
   } else if (const auto* sl = std::get_if<SplitList>(&o.value)) {
     w.U64(static_cast<uint64_t>(Kind::kSplitList));
     Describe(w, const_cast<SplitList&>(*sl));
+  } else if (const auto* h = std::get_if<Box<Hook>>(&o.value)) {
+    w.U64(static_cast<uint64_t>(Kind::kHook));
+    Describe(w, const_cast<Hook&>(**h));
   } else if (const auto* st = std::get_if<Box<SettlementView>>(&o.value)) {
     w.U64(static_cast<uint64_t>(Kind::kSettlement));
     Describe(w, const_cast<SettlementView&>(**st));
@@ -170,6 +174,9 @@ bool DecodeOutcome(std::string_view bytes, Outcome* out) {
       break;
     case Kind::kSplitList:
       Describe(r, out->value.emplace<SplitList>());
+      break;
+    case Kind::kHook:
+      Describe(r, *out->value.emplace<Box<Hook>>());
       break;
     case Kind::kSettlement:
       Describe(r, *out->value.emplace<Box<SettlementView>>());

@@ -35,6 +35,14 @@ for (const backend of BACKENDS) {
       const b = await receive(300, 'wire-2');
       assert.equal(b.code, 0, b.stderr);
       assert.equal(JSON.parse(b.stdout).EscrowBalance, 1000);
+      // A wire is recorded once: the same again is answered, not added; another amount is refused.
+      const again = await receive(700, 'wire-1');
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(JSON.parse(again.stdout).AlreadyRecorded, true);
+      assert.equal(JSON.parse(again.stdout).EscrowBalance, 1000);
+      const other = await receive(5, 'wire-1');
+      assert.notEqual(other.code, 0);
+      assert.match(other.stderr, /recorded with amount 700/);
       const nobody = await cli(['escrow', 'receive', '--db', db.url, '--client', 'nobody', '--currency', 'EUR', '--amount', '5', '--reference', 'x']);
       assert.notEqual(nobody.code, 0, 'an unknown client is refused');
       assert.match(nobody.stderr, /Client not found/);
@@ -42,6 +50,10 @@ for (const backend of BACKENDS) {
       // The server sees the 1000: a settlement of 1000 matched now is RECONCILED at once.
       const srv = await startServer(db.url);
       try {
+        const dup = await receive(300, 'wire-2');  // through the server: it loaded the references
+        assert.equal(dup.code, 0, dup.stderr);
+        assert.equal(JSON.parse(dup.stdout).AlreadyRecorded, true);
+        assert.equal(JSON.parse(dup.stdout).EscrowBalance, 1000);
         const t = await getToken(srv.base, clientId, apiKey);
         const api = new Api(srv.base, clientId, t.json.access_token);
         const u = await api.v2('POST', '/users/natural', { FirstName: 'A', LastName: 'B', Email: 'a@b.c', TermsAndConditionsAccepted: true });

@@ -52,6 +52,12 @@ suite('hooks and events', (ctx) => {
     const asc = is2xx(await ctx.api.v2('GET', '/hooks'), 'list');
     assert.deepEqual(asc.map((h) => h.Id), [a.Id, b.Id]);
     v2Error(await ctx.api.v2('GET', '/hooks?sort=Nope:DESC'), 400);
+    // Created under an Idempotency-Key: the stored response is the hook.
+    const key = `hook-${rand(8)}`;
+    const c = is2xx(await ctx.api.v2('POST', '/hooks', { EventType: 'SPLIT_CREATED', Url: 'http://127.0.0.1:9/s' }, { 'Idempotency-Key': key }), 'create c');
+    const stored = is2xx(await ctx.api.v2('GET', `/responses/${key}`), 'stored');
+    assert.equal(stored.Resource.Id, c.Id, JSON.stringify(stored));
+    assert.equal(stored.Resource.EventType, 'SPLIT_CREATED');
   });
 
   it('events: every transition recorded, filtered by type and date, sorted, paginated', async () => {

@@ -215,11 +215,11 @@ struct Model {
     }
     return l.captured - l.refunded - l.disputed - waiting;
   }
-  // Σ FeesAmount of the active splits.
+  // Σ FeesAmount the active splits still hold (less what refunds took back).
   i128 split_fees() const {
     i128 s = 0;
     for (const MSplit& sp : splits) {
-      if (sp.active()) s += sp.fees;
+      if (sp.active()) s += sp.fees - sp.fees_refunded;
     }
     return s;
   }
@@ -693,7 +693,8 @@ ModelOutcome ModelDecision(const Model& m, const std::string& capture_id,
   bool other_open = false;
   for (size_t i = 0; i < m.actions.size(); ++i) {
     const MAction& a = m.actions[i];
-    if (static_cast<int>(i) != di && a.kind == ActionKind::kDispute && a.status == "DISPUTED") {
+    if (static_cast<int>(i) != di && a.kind == ActionKind::kDispute &&
+        (a.status == "DISPUTED" || a.status == "DEFENDED")) {
       other_open = true;
     }
   }
@@ -740,7 +741,7 @@ ModelOutcome ModelSplits(const Model& m, const std::vector<SplitInput>& in,
     // request among them), at most SplitAmount.
     i128 given = 0;
     for (const MSplit& sp : next.splits) {
-      if (sp.line == i && sp.active()) given += sp.fees;
+      if (sp.line == i && sp.active()) given += sp.fees - sp.fees_refunded;
     }
     const i128 unassigned = std::max<i128>(0, next.lines[i].fee - given);
     const i128 fees = s.fees ? i128(*s.fees) : std::min<i128>(s.amount, unassigned);
@@ -1828,7 +1829,7 @@ bool AnyPositive(const std::vector<i128>& v) {
 i128 ActiveSplitFees(const Intent& intent) {
   i128 s = 0;
   for (const Split& sp : intent.splits) {
-    if (sp.active()) s += sp.fees;
+    if (sp.active()) s += sp.fees - sp.fees_refunded;
   }
   return s;
 }

@@ -361,13 +361,14 @@ Result<IntentPlan> PlanDispute(const Intent& intent, std::string_view capture_id
 // A decision on dispute `dispute_id` of capture `capture_id`: DISPUTED → DEFENDED | DISPUTED_WON
 // | DISPUTED_LOST, DEFENDED → DISPUTED_WON | DISPUTED_LOST. Winning gives the disputed amounts
 // back to the lines. The intent takes the decision as its status when it was DISPUTED or
-// DEFENDED and no other dispute is still open.
+// DEFENDED and no other dispute is still open (DISPUTED or DEFENDED).
 Result<IntentPlan> PlanDisputeDecision(const Intent& intent, std::string_view capture_id,
                                        std::string_view dispute_id, DisputeDecision decision,
                                        int64_t now);
 
 // A split as requested (Echo §10.5). Absent fields take the line's: FeesAmount the line's fee not
-// yet given to its other active splits (at most SplitAmount), TransferDate the seller's.
+// yet held by its other active splits (at most SplitAmount; a refund reaching into an executed
+// split takes its fee share back), TransferDate the seller's.
 struct SplitInput {
   std::string line_item_id;
   Amount amount = 0;

@@ -104,7 +104,7 @@ Result<IntentActionResult> ExecuteSplit(State& state, const std::string& client_
 AccountKey SellerAccount(const Intent& intent, const LineItem& line);
 
 // Money arriving on the client's escrow wallet (a bank wire from the PSP): `reference` names it
-// in the journal.
+// in the journal (the escrow_bank posting first) and in State::FindEscrowReceipt.
 Status ReceiveEscrowFunds(State& state, const std::string& client_id, const std::string& currency,
                           Amount amount, const std::string& reference, int64_t now_ms);
 // The escrow wallet's balance.

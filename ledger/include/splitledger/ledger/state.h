@@ -143,6 +143,13 @@ class State {
   std::vector<std::pair<const Intent*, const Split*>> ExecutedSplitsInto(
       std::string_view client_id, std::string_view wallet_id) const;
 
+  // Escrow funds already recorded under a reference (per client and currency): a wire is recorded
+  // once, however often an operator or a retrying CLI sends it. nullptr: not yet.
+  const Amount* FindEscrowReceipt(std::string_view client_id, std::string_view currency,
+                                  std::string_view reference) const;
+  void NoteEscrowReceipt(std::string_view client_id, std::string_view currency,
+                         std::string_view reference, Amount amount);
+
   // --- settlements ---
   // Finders return nullptr for an unknown id (FindSettlement: or one of another client).
   const Settlement* FindSettlement(std::string_view client_id, std::string_view id) const;
@@ -229,6 +236,7 @@ class State {
   std::unordered_map<std::string, std::pair<std::string, size_t>> action_by_ref_;  // ref key -> (intent key, action)
   std::unordered_map<std::string, Settlement> settlements_;  // id
   std::set<std::string> scheduled_;  // intent keys (see ScheduledIntents)
+  std::unordered_map<std::string, Amount> escrow_receipts_;  // client|CUR|reference -> amount
   void Schedule(const std::string& key, const Intent& intent);
   // client|wallet -> (intent key, split id), in execution order
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> executed_into_;

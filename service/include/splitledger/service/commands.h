@@ -213,7 +213,8 @@ struct ReverseSplit {
 // now and then). Returns nothing; a split the escrow wallet cannot pay becomes REJECTED.
 struct ExecuteDueSplits {};
 // Money arrived on the caller's escrow wallet (recorded by an operator: the admin endpoint or
-// `splitledger escrow receive`).
+// `splitledger escrow receive`). Once per (currency, reference): the same again answers the
+// receipt and changes nothing; the reference with another amount is refused.
 struct ReceiveEscrowFunds {
   std::string currency;
   Amount amount = 0;
@@ -263,8 +264,8 @@ struct GetHook {
 };
 struct ListHooks {};
 // The delivery worker's side (no client: it serves them all). Deliveries due at `now_ms`, at most
-// `limit`, at most one per resource (the oldest pending one: a resource's notifications go out
-// in order).
+// `limit`, at most one per resource (the oldest pending one: a resource's notifications go out in
+// order), to the hook's current URL; a disabled hook's wait and hold nothing back.
 struct TakeDueDeliveries {
   int64_t limit = 64;
 };
@@ -387,6 +388,7 @@ struct EscrowReceipt {
   Amount balance = 0;      // the escrow wallet's balance after the funds
   Amount unallocated = 0;  // of the funds received, what no settlement has taken yet
   std::vector<std::string> reconciled;  // settlements these funds completed
+  bool already_recorded = false;  // the reference was recorded before: nothing changed
 };
 struct SettlementView {
   Settlement settlement;
