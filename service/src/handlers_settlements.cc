@@ -41,21 +41,27 @@ struct Found {
   Intent* intent = nullptr;
   size_t action = 0;
 };
+// `taken(action id)`: already matched, by this file or another settlement.
+template <class Taken>
 Found FindLineAction(ledger::State& st, const std::string& client, const std::string& provider,
-                     const SettlementLine& line) {
+                     const SettlementLine& line, Taken taken) {
   size_t index = 0;
   const Intent* in = st.FindActionByReference(client, provider, line.provider_reference, &index);
   if (in == nullptr && line.type == SettlementLineType::kPayment) {
-    // A capture without its own reference: the intent's reference names it.
+    // Captures without their own reference: the intent's reference names them. The line takes
+    // the first one not yet settled, one of its amount if there is one.
     in = st.FindIntentByReference(client, provider, line.provider_reference);
     if (in != nullptr) {
-      int k = -1;
+      int first = -1, same_amount = -1;
       for (size_t i = 0; i < in->actions.size(); ++i) {
         const ActionRecord& a = in->actions[i];
-        if (a.kind == ActionKind::kCapture && a.external.provider_reference.empty() && k < 0) {
-          k = static_cast<int>(i);
+        if (a.kind != ActionKind::kCapture || !a.external.provider_reference.empty() || taken(a.id)) {
+          continue;
         }
+        if (first < 0) first = static_cast<int>(i);
+        if (same_amount < 0 && a.amount == line.amount) same_amount = static_cast<int>(i);
       }
+      int k = same_amount >= 0 ? same_amount : first;
       if (k < 0) return {};
       index = static_cast<size_t>(k);
     }
@@ -292,7 +298,10 @@ Outcome Apply(ApplyContext& ctx, const UploadSettlementFile& c) {
   std::vector<std::string> used;
   CheckedSum declared;
   for (const SettlementLine& line : f.lines) {
-    Found hit = FindLineAction(st, client, f.provider_name, line);
+    Found hit = FindLineAction(st, client, f.provider_name, line, [&](const std::string& action_id) {
+      return std::find(used.begin(), used.end(), action_id) != used.end() ||
+             AlreadySettled(st, client, s.id, action_id);
+    });
     if (hit.intent == nullptr) {
       s.line_errors.push_back(LineError(line, "MATCH_REF_NOT_FOUND",
                                         "ExternalProviderReference not found for any existing "

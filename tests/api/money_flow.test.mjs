@@ -243,6 +243,27 @@ suite('money flow', (ctx) => {
     assertV3Error(await v3('GET', '/payins/intents/settlements/int_stlmnt_nope'), 404);
   });
 
+  it('captures made without their own reference are matched by the intent reference, one line each', async () => {
+    const ref = `auth-${rand()}`;
+    const i = ok(await v3('POST', '/payins/intents', {
+      Amount: 1000, Currency: 'EUR', ExternalData: { ExternalProcessingDate: 1, ExternalProviderReference: ref, ExternalProviderName: 'Stripe' },
+      LineItems: [{ Seller: { WalletId: s1.walletId }, Sku: 'x', Quantity: 1, UnitAmount: 1000 }],
+    }));
+    const li = i.LineItems[0].Id;
+    ok(await v3('POST', `/payins/intents/${i.Id}/captures`, { Amount: 600, LineItems: [{ Id: li, Amount: 600 }] }));
+    ok(await v3('POST', `/payins/intents/${i.Id}/captures`, { Amount: 400, LineItems: [{ Id: li, Amount: 400 }] }));
+    const st = ok(await v3('POST', '/payins/intents/settlements', { FileName: 'two.csv' }));
+    // The 400 line first: it takes the capture of its amount, the 600 line the other.
+    assert.equal((await upload(st.UploadUrl, settlementCsv([{ ref, amount: 400 }, { ref, amount: 600 }]))).status, 200);
+    const got = ok(await v3('GET', `/payins/intents/settlements/${st.SettlementId}`));
+    // Every line matched (the 15 the first test topped up may already have come in: short).
+    assert.ok(['PENDING_FUNDS_RECEPTION', 'INSUFFICIENT_FUNDS'].includes(got.Status),
+      `${got.Status}: ${JSON.stringify(ok(await v3('GET', `/payins/intents/settlements/${st.SettlementId}/validations`)))}`);
+    assert.equal(got.DeclaredIntentAmount, 1000);
+    const caps = ok(await v3('GET', `/payins/intents/${i.Id}`)).Captures;
+    assert.deepEqual(caps.map((c) => c.Status), ['SETTLED_NOT_PAID', 'SETTLED_NOT_PAID']);
+  });
+
   it('escrow receive refuses bad input and an unknown client', async () => {
     for (const args of [[-5, 'x'], [0, 'x']]) {
       const r = await escrowReceive(ctx.db.url, ctx.clientId, args[0], args[1]);
