@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "dialects.h"
 #include "echo.h"
 #include "json.h"
 #include "splitledger/core/ids.h"
@@ -39,13 +40,6 @@ Reply ArrayPage(const Request& req, const Page& page, const std::vector<std::str
   Reply r = JsonReply(out + "]");
   AddPaginationHeaders(r, page, total, req.url);
   return r;
-}
-
-bool PageParams(const Request& req, Page* page, Reply* error) {
-  FieldErrors perr;
-  if (ParsePage(req.query, page, &perr)) return true;
-  *error = ErrorReply(Dialect::kV2, ParamError(std::move(perr)));
-  return false;
 }
 
 // "Field:ASC|DESC" (case-insensitive); `field` must be the one named. Absent: ascending.
@@ -109,7 +103,7 @@ Reply List(App& app, Request& req) {
   Page page;
   Reply bad;
   bool desc = false;
-  if (!PageParams(req, &page, &bad) || !SortDescending(req, "CreationDate", &desc, &bad)) return bad;
+  if (!V2PageOf(req, &page, &bad) || !SortDescending(req, "CreationDate", &desc, &bad)) return bad;
   service::Outcome o = Run(app, req, service::ListHooks{});
   if (!o.ok()) return V2Refusal(req, o);
   std::vector<Hook> hooks = std::get<service::HookList>(o.value).items;
@@ -138,7 +132,7 @@ Reply Events(App& app, Request& req) {
   Page page;
   Reply bad;
   service::EventFilter f;
-  if (!PageParams(req, &page, &bad) || !SortDescending(req, "Date", &f.newest_first, &bad) ||
+  if (!V2PageOf(req, &page, &bad) || !SortDescending(req, "Date", &f.newest_first, &bad) ||
       !DateParam(req, "AfterDate", &f.after_date, &bad) ||
       !DateParam(req, "BeforeDate", &f.before_date, &bad)) {
     return bad;

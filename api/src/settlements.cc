@@ -106,28 +106,31 @@ std::string UploadUrl(const Request& req, const std::string& id, const std::stri
   return BaseUrl(req) + "/uploads/settlements/" + id + "?token=" + token;
 }
 
-Reply Create(App& app, Request& req) {
+// {FileName} → a fresh upload token, and the command `make(file name, token hash)` builds for
+// the settlement `id`; the answer carries the URL with the token (its only appearance).
+template <class Make>
+Reply IssueUploadUrl(App& app, Request& req, const std::string& id, Make make) {
   rapidjson::Document d;
   if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return RefuseRequest(app, Dialect::kV3, req, st);
   Binder b;
   auto file_name = BindFileName(b, d, req.now_ms);
   if (!b.ok()) return RefuseRequest(app, Dialect::kV3, req, Status::Invalid("invalid"), b.errors());
   auto [token, hash] = NewUploadToken();
-  std::string id = NewId(kSettlementPrefix, req.now_ms);
-  service::Outcome o = Run(app, req, service::CreateSettlement{id, *file_name, hash});
+  service::Outcome o = Run(app, req, make(*file_name, hash));
   return SettlementReply(req, o, UploadUrl(req, id, token));
 }
 
+Reply Create(App& app, Request& req) {
+  std::string id = NewId(kSettlementPrefix, req.now_ms);
+  return IssueUploadUrl(app, req, id, [&](std::string name, std::string hash) {
+    return service::CreateSettlement{id, std::move(name), std::move(hash)};
+  });
+}
+
 Reply NewUrl(App& app, Request& req) {
-  rapidjson::Document d;
-  if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return RefuseRequest(app, Dialect::kV3, req, st);
-  Binder b;
-  auto file_name = BindFileName(b, d, req.now_ms);
-  if (!b.ok()) return RefuseRequest(app, Dialect::kV3, req, Status::Invalid("invalid"), b.errors());
-  auto [token, hash] = NewUploadToken();
-  service::Outcome o =
-      Run(app, req, service::NewSettlementUploadUrl{req.params[0], *file_name, hash});
-  return SettlementReply(req, o, UploadUrl(req, req.params[0], token));
+  return IssueUploadUrl(app, req, req.params[0], [&](std::string name, std::string hash) {
+    return service::NewSettlementUploadUrl{req.params[0], std::move(name), std::move(hash)};
+  });
 }
 
 Reply Get(App& app, Request& req) {

@@ -36,13 +36,6 @@ Reply PageOf(const Request& req, const Page& page, const std::vector<std::string
   return r;
 }
 
-// Reads page/per_page; false with the error reply when they are bad.
-bool PageOf(const Request& req, Page* page, Reply* error) {
-  FieldErrors perr;
-  if (ParsePage(req.query, page, &perr)) return true;
-  *error = V2Error(ParamError(std::move(perr)));
-  return false;
-}
 
 // The page of the list an outcome carries, each item rendered by `render`.
 template <class List, class Render>
@@ -89,7 +82,7 @@ std::string RenderTransaction(const service::TransactionView& t) {
 Reply TransactionsReply(App& app, Request& req, service::Command list) {
   Page page;
   Reply bad;
-  if (!PageOf(req, &page, &bad)) return bad;
+  if (!V2PageOf(req, &page, &bad)) return bad;
   return ListReply<service::TransactionList>(req, page, Run(app, req, std::move(list)), RenderTransaction);
 }
 
@@ -142,7 +135,7 @@ Reply UpdateLegal(App& app, Request& req) { return UpdateUser(app, req, false); 
 Reply UserWallets(App& app, Request& req) {
   Page page;
   Reply bad;
-  if (!PageOf(req, &page, &bad)) return bad;
+  if (!V2PageOf(req, &page, &bad)) return bad;
   return ListReply<service::WalletList>(
       req, page, Run(app, req, service::ListUserWallets{req.params[0]}), RenderWallet);
 }
@@ -232,7 +225,7 @@ bool ClientWalletKey(const Request& req, size_t i, ClientFunds* funds, std::stri
 Reply ListClientWallets(App& app, Request& req) {
   Page page;
   Reply bad;
-  if (!PageOf(req, &page, &bad)) return bad;
+  if (!V2PageOf(req, &page, &bad)) return bad;
   service::ListClientWallets cmd;
   if (!req.params.empty()) {
     ClientFunds funds;
@@ -369,6 +362,13 @@ Reply StoredResponse(App& app, Request& req) {
 }  // namespace
 
 // The v2.01 routing table: every route, method and translator of the dialect, in one place.
+bool V2PageOf(const Request& req, Page* page, Reply* error) {
+  FieldErrors perr;
+  if (ParsePage(req.query, page, &perr)) return true;
+  *error = ErrorReply(Dialect::kV2, ParamError(std::move(perr)));
+  return false;
+}
+
 const std::vector<Route>& V2Routes() {
   static const std::vector<Route> kRoutes = [] {
     std::vector<Route> routes = {

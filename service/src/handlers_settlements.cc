@@ -16,6 +16,14 @@ Outcome NoSettlement() {
   return Outcome::Error(Status::NotFound("Settlement not found", "settlement_id"));
 }
 
+// A settlement past matching (or cancelled) takes no new file or upload URL.
+Outcome NoNewFile(const Settlement& s) {
+  return Outcome::Error(Status::Rule(std::string("A settlement in status ") +
+                                         SettlementStatusName(s.status) +
+                                         " takes no new file; create a new settlement",
+                                     "status"));
+}
+
 Box<SettlementView> ViewOf(const ledger::State& st, const Settlement& s) {
   SettlementView v{s, ledger::SettlementFunded(st.book(), s), 0};
   if (s.awaits_funds()) v.funds_missing = std::max<Amount>(0, s.actual_amount - v.funded);
@@ -206,12 +214,7 @@ Outcome Apply(ApplyContext& ctx, const CreateSettlement& c) {
 Outcome Apply(ApplyContext& ctx, const NewSettlementUploadUrl& c) {
   const Settlement* found = ctx.state.FindSettlement(ctx.caller.client_id, c.settlement_id);
   if (found == nullptr) return NoSettlement();
-  if (!found->accepts_upload()) {
-    return Outcome::Error(Status::Rule(std::string("A settlement in status ") +
-                                           SettlementStatusName(found->status) +
-                                           " takes no new file; create a new settlement",
-                                       "status"));
-  }
+  if (!found->accepts_upload()) return NoNewFile(*found);
   Settlement s = *found;
   s.file_name = c.file_name;
   s.upload_token_hashes.push_back(c.upload_token_hash);
@@ -269,12 +272,7 @@ Outcome Apply(ApplyContext& ctx, const UploadSettlementFile& c) {
     // One answer for an unknown settlement and a wrong token: the URL is the credential.
     return Outcome::Error(Status(ErrorCode::kPermissionDenied, "This upload URL is not valid"));
   }
-  if (!found->accepts_upload()) {
-    return Outcome::Error(Status::Rule(std::string("A settlement in status ") +
-                                           SettlementStatusName(found->status) +
-                                           " takes no new file; create a new settlement",
-                                       "status"));
-  }
+  if (!found->accepts_upload()) return NoNewFile(*found);
   Settlement s = *found;
   const SettlementFile& f = *c.file;
   const std::string& client = s.client_id;
