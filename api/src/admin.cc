@@ -34,6 +34,61 @@ Reply HandleAdminClients(App& app, Request& req) {
   return JsonReply("{\"ClientId\":" + JsonQuote(req.client_id) + "}");
 }
 
+std::string RenderCertificates(const std::string& client_id, const service::CertificateList& list) {
+  std::string out = "{\"ClientId\":" + JsonQuote(client_id) + ",\"Certificates\":[";
+  for (size_t i = 0; i < list.items.size(); ++i) {
+    const ClientCertificate& c = list.items[i];
+    out += std::string(i ? "," : "") + "{\"Fingerprint\":" + JsonQuote(c.fingerprint) +
+           ",\"Subject\":" + JsonQuote(c.subject) + ",\"NotAfter\":" + std::to_string(c.not_after) +
+           ",\"AddedAt\":" + std::to_string(c.added_at) +
+           ",\"RevokedAt\":" + (c.active() ? "null" : std::to_string(c.revoked_at)) +
+           ",\"Status\":" + (c.active() ? "\"ACTIVE\"" : "\"REVOKED\"") + "}";
+  }
+  return out + "]}";
+}
+
+// The certificate command an admin request or the CLI names; false for an unknown action.
+bool CertificateCommand(const std::string& action, const ClientCertificate& cert,
+                        service::Command* cmd) {
+  if (action == "add") {
+    *cmd = service::AddClientCertificate{cert};
+  } else if (action == "revoke") {
+    *cmd = service::RevokeClientCertificate{cert.fingerprint};
+  } else if (action == "list") {
+    *cmd = service::ListClientCertificates{};
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Reply HandleAdminCertificates(App& app, Request& req) {
+  rapidjson::Document d;
+  if (Status st = ParseJsonObject(req.body, &d); !st.ok())
+    return ErrorReply(Dialect::kV2, ErrorFromStatus(st));
+  Binder b;
+  std::string action;
+  ClientCertificate cert;
+  if (auto v = b.Str(d, "ClientId", true)) req.client_id = *v;
+  if (auto v = b.Str(d, "Action", true)) action = *v;
+  if (auto v = b.Str(d, "Fingerprint", false)) cert.fingerprint = *v;
+  if (auto v = b.Str(d, "Subject", false)) cert.subject = *v;
+  if (auto v = b.Amount(d, "NotAfter", false)) cert.not_after = *v;
+  if (!b.ok()) return ErrorReply(Dialect::kV2, ParamError(b.errors()));
+  service::Command cmd;
+  if (!CertificateCommand(action, cert, &cmd))
+    return ErrorReply(Dialect::kV2, ParamError("Action", "add, revoke or list"));
+  service::Outcome o = Run(app, req, std::move(cmd));
+  if (!o.ok()) return ErrorReply(Dialect::kV2, ErrorFromStatus(o.status));
+  const auto& list = std::get<service::CertificateList>(o.value);
+  // Effective at once for the requests this server authenticates.
+  if (action != "list") {
+    for (const ClientCertificate& c : list.items)
+      app.certs.Put(c.fingerprint, CertRegistry::Entry{c.client_id, c.active()});
+  }
+  return JsonReply(RenderCertificates(req.client_id, list));
+}
+
 std::string RenderEscrowReceipt(const std::string& client_id, const service::EscrowReceipt& r) {
   std::string out = "{\"ClientId\":" + JsonQuote(client_id) + ",\"Currency\":" + JsonQuote(r.currency) +
                     ",\"Amount\":" + std::to_string(r.amount) +

@@ -18,6 +18,14 @@ Reply HandleAdminClients(App& app, Request& req);
 // POST /admin/escrow {"ClientId","Currency","Amount","Reference"}: money arrived on the client's
 // escrow wallet. Answers the receipt (balance, unallocated funds, settlements reconciled).
 Reply HandleAdminEscrow(App& app, Request& req);
+// POST /admin/certificates {"ClientId","Action":"add"|"revoke"|"list", and for add "Fingerprint",
+// "Subject","NotAfter"; for revoke "Fingerprint"}: a client's TLS client certificates. Answers
+// RenderCertificates of the client's list (add/revoke: the certificate concerned).
+Reply HandleAdminCertificates(App& app, Request& req);
+std::string RenderCertificates(const std::string& client_id, const service::CertificateList& list);
+// The command for a certificate action ("add", "revoke", "list"); false for another word.
+bool CertificateCommand(const std::string& action, const ClientCertificate& cert,
+                        service::Command* cmd);
 std::string RenderEscrowReceipt(const std::string& client_id, const service::EscrowReceipt& r);
 
 // Runs a write of the CLI through the sequencer of the database at `db`: its own when no server

@@ -34,6 +34,14 @@ struct Config {
   int body_timeout_seconds = 30;    // and its body within this after them (408)
   int64_t rate_limit_per_window = 1000000;  // advertised in x-ratelimit-* (not enforced)
   std::string plugins_json;  // the "plugins" section (docs/plugins.md), "" = no adapters
+  // TLS listeners beside the plain one (docs/operations.md): HOST:PORT, "" = none. Both use the
+  // server certificate and key; the mTLS listener also requires client certificates chaining
+  // to `client_ca`.
+  std::string listen_tls;
+  std::string listen_mtls;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string client_ca;
   // Hook notifications (docs/api.md): the retry schedule (empty: Echo's) and failures in a row
   // before a hook turns INVALID; how often the outbox is polled.
   std::vector<int64_t> hook_retry_delays_ms;
@@ -45,12 +53,14 @@ struct App {
   Config cfg;
   std::unique_ptr<service::Service> service;
   TokenCache tokens;
+  CertRegistry certs;
   Metrics metrics;
   Logger log;
   // The secret of the local admin endpoint (`client create` next to a running server).
   std::string admin_secret;
   // Open connections and connections refused at the limit (the front door's gauges for /metrics).
   std::function<std::pair<size_t, size_t>()> connection_counts;
+  std::function<size_t()> failed_handshakes;
   // PSP adapters named in the configuration; each loaded or refused on its own.
   std::unique_ptr<plugins::AdapterRegistry> adapters;
 };
@@ -66,6 +76,9 @@ struct Request {
   std::string idem_key;  // validated Idempotency-Key, or empty
   int64_t now_ms = 0;
   std::string route;  // route template, set by the router
+  Transport transport = Transport::kPlain;
+  std::string client_cert;  // kMtls: the fingerprint of the certificate presented
+  std::string cert_client;  // kMtls: the client that certificate is registered to
 };
 
 // Runs a command for the request's client and waits for its durable outcome. With an

@@ -15,12 +15,16 @@ std::string Sha256Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return ToHex(md, len);
+}
+
+std::string ToHex(const unsigned char* bytes, size_t n) {
   static const char* kHex = "0123456789abcdef";
   std::string out;
-  out.reserve(len * 2);
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
+  out.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 15];
   }
   return out;
 }
@@ -82,6 +86,27 @@ void TokenCache::Sweep(int64_t now_s) {
   for (auto it = map_.begin(); it != map_.end();) {
     if (it->second.expires_at <= now_s) it = map_.erase(it); else ++it;
   }
+}
+
+}  // namespace splitledger::api
+
+namespace splitledger::api {
+
+std::optional<CertRegistry::Entry> CertRegistry::Find(const std::string& fingerprint) const {
+  std::shared_lock lock(mu_);
+  auto it = map_.find(fingerprint);
+  if (it == map_.end()) return std::nullopt;
+  return it->second;
+}
+
+void CertRegistry::Remember(const std::string& fingerprint, Entry entry) {
+  std::unique_lock lock(mu_);
+  map_.emplace(fingerprint, std::move(entry));
+}
+
+void CertRegistry::Put(const std::string& fingerprint, Entry entry) {
+  std::unique_lock lock(mu_);
+  map_[fingerprint] = std::move(entry);
 }
 
 }  // namespace splitledger::api

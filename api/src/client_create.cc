@@ -6,9 +6,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "admin.h"
+#include "tls.h"
 #include "splitledger/api/commands.h"
 #include "splitledger/core/ids.h"
 
@@ -90,6 +93,60 @@ int EscrowReceiveMain(int argc, char** argv) {
                        &response);
   if (!st.ok()) {
     std::cerr << "escrow receive: " << st.ToString() << "\n";
+    return 1;
+  }
+  std::cout << response << std::endl;
+  return 0;
+}
+
+int ClientCertMain(int argc, char** argv) {
+  std::string action = argc > 0 ? argv[0] : "";
+  std::string db = Flag(argc, argv, "--db");
+  std::string id = Flag(argc, argv, "--id");
+  if (db.empty()) db = "sqlite:./data/splitledger.db";
+  const char* usage =
+      "usage: client cert add --id ID --cert FILE.pem [--db URL]\n"
+      "       client cert list --id ID [--db URL]\n"
+      "       client cert revoke --id ID (--cert FILE.pem | --fingerprint HEX) [--db URL]\n";
+  if (id.empty() || (action != "add" && action != "list" && action != "revoke")) {
+    std::cerr << usage;
+    return 2;
+  }
+  ClientCertificate cert;
+  std::string cert_file = Flag(argc, argv, "--cert");
+  cert.fingerprint = ToLower(Flag(argc, argv, "--fingerprint"));
+  if (!cert_file.empty()) {
+    std::ifstream f(cert_file);
+    std::stringstream pem;
+    pem << f.rdbuf();
+    CertificateFacts facts;
+    std::string error;
+    if (!f || !ReadCertificatePem(pem.str(), &facts, &error)) {
+      std::cerr << "client cert: " << cert_file << ": " << (f ? error : "cannot read") << "\n";
+      return 2;
+    }
+    cert.fingerprint = facts.fingerprint;
+    cert.subject = facts.subject;
+    cert.not_after = facts.not_after;
+  }
+  if ((action == "add" && cert_file.empty()) || (action == "revoke" && cert.fingerprint.empty())) {
+    std::cerr << usage;
+    return 2;
+  }
+  service::Command cmd;
+  CertificateCommand(action, cert, &cmd);
+  std::string body = "{\"ClientId\":" + JsonQuote(id) + ",\"Action\":" + JsonQuote(action) +
+                     ",\"Fingerprint\":" + JsonQuote(cert.fingerprint) +
+                     ",\"Subject\":" + JsonQuote(cert.subject) +
+                     ",\"NotAfter\":" + std::to_string(cert.not_after) + "}";
+  std::string response;
+  Status st = CliWrite(db, id, std::move(cmd), "/admin/certificates", body,
+                       [&](const service::Outcome& o) {
+                         return RenderCertificates(id, std::get<service::CertificateList>(o.value));
+                       },
+                       &response);
+  if (!st.ok()) {
+    std::cerr << "client cert " << action << ": " << st.ToString() << "\n";
     return 1;
   }
   std::cout << response << std::endl;

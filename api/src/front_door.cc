@@ -3,6 +3,8 @@
 #include <Poco/Net/DatagramSocket.h>
 #include <Poco/Net/PollSet.h>
 #include <Poco/Net/StreamSocket.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <sys/socket.h>
 
@@ -119,6 +121,9 @@ ssize_t SendSome(int fd, const char* data, size_t n) {
 // One connection. The reactor thread owns the socket's registration and closing; a worker holds
 // the connection while it runs the handler and sends the reply. `mu` guards the state they share.
 struct Conn {
+  ~Conn() {
+    if (ssl != nullptr) SSL_free(ssl);
+  }
   enum class State {
     kIdle,     // between requests (keep-alive deadline)
     kHeaders,  // a request has begun (header deadline)
@@ -130,6 +135,11 @@ struct Conn {
   Poco::Net::StreamSocket socket;
   int fd = -1;
   Poco::Net::SocketAddress peer, local;
+  Transport transport = Transport::kPlain;
+  SSL* ssl = nullptr;             // TLS listeners: the session (all use under `mu`)
+  bool handshaking = false;       // TLS handshake not finished yet
+  bool handshake_writes = false;  // ... and it waits for the socket to take bytes
+  std::string client_cert;        // kMtls: the verified peer certificate's fingerprint
 
   std::mutex mu;
   State state = State::kIdle;
@@ -149,6 +159,54 @@ struct Conn {
 };
 
 using ConnPtr = std::shared_ptr<Conn>;
+
+// Sends what the connection takes now (through TLS when it has a session); the bytes sent, or
+// -1 when the peer is gone. Call with `c.mu` held.
+ssize_t Send(Conn& c, const char* data, size_t n) {
+  if (c.ssl == nullptr) return SendSome(c.fd, data, n);
+  size_t done = 0;
+  while (done < n) {
+    ERR_clear_error();
+    int chunk = static_cast<int>(std::min<size_t>(n - done, 1 << 30));
+    int w = SSL_write(c.ssl, data + done, chunk);
+    if (w > 0) {
+      done += static_cast<size_t>(w);
+      continue;
+    }
+    int err = SSL_get_error(c.ssl, w);
+    if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) break;
+    return -1;
+  }
+  return static_cast<ssize_t>(done);
+}
+
+// Reads what is there: > 0 bytes read, 0 the peer closed (or failed), -1 nothing now.
+ssize_t Receive(Conn& c, char* buf, size_t n) {
+  if (c.ssl == nullptr) {
+    for (;;) {
+      ssize_t r = ::recv(c.fd, buf, n, MSG_DONTWAIT);
+      if (r > 0) return r;
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return -1;
+      return 0;
+    }
+  }
+  ERR_clear_error();
+  int r = SSL_read(c.ssl, buf, static_cast<int>(n));
+  if (r > 0) return r;
+  int err = SSL_get_error(c.ssl, r);
+  if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return -1;
+  return 0;
+}
+
+// Tells a TLS peer the connection ends (close_notify, best effort), then shuts the socket down.
+void ShutdownConn(Conn& c) {
+  if (c.ssl != nullptr && !c.handshaking) {
+    ERR_clear_error();
+    SSL_shutdown(c.ssl);
+  }
+  ::shutdown(c.fd, SHUT_RDWR);
+}
 
 enum class ParseResult { kNeedMore, kComplete, kBad, kTooLarge, kHeadersTooLarge };
 
@@ -221,15 +279,17 @@ class FrontDoor::Impl {
         handler_(std::move(handler)),
         refusal_(std::move(refusal)) {}
 
-  void Start(Poco::Net::ServerSocket socket) {
-    listener_ = std::move(socket);
-    listener_.setBlocking(false);
+  void Start(std::vector<Listener> listeners) {
+    listeners_ = std::move(listeners);
+    for (Listener& l : listeners_) {
+      l.socket.setBlocking(false);
+      poll_.add(l.socket, Poco::Net::PollSet::POLL_READ);
+    }
     wake_.bind(Poco::Net::SocketAddress("127.0.0.1", 0));
     wake_.setBlocking(false);
     wake_address_ = wake_.address();
     wake_sender_ = Poco::Net::DatagramSocket(Poco::Net::SocketAddress::IPv4);
     wake_sender_fd_ = wake_sender_.impl()->sockfd();
-    poll_.add(listener_, Poco::Net::PollSet::POLL_READ);
     poll_.add(wake_, Poco::Net::PollSet::POLL_READ);
     for (size_t i = 0; i < options_.workers; ++i) {
       workers_.emplace_back([this] {
@@ -284,8 +344,12 @@ class FrontDoor::Impl {
         continue;
       }
       for (const auto& [socket, mode] : ready) {
-        if (socket == listener_) {
-          Accept();
+        Listener* listener = nullptr;
+        for (Listener& l : listeners_) {
+          if (socket == l.socket) listener = &l;
+        }
+        if (listener != nullptr) {
+          Accept(*listener);
         } else if (socket == wake_) {
           char buf[256];
           while (::recv(wake_.impl()->sockfd(), buf, sizeof buf, MSG_DONTWAIT) > 0) {
@@ -308,12 +372,12 @@ class FrontDoor::Impl {
     for (auto& [fd, c] : std::unordered_map<int, ConnPtr>(conns_)) Close(c);
   }
 
-  void Accept() {
+  void Accept(Listener& listener) {
     for (;;) {
       Poco::Net::StreamSocket s;
       Poco::Net::SocketAddress peer;
       try {
-        s = listener_.acceptConnection(peer);
+        s = listener.socket.acceptConnection(peer);
       } catch (const Poco::Exception&) {
         return;  // nothing more to accept now (EAGAIN), or a transient error
       }
@@ -323,10 +387,12 @@ class FrontDoor::Impl {
       }
       if (conns_.size() >= options_.max_connections) {
         owner_.refused_.fetch_add(1, std::memory_order_relaxed);
-        std::string bytes = SerializeReply(
-            refusal_(503, "service_unavailable", "Too many connections; retry later", {}), true,
-            false);
-        SendSome(s.impl()->sockfd(), bytes.data(), bytes.size());
+        if (listener.tls == nullptr) {  // a TLS peer could not read a plain answer
+          std::string bytes = SerializeReply(
+              refusal_(503, "service_unavailable", "Too many connections; retry later", {}), true,
+              false);
+          SendSome(s.impl()->sockfd(), bytes.data(), bytes.size());
+        }
         s.close();
         continue;
       }
@@ -341,18 +407,64 @@ class FrontDoor::Impl {
       } catch (const Poco::Exception&) {
       }
       c->deadline = Clock::now() + std::chrono::milliseconds(options_.keep_alive_timeout_ms);
+      if (listener.tls != nullptr) {
+        c->ssl = listener.tls->NewSession(c->fd);
+        if (c->ssl == nullptr) {
+          s.close();
+          continue;
+        }
+        c->transport = listener.tls->requires_client_cert() ? Transport::kMtls : Transport::kTls;
+        c->handshaking = true;
+        c->deadline = Clock::now() + std::chrono::milliseconds(options_.header_timeout_ms);
+      }
       conns_[c->fd] = c;
       owner_.connections_.store(conns_.size(), std::memory_order_relaxed);
       poll_.add(s, Poco::Net::PollSet::POLL_READ);
     }
   }
 
+  // Advances a TLS handshake (lock held). False when the connection was closed.
+  bool Handshake(const ConnPtr& c, std::unique_lock<std::mutex>& lock) {
+    ERR_clear_error();
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) {
+      c->handshaking = false;
+      if (c->handshake_writes) {
+        c->handshake_writes = false;
+        poll_.update(c->socket, c->reading ? Poco::Net::PollSet::POLL_READ : 0);
+      }
+      if (c->transport == Transport::kMtls) c->client_cert = PeerCertificateFingerprint(c->ssl);
+      c->deadline = Clock::now() + std::chrono::milliseconds(options_.keep_alive_timeout_ms);
+      return true;
+    }
+    int err = SSL_get_error(c->ssl, r);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+      bool writes = err == SSL_ERROR_WANT_WRITE;
+      if (writes != c->handshake_writes) {
+        c->handshake_writes = writes;
+        poll_.update(c->socket, Poco::Net::PollSet::POLL_READ |
+                                    (writes ? Poco::Net::PollSet::POLL_WRITE : 0));
+      }
+      return true;
+    }
+    // No certificate, one of an unknown CA, an expired one, or not TLS at all: the peer got
+    // OpenSSL's alert; nothing more to say.
+    owner_.failed_handshakes_.fetch_add(1, std::memory_order_relaxed);
+    ERR_clear_error();
+    lock.unlock();
+    Close(c);
+    return false;
+  }
+
   void OnReadable(const ConnPtr& c) {
-    char buf[16384];
+    char buf[16384];  // one TLS record's worth, so a session never keeps read data buffered
     bool eof = false;
     std::unique_lock<std::mutex> lock(c->mu);
+    if (c->handshaking) {
+      if (!Handshake(c, lock) || c->handshaking) return;
+    }
     for (int i = 0; i < 16; ++i) {  // bounded, so one busy peer cannot starve the others
-      ssize_t n = ::recv(c->fd, buf, sizeof buf, MSG_DONTWAIT);
+      ssize_t n = Receive(*c, buf, sizeof buf);
       if (n > 0) {
         if (c->state == Conn::State::kDiscard) {
           c->discard_left -= n;
@@ -362,8 +474,7 @@ class FrontDoor::Impl {
         if (static_cast<size_t>(n) < sizeof buf) break;
         continue;
       }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      if (n < 0) break;
       eof = true;  // orderly close or error
       break;
     }
@@ -454,6 +565,8 @@ class FrontDoor::Impl {
     w.request = std::move(k.req);
     w.request.peer = k.peer;
     w.request.local = k.local;
+    w.request.transport = k.transport;
+    w.request.client_cert = k.client_cert;
     w.head = w.request.method == "HEAD";
     std::string conn_hdr = ToLower(w.request.HeaderOr("connection"));
     w.close = w.request.minor_version == 0 ? conn_hdr.find("keep-alive") == std::string::npos
@@ -536,7 +649,7 @@ class FrontDoor::Impl {
     const std::string* expect = k.req.Header("expect");
     if (expect != nullptr && IEquals(*expect, "100-continue")) {
       static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-      SendSome(k.fd, kContinue, sizeof kContinue - 1);
+      Send(k, kContinue, sizeof kContinue - 1);
       k.continue_sent = true;
     }
   }
@@ -545,7 +658,7 @@ class FrontDoor::Impl {
   void Refuse(const ConnPtr& c, std::unique_lock<std::mutex>& lock, int status, const char* type,
               const std::string& message) {
     std::string bytes = SerializeReply(refusal_(status, type, message, c->req.target), true, false);
-    SendSome(c->fd, bytes.data(), bytes.size());
+    Send(*c, bytes.data(), bytes.size());
     lock.unlock();
     Close(c);
   }
@@ -556,7 +669,7 @@ class FrontDoor::Impl {
                  "The request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes",
                  c->req.target),
         true, false);
-    SendSome(c->fd, bytes.data(), bytes.size());
+    Send(*c, bytes.data(), bytes.size());
     c->in.clear();
     ResetRequest(*c);
     if (c->discard_left <= 0) {
@@ -570,8 +683,12 @@ class FrontDoor::Impl {
 
   void OnWritable(const ConnPtr& c) {
     std::unique_lock<std::mutex> lock(c->mu);
+    if (c->handshaking) {
+      if (Handshake(c, lock) && !c->handshaking) Parse(c, lock);
+      return;
+    }
     if (c->state != Conn::State::kWriting) return;
-    ssize_t n = SendSome(c->fd, c->out.data(), c->out.size());
+    ssize_t n = Send(*c, c->out.data(), c->out.size());
     if (n < 0) {
       lock.unlock();
       return Close(c);
@@ -700,7 +817,7 @@ class FrontDoor::Impl {
       std::unique_lock<std::mutex> lock(c.mu);
       bool close = w.close || c.close_after_write || !accepting_;
       std::string bytes = SerializeReply(reply, close, w.head);
-      ssize_t n = c.closed ? -1 : SendSome(c.fd, bytes.data(), bytes.size());
+      ssize_t n = c.closed ? -1 : Send(c, bytes.data(), bytes.size());
       if (n < 0) {
         lock.unlock();
         Post(w.conn, Msg::kClose);
@@ -712,7 +829,7 @@ class FrontDoor::Impl {
         lock.unlock();
         Post(w.conn, Msg::kWantWrite);
       } else if (close) {
-        ::shutdown(c.fd, SHUT_RDWR);  // the peer sees the end now; the reactor closes the fd
+        ShutdownConn(c);  // the peer sees the end now; the reactor closes the fd
         lock.unlock();
         Post(w.conn, Msg::kClose);
       } else {
@@ -731,7 +848,7 @@ class FrontDoor::Impl {
   Handler handler_;
   Refusal refusal_;
 
-  Poco::Net::ServerSocket listener_;
+  std::vector<Listener> listeners_;
   Poco::Net::DatagramSocket wake_;
   Poco::Net::SocketAddress wake_address_;
   Poco::Net::DatagramSocket wake_sender_;
@@ -758,7 +875,7 @@ FrontDoor::FrontDoor(FrontDoorOptions options, Handler handler, Refusal refusal)
 
 FrontDoor::~FrontDoor() { Stop(0); }
 
-void FrontDoor::Start(Poco::Net::ServerSocket socket) { impl_->Start(std::move(socket)); }
+void FrontDoor::Start(std::vector<Listener> listeners) { impl_->Start(std::move(listeners)); }
 
 void FrontDoor::Stop(int grace_ms) { impl_->Stop(grace_ms); }
 

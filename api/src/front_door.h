@@ -5,7 +5,9 @@
 // pool. A worker runs the handler (which may wait for the sequencer) and sends the reply with a
 // non-blocking write; a reply the peer does not take at once is finished by the reactor. So a
 // thousand connections that send half a request, or none, cost a thousand buffers and no thread,
-// and /healthz keeps answering.
+// and /healthz keeps answering. TLS listeners (tls.h) are served by the same reactor: the
+// handshake, reads and writes are non-blocking OpenSSL calls on the connection's socket, and a
+// handshake must finish within the header deadline.
 //
 // Contracts:
 //  * The handler runs on a worker thread, once per request, in order per connection (a
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "http.h"
+#include "tls.h"
 
 namespace splitledger::api {
 
@@ -43,6 +46,8 @@ struct HttpRequest {
   std::string body;
   Poco::Net::SocketAddress peer;
   Poco::Net::SocketAddress local;
+  Transport transport = Transport::kPlain;
+  std::string client_cert;  // kMtls: hex SHA-256 fingerprint of the peer's certificate
 
   // The first header of that (lower-case) name.
   const std::string* Header(std::string_view lower_name) const;
@@ -72,19 +77,27 @@ class FrontDoor {
   FrontDoor(FrontDoorOptions options, Handler handler, Refusal refusal);
   ~FrontDoor();  // Stop()s
 
-  // Starts the reactor and the workers on an already bound, listening socket.
-  void Start(Poco::Net::ServerSocket socket);
+  // A bound, listening socket; with `tls`, connections speak TLS (kMtls when the context
+  // requires a client certificate).
+  struct Listener {
+    Poco::Net::ServerSocket socket;
+    std::shared_ptr<const TlsContext> tls;
+  };
+  // Starts the reactor (one for every listener) and the workers.
+  void Start(std::vector<Listener> listeners);
   // Stops accepting, waits up to `grace_ms` for in-flight requests, closes every connection.
   void Stop(int grace_ms = 6000);
 
   size_t connections() const { return connections_.load(std::memory_order_relaxed); }
   size_t refused_connections() const { return refused_.load(std::memory_order_relaxed); }
+  size_t failed_handshakes() const { return failed_handshakes_.load(std::memory_order_relaxed); }
 
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;
   std::atomic<size_t> connections_{0};
   std::atomic<size_t> refused_{0};
+  std::atomic<size_t> failed_handshakes_{0};
 };
 
 // The reply as bytes on the wire: status line, the reply's headers, Content-Type,

@@ -24,6 +24,13 @@ namespace splitledger::api {
 
 enum class Dialect { kV2, kV3, kOAuth, kPlain };
 
+// How a request arrived: which listener, and over what.
+enum class Transport {
+  kPlain,  // HTTP
+  kTls,    // HTTPS, server certificate only
+  kMtls,   // HTTPS with a client certificate that chained to the configured client CA
+};
+
 inline constexpr const char* kJsonType = "application/json; charset=utf-8";
 
 struct Reply {

@@ -16,7 +16,12 @@ struct Route {
   const char* method;
   const char* path;  // after the dialect's prefix, e.g. "users/natural/{UserId}"
   Translator handler;
+  // SCA-triggering for Mangopay (account access: a user's wallet balances and transactions).
+  // A platform acting under proxy declares ScaContext=USER_NOT_PRESENT here; it needs the mTLS
+  // listener and a certificate-bound token, as it does on any route (server.cc).
+  bool sca_triggering = false;
 };
+inline constexpr bool kScaTriggering = true;
 
 struct RouteMatch {
   const Route* route = nullptr;  // the route to run, or nullptr

@@ -15,7 +15,8 @@ int RoutesMain(int, char**) {
   auto print = [](const char* prefix, const std::vector<Route>& routes) {
     for (const Route& r : routes) {
       std::cout << "{\"method\":" << JsonQuote(r.method) << ",\"path\":"
-                << JsonQuote(std::string("/") + prefix + "/{ClientId}/" + r.path) << "}\n";
+                << JsonQuote(std::string("/") + prefix + "/{ClientId}/" + r.path)
+                << (r.sca_triggering ? ",\"sca_triggering\":true" : "") << "}\n";
     }
   };
   print("v2.01", V2Routes());

@@ -137,6 +137,9 @@ class ApiHandler {
   Reply Dispatch(HttpRequest& hreq, Request& req) {
     req.now_ms = NowMs();
     req.method = hreq.method;
+    req.transport = hreq.transport;
+    req.client_cert = hreq.client_cert;
+    const char* scheme = req.transport == Transport::kPlain ? "http://" : "https://";
     const std::string& uri = hreq.target;
     size_t q = uri.find('?');
     std::string_view path = std::string_view(uri).substr(0, q);
@@ -159,6 +162,13 @@ class ApiHandler {
                   "splitledger_http_connections_refused_total " +
                   std::to_string(refused) + "\n";
       }
+      if (app_.failed_handshakes) {
+        r.body += "# HELP splitledger_tls_handshake_failures_total TLS handshakes refused (no, "
+                  "unknown, expired certificate; not TLS).\n# TYPE "
+                  "splitledger_tls_handshake_failures_total counter\n"
+                  "splitledger_tls_handshake_failures_total " +
+                  std::to_string(app_.failed_handshakes()) + "\n";
+      }
       return r;
     }
     if (segs.size() == 2 && segs[0] == "openapi") {
@@ -173,7 +183,8 @@ class ApiHandler {
       return PlainNotFound();
     }
     if (segs.size() < 2) return PlainNotFound();
-    if (segs.size() == 2 && segs[0] == "admin" && (segs[1] == "clients" || segs[1] == "escrow")) {
+    if (segs.size() == 2 && segs[0] == "admin" &&
+        (segs[1] == "clients" || segs[1] == "escrow" || segs[1] == "certificates")) {
       req.route = "/admin/" + segs[1];
       return HandleAdmin(hreq, req);
     }
@@ -182,7 +193,7 @@ class ApiHandler {
       req.route = "/uploads/settlements/{SettlementId}";
       req.dialect = Dialect::kV3;
       req.body = std::move(hreq.body);
-      req.url = "http://" + hreq.HeaderOr("host", app_.cfg.listen) + std::string(path);
+      req.url = scheme + hreq.HeaderOr("host", app_.cfg.listen) + std::string(path);
       return HandleSettlementUpload(app_, req, segs[2]);
     }
     const DialectEntry* dialect = nullptr;
@@ -196,7 +207,13 @@ class ApiHandler {
     // The body: the front door has read it within max_body_bytes (413 otherwise).
     if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") req.body = std::move(hreq.body);
     std::string host = hreq.HeaderOr("host", app_.cfg.listen);
-    req.url = "http://" + host + std::string(path);
+    req.url = scheme + host + std::string(path);
+
+    // The mTLS listener: the handshake verified the certificate's chain and dates; here, that
+    // it is registered to a client and not revoked (req.cert_client).
+    if (req.transport == Transport::kMtls) {
+      if (std::optional<Reply> refused = CheckCertificate(req)) return *refused;
+    }
 
     if (req.dialect == Dialect::kOAuth) {
       if (segs.size() != 3 || !IEquals(segs[2], "token")) return ErrorReply(Dialect::kV2, NotFoundError("Path", "Unknown route"));
@@ -235,7 +252,7 @@ class ApiHandler {
       service::Outcome o = Run(app_, req, service::FindToken{th});
       if (o.ok()) {
         const auto& grant = std::get<service::TokenGrant>(o.value);
-        entry = TokenCache::Entry{grant.client_id, grant.expires_at};
+        entry = TokenCache::Entry{grant.client_id, grant.expires_at, grant.cert_fingerprint};
         app_.tokens.Put(th, *entry);
       }
     }
@@ -244,11 +261,28 @@ class ApiHandler {
       e.message = "Authorization has been denied for this request.";
       return ErrorReply(req.dialect, e);
     }
+    // RFC 8705: a token issued through the mTLS listener works only with its certificate.
+    if (!entry->cert_fingerprint.empty() &&
+        (req.transport != Transport::kMtls ||
+         !ConstantTimeEquals(entry->cert_fingerprint, req.client_cert))) {
+      ApiError e; e.status = 401; e.type = "authentication_error";
+      e.message = "The token is bound to a client certificate this connection did not present";
+      return ErrorReply(req.dialect, e);
+    }
     if (entry->client_id != req.client_id) {
       ApiError e; e.status = 403; e.type = "forbidden_ressource";
       e.message = "The token does not grant access to this ClientId";
       return ErrorReply(req.dialect, e);
     }
+    if (req.transport == Transport::kMtls && req.cert_client != req.client_id) {
+      ApiError e; e.status = 403; e.type = "forbidden_ressource";
+      e.message = "The client certificate does not grant access to this ClientId";
+      return ErrorReply(req.dialect, e);
+    }
+    // Acting under proxy for a user who is not there (Mangopay's SCA proxy semantics) needs
+    // the possession factor: the mTLS listener and a token bound to its certificate.
+    if (std::optional<Reply> refused = CheckScaContext(req, entry->cert_fingerprint.empty()))
+      return *refused;
     segs.erase(segs.begin(), segs.begin() + 2);
 
     if (const std::string* idem = hreq.Header("idempotency-key"); req.method == "POST" && idem) {
@@ -273,6 +307,57 @@ class ApiHandler {
     return m.route->handler(app_, req);
   }
 
+  // The certificate presented on the mTLS listener: registered and active (sets
+  // req.cert_client), or the dialect's 401.
+  std::optional<Reply> CheckCertificate(Request& req) {
+    std::optional<CertRegistry::Entry> cert = app_.certs.Find(req.client_cert);
+    if (!cert && !req.client_cert.empty()) {
+      service::Outcome o = Run(app_, req, service::FindClientCertificate{req.client_cert});
+      if (o.status.code() == ErrorCode::kUnavailable) return ErrorReply(req.dialect, ErrorFromStatus(o.status));
+      if (o.ok()) {
+        const ClientCertificate& c = std::get<service::CertificateList>(o.value).items.at(0);
+        cert = CertRegistry::Entry{c.client_id, c.active()};
+        app_.certs.Remember(req.client_cert, *cert);
+      }
+    }
+    if (cert && cert->active) {
+      req.cert_client = cert->client_id;
+      return std::nullopt;
+    }
+    ApiError e;
+    e.status = 401;
+    if (req.dialect == Dialect::kOAuth) {
+      e.type = "invalid_client";
+    } else {
+      e.type = "authentication_error";
+      e.message = "The client certificate is not registered to any client, or was revoked";
+    }
+    return ErrorReply(req.dialect, e);
+  }
+
+  // ScaContext (query or body): USER_PRESENT or USER_NOT_PRESENT; the latter only on the mTLS
+  // listener with a certificate-bound token (403 otherwise).
+  std::optional<Reply> CheckScaContext(const Request& req, bool token_unbound) {
+    std::string sca;
+    if (auto it = req.query.find("scacontext"); it != req.query.end()) sca = it->second;
+    if (sca.empty() && req.body.find("ScaContext") != std::string::npos) {
+      rapidjson::Document d;
+      if (ParseJsonObject(req.body, &d).ok()) {
+        if (const JValue* v = Member(d, "ScaContext"); v != nullptr && v->IsString()) sca = v->GetString();
+      }
+    }
+    if (sca.empty() || sca == "USER_PRESENT") return std::nullopt;
+    if (sca != "USER_NOT_PRESENT")
+      return ErrorReply(req.dialect, ParamError("ScaContext", "ScaContext must be USER_PRESENT or USER_NOT_PRESENT"));
+    if (req.transport == Transport::kMtls && !token_unbound) return std::nullopt;
+    ApiError e;
+    e.status = 403;
+    e.type = "forbidden_ressource";
+    e.message = "ScaContext USER_NOT_PRESENT (acting under proxy) requires the mTLS host and a "
+                "certificate-bound token";
+    return ErrorReply(req.dialect, e);
+  }
+
   // POST /admin/clients: `splitledger client create` next to a running server. Peers on this host
   // only, with the secret this server published in the database at start (admin.h).
   Reply HandleAdmin(HttpRequest& hreq, Request& req) {
@@ -291,7 +376,9 @@ class ApiHandler {
       e.message = "admin secret required";
       return ErrorReply(Dialect::kV2, e);
     }
-    return req.route == "/admin/escrow" ? HandleAdminEscrow(app_, req) : HandleAdminClients(app_, req);
+    if (req.route == "/admin/escrow") return HandleAdminEscrow(app_, req);
+    if (req.route == "/admin/certificates") return HandleAdminCertificates(app_, req);
+    return HandleAdminClients(app_, req);
   }
 
   App& app_;
@@ -322,6 +409,11 @@ bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
   Binder b;
   if (auto v = b.Str(d, "listen", false)) cfg->listen = *v;
   if (auto v = b.Str(d, "db", false)) cfg->db = *v;
+  if (auto v = b.Str(d, "listen_tls", false)) cfg->listen_tls = *v;
+  if (auto v = b.Str(d, "listen_mtls", false)) cfg->listen_mtls = *v;
+  if (auto v = b.Str(d, "tls_cert", false)) cfg->tls_cert = *v;
+  if (auto v = b.Str(d, "tls_key", false)) cfg->tls_key = *v;
+  if (auto v = b.Str(d, "client_ca", false)) cfg->client_ca = *v;
   if (auto v = b.Amount(d, "max_body_bytes", false)) cfg->max_body_bytes = *v;
   if (auto v = b.Amount(d, "token_ttl_seconds", false)) cfg->token_ttl_seconds = *v;
   if (auto v = b.Str(d, "log_level", false)) cfg->log_level = *v;
@@ -373,6 +465,34 @@ int ServeMain(int argc, char** argv) {
   if (auto v = Flag(argc, argv, "--listen"); !v.empty()) app.cfg.listen = v;
   if (auto v = Flag(argc, argv, "--db"); !v.empty()) app.cfg.db = v;
   if (auto v = Flag(argc, argv, "--log-level"); !v.empty()) app.cfg.log_level = v;
+  if (auto v = Flag(argc, argv, "--listen-tls"); !v.empty()) app.cfg.listen_tls = v;
+  if (auto v = Flag(argc, argv, "--listen-mtls"); !v.empty()) app.cfg.listen_mtls = v;
+  if (auto v = Flag(argc, argv, "--tls-cert"); !v.empty()) app.cfg.tls_cert = v;
+  if (auto v = Flag(argc, argv, "--tls-key"); !v.empty()) app.cfg.tls_key = v;
+  if (auto v = Flag(argc, argv, "--client-ca"); !v.empty()) app.cfg.client_ca = v;
+  // TLS contexts first: a bad certificate stops the start before anything is opened.
+  std::shared_ptr<TlsContext> tls, mtls;
+  if (!app.cfg.listen_tls.empty() || !app.cfg.listen_mtls.empty()) {
+    if (app.cfg.tls_cert.empty() || app.cfg.tls_key.empty()) {
+      std::cerr << "serve: --listen-tls and --listen-mtls need --tls-cert FILE and --tls-key FILE\n";
+      return 2;
+    }
+    if (!app.cfg.listen_mtls.empty() && app.cfg.client_ca.empty()) {
+      std::cerr << "serve: --listen-mtls needs --client-ca FILE (the CA that issues client certificates)\n";
+      return 2;
+    }
+    std::string tls_error;
+    if (!app.cfg.listen_tls.empty() &&
+        !(tls = TlsContext::Create({app.cfg.tls_cert, app.cfg.tls_key, ""}, &tls_error))) {
+      std::cerr << "serve: TLS: " << tls_error << "\n";
+      return 2;
+    }
+    if (!app.cfg.listen_mtls.empty() &&
+        !(mtls = TlsContext::Create({app.cfg.tls_cert, app.cfg.tls_key, app.cfg.client_ca}, &tls_error))) {
+      std::cerr << "serve: mTLS: " << tls_error << "\n";
+      return 2;
+    }
+  }
   LogLevel level;
   if (!ParseLogLevel(app.cfg.log_level, &level)) {
     std::cerr << "serve: unknown log level '" << app.cfg.log_level << "'\n";
@@ -461,10 +581,19 @@ int ServeMain(int argc, char** argv) {
         app.metrics.Record("-", "front_door", status, 0);
         return r;
       });
-  std::string address;
+  std::string address, listening_fields;
   try {
     Poco::Net::SocketAddress sa(app.cfg.listen);
     Poco::Net::ServerSocket socket(sa, 1024);
+    std::vector<FrontDoor::Listener> listeners{{socket, nullptr}};
+    auto add_tls = [&](const std::string& where, std::shared_ptr<TlsContext> ctx, const char* key) {
+      if (where.empty()) return;
+      Poco::Net::ServerSocket s(Poco::Net::SocketAddress(where), 1024);
+      listening_fields += std::string(",\"") + key + "\":" + JsonQuote(s.address().toString());
+      listeners.push_back({s, std::move(ctx)});
+    };
+    add_tls(app.cfg.listen_tls, tls, "tls_address");
+    add_tls(app.cfg.listen_mtls, mtls, "mtls_address");
     // Publish the admin endpoint for `client create` (admin.h) before serving: the sequencer is
     // still idle, so the store is free. A failure only disables it.
     if (Status st = PublishAdminEndpoint(app, socket.address().toString()); !st.ok()) {
@@ -474,7 +603,8 @@ int ServeMain(int argc, char** argv) {
     app.connection_counts = [&server] {
       return std::make_pair(server.connections(), server.refused_connections());
     };
-    server.Start(socket);
+    app.failed_handshakes = [&server] { return server.failed_handshakes(); };
+    server.Start(std::move(listeners));
   } catch (const Poco::Exception& e) {
     app.log.Write(LogLevel::kError, "cannot listen", "\"error\":" + JsonQuote(e.displayText()), true);
     app.service->Stop();
@@ -482,7 +612,7 @@ int ServeMain(int argc, char** argv) {
   }
   // Tests parse this line: keep the "msg":"listening" and "address" keys.
   app.log.Always("listening",
-                "\"address\":" + JsonQuote(address) + ",\"db\":" +
+                "\"address\":" + JsonQuote(address) + listening_fields + ",\"db\":" +
                     JsonQuote(app.service->sqlite() ? "sqlite" : "postgresql"));
 
 
@@ -513,6 +643,7 @@ int ServeMain(int argc, char** argv) {
   // Stop accepting, finish in-flight requests (bounded wait), then flush the sequencer.
   server.Stop(6000);
   app.connection_counts = nullptr;
+  app.failed_handshakes = nullptr;
   hooks.Stop();  // what it has not recorded is sent again after the restart
   app.service->Stop();
   done = true;

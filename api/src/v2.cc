@@ -379,12 +379,12 @@ const std::vector<Route>& V2Routes() {
       {"GET", "users/legal/{UserId}", GetLegal},
       {"PUT", "users/legal/{UserId}", UpdateLegal},
       {"GET", "users/{UserId}", GetAnyUser},
-      {"GET", "users/{UserId}/wallets", UserWallets},
-      {"GET", "users/{UserId}/transactions", UserTransactions},
+      {"GET", "users/{UserId}/wallets", UserWallets, kScaTriggering},
+      {"GET", "users/{UserId}/transactions", UserTransactions, kScaTriggering},
       {"POST", "wallets", CreateWallet},
-      {"GET", "wallets/{WalletId}", GetWallet},
+      {"GET", "wallets/{WalletId}", GetWallet, kScaTriggering},
       {"PUT", "wallets/{WalletId}", UpdateWallet},
-      {"GET", "wallets/{WalletId}/transactions", WalletTransactions},
+      {"GET", "wallets/{WalletId}/transactions", WalletTransactions, kScaTriggering},
       {"GET", "clients", GetClient},
       {"PUT", "clients", UpdateClient},
       {"GET", "clients/wallets", ListClientWallets},
@@ -428,18 +428,23 @@ Reply HandleOAuth(App& app, Request& req, const std::string& authorization) {
     if (cred.status.code() == ErrorCode::kUnavailable) return ErrorReply(Dialect::kOAuth, ErrorFromStatus(cred.status));
     return oauth_error(401, "invalid_client");
   }
+  // On the mTLS listener the key's client must own the certificate presented; the token is
+  // then bound to it (RFC 8705).
+  if (req.transport == Transport::kMtls && req.cert_client != id) return oauth_error(401, "invalid_client");
   const auto& c = std::get<service::Credentials>(cred.value);
   if (!ConstantTimeEquals(HashApiKey(c.api_key_salt, key), c.api_key_hash)) return oauth_error(401, "invalid_client");
   std::string token = RandomHex(32);
   std::string token_hash = Sha256Hex(token);
   int64_t ttl = app.cfg.token_ttl_seconds;
   int64_t expires = req.now_ms / 1000 + ttl;
-  Outcome issued = Run(app, as_client, service::IssueToken{id, c.api_key_hash, token_hash, expires});
+  std::string bound_to = req.transport == Transport::kMtls ? req.client_cert : std::string();
+  Outcome issued =
+      Run(app, as_client, service::IssueToken{id, c.api_key_hash, token_hash, expires, bound_to});
   if (!issued.ok()) {
     if (issued.status.code() == ErrorCode::kUnavailable) return ErrorReply(Dialect::kOAuth, ErrorFromStatus(issued.status));
     return oauth_error(401, "invalid_client");
   }
-  app.tokens.Put(token_hash, TokenCache::Entry{id, expires});
+  app.tokens.Put(token_hash, TokenCache::Entry{id, expires, bound_to});
   return JsonReply("{\"access_token\":\"" + token + "\",\"token_type\":\"bearer\",\"expires_in\":" +
                    std::to_string(ttl) + "}");
 }

@@ -16,13 +16,19 @@ constexpr const char* kUsage = R"(usage: splitledger <command> [options]
 
 commands:
   serve [--listen HOST:PORT] [--db URL] [--config FILE]
-        run the REST API (default 127.0.0.1:8080, sqlite:./data/splitledger.db)
+        [--listen-tls HOST:PORT] [--listen-mtls HOST:PORT] [--tls-cert FILE] [--tls-key FILE]
+        [--client-ca FILE]
+        run the REST API (default 127.0.0.1:8080, sqlite:./data/splitledger.db), and HTTPS and
+        mTLS listeners beside it (docs/operations.md)
   client create --id ID [--api-key KEY] [--db URL]
-  routes
-      every route of the REST API, one JSON object per line (docs/openapi documents them)
-  escrow receive --db URL --client ID --currency CUR --amount N --reference REF
-      record money arrived on a client's escrow wallet (through the running server, if any)
         create a platform client and print its credentials
+  client cert add|list|revoke --id ID [--cert FILE.pem | --fingerprint HEX] [--db URL]
+        a client's mTLS certificates, pinned by SHA-256 fingerprint (through the running
+        server, if any: revocation is effective at once)
+  routes
+        every route of the REST API, one JSON object per line (docs/openapi documents them)
+  escrow receive --db URL --client ID --currency CUR --amount N --reference REF
+        record money arrived on a client's escrow wallet (through the running server, if any)
   rebuild [--db URL]
         empty the tables and project the whole log into them again (a lost or damaged database
         beside an intact log); refuses while a server holds the database; then verify
@@ -111,6 +117,7 @@ int main(int argc, char** argv) {
   std::string sub = argc > 2 ? argv[2] : "";
   if (cmd == "serve") return splitledger::api::ServeMain(argc - 2, argv + 2);
   if (cmd == "client" && sub == "create") return splitledger::api::ClientCreateMain(argc - 3, argv + 3);
+  if (cmd == "client" && sub == "cert") return splitledger::api::ClientCertMain(argc - 3, argv + 3);
   if (cmd == "routes") return splitledger::api::RoutesMain(argc - 2, argv + 2);
   if (cmd == "escrow" && sub == "receive") return splitledger::api::EscrowReceiveMain(argc - 3, argv + 3);
   if (cmd == "verify") return VerifyMain(argc - 2, argv + 2);

@@ -18,6 +18,7 @@ void Describe(V& v, TokenRecord& t) {
   v.Field("token_hash", t.token_hash);
   v.Field("client_id", t.client_id);
   v.Field("expires_at", t.expires_at);
+  v.Field("cert_fingerprint", t.cert_fingerprint);
 }
 template <class V>
 void Describe(V& v, EventRecord& e) {
@@ -129,6 +130,7 @@ void Describe(V& v, HookDelivery& d) {
 }
 
 inline const Table<TokenRecord> kTokensTable{"oauth_tokens", {"token_hash"}};
+inline const Table<ClientCertificate> kCertificatesTable{"client_certificates", {"fingerprint"}};
 inline const Table<Hook> kHooksTable{"hooks", {"id"}};
 inline const Table<HookDelivery> kHookDeliveriesTable{"hook_deliveries", {"id"}};
 inline const Table<SettlementRow> kSettlementsTable{"settlements", {"id"}};
@@ -166,6 +168,7 @@ inline void SyncEntityTables(soci::session& sql, Backend backend) {
   SyncTable(sql, backend, kWalletsTable);
   SyncTable(sql, backend, kClientWalletsTable);
   SyncTable(sql, backend, kTokensTable);
+  SyncTable(sql, backend, kCertificatesTable);
   SyncTable(sql, backend, kEventsTable);
   SyncTable(sql, backend, kIdempotencyTable);
   SyncTable(sql, backend, kWalletOwnersTable);

@@ -225,6 +225,28 @@ void State::PutToken(TokenRecord token) {
   tokens_[token.token_hash] = std::move(token);
 }
 
+const ClientCertificate* State::FindCertificate(std::string_view fingerprint) const {
+  auto it = certificates_.find(std::string(fingerprint));
+  return it == certificates_.end() ? nullptr : &it->second;
+}
+
+void State::PutCertificate(ClientCertificate cert) {
+  MarkDirty(cert.fingerprint, dirty_certificates_, dirty_certificate_set_);
+  certificates_[cert.fingerprint] = std::move(cert);
+}
+
+std::vector<const ClientCertificate*> State::CertificatesOf(std::string_view client_id) const {
+  // Few per client and rarely listed: a scan keeps no second index in step.
+  std::vector<const ClientCertificate*> out;
+  for (const auto& [fp, c] : certificates_) {
+    if (c.client_id == client_id) out.push_back(&c);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const ClientCertificate* a, const ClientCertificate* b) {
+    return a->added_at < b->added_at;
+  });
+  return out;
+}
+
 const IdempotencyRecord* State::FindIdempotency(std::string_view client_id,
                                                 std::string_view key) const {
   auto it = idempotency_.find(IntentKey(client_id, key));
@@ -389,7 +411,7 @@ void State::LoadDelivery(HookDelivery d) {
 bool State::HasChanges() const {
   return book_.HasChanges() || !dirty_intents_.empty() || !dirty_settlements_.empty() ||
          !dirty_hooks_.empty() || !changed_deliveries_.empty() ||
-         !dirty_clients_.empty() ||
+         !dirty_clients_.empty() || !dirty_certificates_.empty() ||
          !new_tokens_.empty() || !new_idempotency_.empty() || !dirty_users_.empty() ||
          !dirty_wallets_.empty() || !new_client_wallets_.empty() || !new_events_.empty();
 }
@@ -425,6 +447,7 @@ ChangeSet State::TakeChanges() {
   }
   for (const std::string& id : dirty_clients_) cs.clients.push_back(&clients_.at(id));
   cs.tokens = std::move(new_tokens_);
+  for (const std::string& k : dirty_certificates_) cs.certificates.push_back(&certificates_.at(k));
   for (const std::string& k : new_idempotency_) cs.idempotency.push_back(&idempotency_.at(k));
   for (const std::string& k : dirty_users_) cs.users.push_back(&users_.at(k));
   for (const std::string& k : dirty_wallets_) cs.wallets.push_back(&wallets_.at(k));
@@ -449,6 +472,8 @@ ChangeSet State::TakeChanges() {
   dirty_clients_.clear();
   dirty_client_set_.clear();
   new_tokens_.clear();
+  dirty_certificates_.clear();
+  dirty_certificate_set_.clear();
   new_idempotency_.clear();
   dirty_users_.clear();
   dirty_user_set_.clear();
@@ -466,6 +491,7 @@ void State::Clear() {
   intent_by_ref_.clear();
   clients_.clear();
   tokens_.clear();
+  certificates_.clear();
   idempotency_.clear();
   users_.clear();
   wallets_.clear();

@@ -608,6 +608,10 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     for (const TokenRecord& t : cs.tokens) kTokensTable.Append(tokens, t);
     w->Add(std::move(tokens), WriteMode::kInsert);
 
+    Rows certs = kCertificatesTable.NewRows();
+    for (const ClientCertificate* c : cs.certificates) kCertificatesTable.Append(certs, *c);
+    w->Add(std::move(certs), WriteMode::kUpsert);
+
     Rows idem = kIdempotencyTable.NewRows();
     for (const IdempotencyRecord* r : cs.idempotency) kIdempotencyTable.Append(idem, *r);
     w->Add(std::move(idem), WriteMode::kInsert);
@@ -899,6 +903,11 @@ Status Store::Load(State& state) {
                                                        " FROM oauth_tokens WHERE expires_at > :now",
                                     soci::use(now));
       for (const soci::row& r : rs) state.LoadToken(kTokensTable.Read(r));
+    }
+    {
+      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kCertificatesTable.ColumnNames() +
+                                                      " FROM client_certificates";
+      for (const soci::row& r : rs) state.LoadCertificate(kCertificatesTable.Read(r));
     }
     {
       soci::rowset<soci::row> rs =

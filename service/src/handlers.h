@@ -32,6 +32,11 @@ Outcome Apply(ApplyContext& ctx, const IssueToken& c);
 Outcome Apply(ApplyContext& ctx, const FindToken& c);
 Outcome Apply(ApplyContext& ctx, const GetClient& c);
 Outcome Apply(ApplyContext& ctx, const UpdateClient& c);
+Status Preflight(const AddClientCertificate& c, const Caller&, std::vector<FieldError>* errors);
+Outcome Apply(ApplyContext& ctx, const AddClientCertificate& c);
+Outcome Apply(ApplyContext& ctx, const RevokeClientCertificate& c);
+Outcome Apply(ApplyContext& ctx, const ListClientCertificates& c);
+Outcome Apply(ApplyContext& ctx, const FindClientCertificate& c);
 Status Preflight(const PutClientCredentials& c, const Caller&, std::vector<FieldError>* errors);
 
 // Users and wallets (handlers_users.cc).

@@ -90,14 +90,79 @@ Outcome Apply(ApplyContext& ctx, const IssueToken& c) {
     return Outcome::Error(
         Status(ErrorCode::kUnauthenticated, "the key changed or the client is gone"));
   }
-  ctx.state.PutToken(ledger::TokenRecord{c.token_hash, c.client_id, c.expires_at});
-  return Outcome::Of(TokenGrant{c.client_id, c.expires_at});
+  if (!c.cert_fingerprint.empty()) {
+    const ClientCertificate* cert = ctx.state.FindCertificate(c.cert_fingerprint);
+    if (cert == nullptr || !cert->active() || cert->client_id != c.client_id) {
+      return Outcome::Error(Status(ErrorCode::kUnauthenticated,
+                                   "the certificate is not an active certificate of this client"));
+    }
+  }
+  ctx.state.PutToken(
+      ledger::TokenRecord{c.token_hash, c.client_id, c.expires_at, c.cert_fingerprint});
+  return Outcome::Of(TokenGrant{c.client_id, c.expires_at, c.cert_fingerprint});
 }
 
 Outcome Apply(ApplyContext& ctx, const FindToken& c) {
   const ledger::TokenRecord* t = ctx.state.FindToken(c.token_hash);
   if (t == nullptr) return Outcome::Error(Status(ErrorCode::kUnauthenticated, "unknown token"));
-  return Outcome::Of(TokenGrant{t->client_id, t->expires_at});
+  return Outcome::Of(TokenGrant{t->client_id, t->expires_at, t->cert_fingerprint});
+}
+
+Status Preflight(const AddClientCertificate& c, const Caller&, std::vector<FieldError>*) {
+  const std::string& fp = c.cert.fingerprint;
+  bool hex = fp.size() == 64 && fp.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (!hex) return Status::Invalid("a fingerprint is 64 lower-case hex digits", "fingerprint");
+  if (c.cert.subject.size() > 1024) return Status::Invalid("subject too long", "subject");
+  return Status::Ok();
+}
+
+Outcome Apply(ApplyContext& ctx, const AddClientCertificate& c) {
+  if (ctx.state.FindClient(ctx.caller.client_id) == nullptr)
+    return Outcome::Error(Status::NotFound("Client not found", "client_id"));
+  if (const ClientCertificate* known = ctx.state.FindCertificate(c.cert.fingerprint)) {
+    if (known->client_id != ctx.caller.client_id) {
+      return Outcome::Error(Status(ErrorCode::kAlreadyExists,
+                                   "this certificate is registered to another client", "cert"));
+    }
+    if (!known->active()) {
+      return Outcome::Error(Status::Rule(
+          "this certificate was revoked; register a new certificate instead", "cert"));
+    }
+    return Outcome::Of(CertificateList{{*known}});  // already registered: nothing changes
+  }
+  ClientCertificate cert = c.cert;
+  cert.client_id = ctx.caller.client_id;
+  cert.added_at = ctx.now_s();
+  cert.revoked_at = 0;
+  ctx.state.PutCertificate(cert);
+  return Outcome::Of(CertificateList{{std::move(cert)}});
+}
+
+Outcome Apply(ApplyContext& ctx, const RevokeClientCertificate& c) {
+  const ClientCertificate* known = ctx.state.FindCertificate(c.fingerprint);
+  if (known == nullptr || known->client_id != ctx.caller.client_id)
+    return Outcome::Error(Status::NotFound("No such certificate for this client", "fingerprint"));
+  ClientCertificate cert = *known;
+  if (cert.active()) {
+    cert.revoked_at = ctx.now_s();
+    ctx.state.PutCertificate(cert);
+  }
+  return Outcome::Of(CertificateList{{std::move(cert)}});
+}
+
+Outcome Apply(ApplyContext& ctx, const ListClientCertificates&) {
+  if (ctx.state.FindClient(ctx.caller.client_id) == nullptr)
+    return Outcome::Error(Status::NotFound("Client not found", "client_id"));
+  CertificateList list;
+  for (const ClientCertificate* c : ctx.state.CertificatesOf(ctx.caller.client_id))
+    list.items.push_back(*c);
+  return Outcome::Of(std::move(list));
+}
+
+Outcome Apply(ApplyContext& ctx, const FindClientCertificate& c) {
+  const ClientCertificate* known = ctx.state.FindCertificate(c.fingerprint);
+  if (known == nullptr) return Outcome::Error(Status::NotFound("unknown certificate", "fingerprint"));
+  return Outcome::Of(CertificateList{{*known}});
 }
 
 Outcome Apply(ApplyContext& ctx, const GetClient&) {

@@ -70,7 +70,7 @@ TEST_P(StoreTest, RoundTripsEverything) {
   b.api_key_hash = "22";
   b.created_at = 1700000001;
   state.PutClient(b);
-  state.PutToken({"tokhash1", "cli_a", 4102444800});  // 2100-01-01
+  state.PutToken({"tokhash1", "cli_a", 4102444800, ""});  // 2100-01-01
   state.PutIdempotency({"cli_a", "key-1", "reqhash", 200, "application/json", R"({"Id":"x"})",
                         "/v3.0/cli_a/intents", "int_x", 1700000002, Bytes{std::string("\0\x01\xffz", 4)}});
   auto user = [](std::string id, std::string client, std::string first, int64_t at) {

@@ -299,6 +299,66 @@ TEST_P(ServiceTest, EntitiesSurviveARestartAndStayWithTheirClient) {
   EXPECT_EQ(ids, (std::vector<std::string>{"FEES_EUR", "CREDIT_EUR", "FEES_GBP", "CREDIT_GBP"}));
 }
 
+TEST_P(ServiceTest, ClientCertificatesBindTokensAndRevocationSurvivesARestart) {
+  const std::string fp_a(64, 'a'), fp_b(64, 'b'), fp_c(64, 'c');
+  auto cert = [](const std::string& fp) {
+    ClientCertificate c;
+    c.fingerprint = fp;
+    c.subject = "/CN=" + fp.substr(0, 1);
+    c.not_after = kNow / 1000 + 86400;
+    return c;
+  };
+  {
+    auto svc = OpenService();
+    ASSERT_TRUE(svc);
+    ASSERT_TRUE(Run(*svc, PutClientCredentials{"cli", "aa", "bb", "EUR"}).ok());
+    ASSERT_TRUE(Run(*svc, PutClientCredentials{"other", "cc", "dd", "EUR"}).ok());
+    std::vector<FieldError> errors;
+    AddClientCertificate bad{cert("ABC")};
+    EXPECT_EQ(Preflight(Command(bad), Caller{"cli", kNow}, &errors).code(),
+              ErrorCode::kInvalidArgument);
+    ASSERT_TRUE(Run(*svc, AddClientCertificate{cert(fp_a)}).ok());
+    ASSERT_TRUE(Run(*svc, AddClientCertificate{cert(fp_b)}).ok());
+    EXPECT_TRUE(Run(*svc, AddClientCertificate{cert(fp_a)}).ok()) << "the same again changes nothing";
+    EXPECT_EQ(Run(*svc, AddClientCertificate{cert(fp_a)}, {}, "other").status.code(),
+              ErrorCode::kAlreadyExists);
+    EXPECT_EQ(Run(*svc, RevokeClientCertificate{fp_a}, {}, "other").status.code(),
+              ErrorCode::kNotFound)
+        << "another client cannot revoke it";
+    // A token is bound only to an active certificate of its own client.
+    EXPECT_TRUE(Run(*svc, IssueToken{"cli", "bb", "tok1", 4102444800, fp_a}).ok());
+    EXPECT_EQ(Run(*svc, IssueToken{"other", "dd", "tok2", kNow / 1000 + 60, fp_a}).status.code(),
+              ErrorCode::kUnauthenticated);
+    EXPECT_EQ(Run(*svc, IssueToken{"cli", "bb", "tok3", kNow / 1000 + 60, fp_c}).status.code(),
+              ErrorCode::kUnauthenticated);
+    Outcome revoked = Run(*svc, RevokeClientCertificate{fp_a});
+    ASSERT_TRUE(revoked.ok());
+    EXPECT_FALSE(std::get<CertificateList>(revoked.value).items.at(0).active());
+    EXPECT_EQ(Run(*svc, IssueToken{"cli", "bb", "tok4", kNow / 1000 + 60, fp_a}).status.code(),
+              ErrorCode::kUnauthenticated);
+    EXPECT_EQ(Run(*svc, AddClientCertificate{cert(fp_a)}).status.code(),
+              ErrorCode::kRuleViolation)
+        << "a revoked certificate never comes back";
+  }
+  auto svc = OpenService();
+  ASSERT_TRUE(svc);
+  Outcome list = Run(*svc, ListClientCertificates{});
+  ASSERT_TRUE(list.ok());
+  const auto& items = std::get<CertificateList>(list.value).items;
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].fingerprint, fp_a);
+  EXPECT_FALSE(items[0].active());
+  EXPECT_TRUE(items[1].active());
+  EXPECT_EQ(items[1].subject, "/CN=b");
+  EXPECT_TRUE(std::get<CertificateList>(Run(*svc, ListClientCertificates{}, {}, "other").value).items.empty());
+  Outcome found = Run(*svc, FindClientCertificate{fp_b}, {}, "anyone");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(std::get<CertificateList>(found.value).items.at(0).client_id, "cli");
+  Outcome token = Run(*svc, FindToken{"tok1"});
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(std::get<TokenGrant>(token.value).cert_fingerprint, fp_a) << "the binding is durable";
+}
+
 TEST_P(ServiceTest, ConcurrentDuplicatesOfOneKeyHaveExactlyOneEffect) {
   auto svc = OpenService();
   ASSERT_TRUE(svc);

@@ -10,6 +10,10 @@ int ServeMain(int argc, char** argv);
 // `splitledger client create --id ID [--api-key KEY] [--db URL]`
 int ClientCreateMain(int argc, char** argv);
 
+// `splitledger client cert add|list|revoke --id ID [--cert FILE.pem | --fingerprint HEX] [--db URL]`
+// (argv[0] is the action).
+int ClientCertMain(int argc, char** argv);
+
 // `splitledger routes`: every route, one JSON object per line.
 int RoutesMain(int argc, char** argv);
 

@@ -227,6 +227,28 @@ void Describe(V& v, Hook& h) {
   v.Field("updated_at", h.updated_at);
 }
 
+// A TLS client certificate registered to a platform client (mTLS listener, RFC 8705 binding).
+// Pinned by the SHA-256 of its DER encoding; a client may hold several at once (rotation).
+// Revocation is permanent and effective at once: a revoked fingerprint never comes back.
+struct ClientCertificate {
+  std::string fingerprint;  // lower-case hex SHA-256 of the DER certificate
+  std::string client_id;
+  std::string subject;      // for people: the certificate's subject as OpenSSL prints it
+  int64_t not_after = 0;    // unix seconds (the handshake refuses it past this)
+  int64_t added_at = 0;
+  int64_t revoked_at = 0;   // 0: active
+  bool active() const { return revoked_at == 0; }
+};
+template <class V>
+void Describe(V& v, ClientCertificate& c) {
+  v.Field("fingerprint", c.fingerprint);
+  v.Field("client_id", c.client_id);
+  v.Field("subject", c.subject);
+  v.Field("not_after", c.not_after);
+  v.Field("added_at", c.added_at);
+  v.Field("revoked_at", c.revoked_at);
+}
+
 // Calls `f(member)` with the field named `name` (a nested struct by its prefix, "addr_"), with
 // its static type; returns false when there is no such field. `f` must accept every member type
 // of T (a generic lambda with `if constexpr`).

@@ -26,6 +26,10 @@ struct TokenRecord {
   std::string token_hash;  // hex SHA-256 of the bearer token; the token itself is never stored
   std::string client_id;
   int64_t expires_at = 0;
+  // RFC 8705: the SHA-256 fingerprint (hex) of the client certificate the token was issued
+  // through on the mTLS listener; the token is accepted only with that certificate. Empty: an
+  // unbound token.
+  std::string cert_fingerprint;
 };
 
 // What an Idempotency-Key (Echo §4.1) saw, written in the same batch as the effects it
@@ -89,6 +93,7 @@ struct ChangeSet {
   std::vector<HookDelivery> deliveries;                           // upsert these (copies)
   std::vector<const Client*> clients;
   std::vector<TokenRecord> tokens;
+  std::vector<const ClientCertificate*> certificates;  // upsert these
   std::vector<const IdempotencyRecord*> idempotency;
   std::vector<const User*> users;
   std::vector<const Wallet*> wallets;
@@ -100,7 +105,7 @@ struct ChangeSet {
     return new_accounts.empty() && changed_accounts.empty() && transactions.empty() &&
            intents.empty() && clients.empty() && tokens.empty() && idempotency.empty() &&
            users.empty() && wallets.empty() && client_wallets.empty() && events.empty() &&
-           settlements.empty() && hooks.empty() && deliveries.empty();
+           settlements.empty() && hooks.empty() && deliveries.empty() && certificates.empty();
   }
   size_t postings() const;
 };
@@ -164,6 +169,11 @@ class State {
   const TokenRecord* FindToken(std::string_view token_hash) const;
   void PutToken(TokenRecord token);
   const std::map<std::string, Client>& clients() const { return clients_; }
+  // Client certificates by fingerprint (any client: the caller checks the owner).
+  const ClientCertificate* FindCertificate(std::string_view fingerprint) const;
+  void PutCertificate(ClientCertificate cert);  // insert or replace
+  // A client's certificates in the order they were added.
+  std::vector<const ClientCertificate*> CertificatesOf(std::string_view client_id) const;
 
   // --- idempotency ---
   const IdempotencyRecord* FindIdempotency(std::string_view client_id, std::string_view key) const;
@@ -207,6 +217,7 @@ class State {
   void LoadIntent(Intent intent);
   void LoadClient(Client c) { clients_[c.id] = std::move(c); }
   void LoadToken(TokenRecord t) { tokens_[t.token_hash] = std::move(t); }
+  void LoadCertificate(ClientCertificate c) { certificates_[c.fingerprint] = std::move(c); }
   void LoadIdempotency(IdempotencyRecord r);
   void LoadUser(User u);
   void LoadWallet(Wallet w);
@@ -226,6 +237,9 @@ class State {
   std::unordered_map<std::string, std::string> intent_by_ref_;  // client|PROVIDER|ref -> key
   std::map<std::string, Client> clients_;
   std::unordered_map<std::string, TokenRecord> tokens_;
+  std::map<std::string, ClientCertificate> certificates_;  // fingerprint
+  std::vector<std::string> dirty_certificates_;
+  std::set<std::string> dirty_certificate_set_;
   std::unordered_map<std::string, IdempotencyRecord> idempotency_;  // client|key
   std::unordered_map<std::string, User> users_;      // id
   std::unordered_map<std::string, Wallet> wallets_;  // id

@@ -80,11 +80,31 @@ struct IssueToken {
   std::string api_key_hash;
   std::string token_hash;
   int64_t expires_at = 0;
+  // Issued through the mTLS listener: the presented certificate's fingerprint, which must be an
+  // active certificate of `client_id`; the token is then bound to it (RFC 8705).
+  std::string cert_fingerprint;
 };
 struct FindToken {
   std::string token_hash;
 };
 struct GetClient {};
+
+// ---- client certificates (mTLS) ---------------------------------------------------------------
+// Registers a certificate to the caller's client (`cert.client_id` is set from the caller). The
+// same active certificate again is accepted and changes nothing; a fingerprint revoked, or
+// registered to another client, is refused.
+struct AddClientCertificate {
+  ClientCertificate cert;
+};
+// Revokes one of the caller's certificates, at once (bound tokens stop working with it).
+struct RevokeClientCertificate {
+  std::string fingerprint;
+};
+struct ListClientCertificates {};
+// The certificate with this fingerprint, whoever owns it (the request thread's lookup).
+struct FindClientCertificate {
+  std::string fingerprint;
+};
 // Sets the profile fields named in `fields` (Describe names of Client) from `patch`.
 struct UpdateClient {
   Box<Client> patch;
@@ -294,7 +314,8 @@ struct Refused {};
 
 using Command =
     std::variant<PutClientCredentials, GetCredentials, IssueToken, FindToken, GetClient,
-                 UpdateClient, CreateUser, UpdateUser, GetUser, CreateWallet, UpdateWallet,
+                 UpdateClient, AddClientCertificate, RevokeClientCertificate,
+                 ListClientCertificates, FindClientCertificate, CreateUser, UpdateUser, GetUser, CreateWallet, UpdateWallet,
                  GetWallet, ListUserWallets, ListUserTransactions, ListWalletTransactions,
                  ListClientWallets, GetClientWallet, ListClientWalletTransactions, CreateIntent,
                  CaptureIntent, CancelIntent, GetIntent, RefundIntent, ReverseRefund,
@@ -313,6 +334,10 @@ struct Credentials {
 struct TokenGrant {
   std::string client_id;
   int64_t expires_at = 0;
+  std::string cert_fingerprint;  // empty: not bound to a certificate
+};
+struct CertificateList {
+  std::vector<ClientCertificate> items;
 };
 struct WalletView {
   Wallet wallet;
@@ -450,7 +475,7 @@ using Value = std::variant<std::monostate, Credentials, TokenGrant, Box<Client>,
                            WalletView, WalletList, ClientWalletView, ClientWalletList,
                            TransactionList, IntentSnapshot, StoredResponse, IdempotencyConflict,
                            SplitView, SplitList, EscrowReceipt, Box<SettlementView>, Box<Hook>,
-                           HookList, DeliveryBatch>;
+                           HookList, DeliveryBatch, CertificateList>;
 
 // One error about one field (validation reports every bad field at once).
 struct FieldError {
