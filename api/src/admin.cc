@@ -5,7 +5,17 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -13,9 +23,49 @@
 
 namespace splitledger::api {
 
+std::string AdminSecretPath(const std::string& db_url, const std::string& secret_hash) {
+  std::string name = "splitledger-admin-" + secret_hash.substr(0, 16) + ".secret";
+  if (db_url.rfind("sqlite:", 0) == 0) {
+    std::string dir = std::filesystem::path(db_url.substr(7)).parent_path().string();
+    return (dir.empty() ? std::string(".") : dir) + "/" + name;
+  }
+  std::string dir;
+  if (const char* run = std::getenv("XDG_RUNTIME_DIR"); run != nullptr && *run != '\0') {
+    dir = std::string(run) + "/splitledger";
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    dir = std::string(home) + "/.splitledger";
+  } else {
+    dir = "/tmp/splitledger-" + std::to_string(::getuid());
+  }
+  return dir + "/" + name;
+}
+
 Status PublishAdminEndpoint(App& app, const std::string& address) {
   app.admin_secret = RandomHex(32);
-  return app.service->PublishAdminEndpoint(address, app.admin_secret);
+  std::string hash = Sha256Hex(app.admin_secret);
+  app.admin_secret_file = AdminSecretPath(app.cfg.db, hash);
+  std::filesystem::path dir = std::filesystem::path(app.admin_secret_file).parent_path();
+  if (app.cfg.db.rfind("sqlite:", 0) != 0) ::mkdir(dir.c_str(), 0700);  // the runtime directory
+  // Only this user reads it: created 0600, never through a link someone else placed.
+  int fd = ::open(app.admin_secret_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    std::string why = std::strerror(errno);
+    app.admin_secret_file.clear();
+    return Status::Unavailable("cannot create the admin secret file in " + dir.string() + ": " + why);
+  }
+  bool written = ::write(fd, app.admin_secret.data(), app.admin_secret.size()) ==
+                 static_cast<ssize_t>(app.admin_secret.size());
+  ::close(fd);
+  if (!written) {
+    WithdrawAdminEndpoint(app);
+    return Status::Unavailable("cannot write the admin secret file");
+  }
+  return app.service->PublishAdminEndpoint(address, hash);
+}
+
+void WithdrawAdminEndpoint(App& app) {
+  if (!app.admin_secret_file.empty()) ::unlink(app.admin_secret_file.c_str());
+  app.admin_secret_file.clear();
 }
 
 Reply HandleAdminClients(App& app, Request& req) {
@@ -123,6 +173,19 @@ Status SendToServer(const std::string& db, const std::string& path, const std::s
                     std::string* response) {
   auto ep = service::ReadAdminEndpoint(db);
   if (!ep.ok()) return ep.status();
+  // The secret, from the file only the server's user can read; it must match the hash the
+  // server published (an older file, or another server's, does not).
+  std::string secret_path = AdminSecretPath(db, ep->second);
+  std::ifstream f(secret_path);
+  std::string secret((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (!f && secret.empty()) {
+    return Status::Unavailable("cannot read the admin secret " + secret_path +
+                               " (run this command on the server's host, as the server's user)");
+  }
+  if (!ConstantTimeEquals(Sha256Hex(secret), ep->second)) {
+    return Status::Unavailable("the admin secret " + secret_path +
+                               " does not match the running server's");
+  }
   try {
     Poco::Net::SocketAddress addr(ep->first);
     Poco::Net::HTTPClientSession session(addr);
@@ -131,7 +194,7 @@ Status SendToServer(const std::string& db, const std::string& path, const std::s
                                 Poco::Net::HTTPMessage::HTTP_1_1);
     hreq.setContentType("application/json");
     hreq.setContentLength(static_cast<std::streamsize>(body.size()));
-    hreq.set("Authorization", "Bearer " + ep->second);
+    hreq.set("Authorization", "Bearer " + secret);
     session.sendRequest(hreq) << body;
     Poco::Net::HTTPResponse hres;
     std::istream& in = session.receiveResponse(hres);

@@ -1,7 +1,9 @@
 // The local admin endpoint: how CLI writes reach a running server's sequencer (DESIGN §3.7).
-// At start the server publishes its address and a fresh secret in the database (readable by
-// whoever can already write the database); `splitledger client create`, finding the lease held,
-// reads them and POSTs its command to /admin/clients from the same host.
+// At start the server draws a fresh secret, writes it to a file only its user can read
+// (AdminSecretPath) and publishes its address and the secret's SHA-256 in the database; a CLI on
+// the same host running as that user, finding the lease held, reads both, checks the file
+// against the hash and POSTs its command to /admin/... with the secret. A copy or reader of the
+// database learns no usable secret.
 #pragma once
 
 #include <functional>
@@ -12,6 +14,11 @@
 namespace splitledger::api {
 
 Status PublishAdminEndpoint(App& app, const std::string& address);
+// Removes the secret file (at stop).
+void WithdrawAdminEndpoint(App& app);
+// The file holding the secret whose SHA-256 is `secret_hash`: beside a SQLite database, or for
+// PostgreSQL in $XDG_RUNTIME_DIR/splitledger (else ~/.splitledger), a directory made 0700.
+std::string AdminSecretPath(const std::string& db_url, const std::string& secret_hash);
 
 // POST /admin/clients {"ClientId","ApiKeySalt","ApiKeyHash"}: create or re-key a client.
 Reply HandleAdminClients(App& app, Request& req);

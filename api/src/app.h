@@ -58,6 +58,7 @@ struct App {
   Logger log;
   // The secret of the local admin endpoint (`client create` next to a running server).
   std::string admin_secret;
+  std::string admin_secret_file;  // where the CLI reads it (admin.h); removed at stop
   // Open connections and connections refused at the limit (the front door's gauges for /metrics).
   std::function<std::pair<size_t, size_t>()> connection_counts;
   std::function<size_t()> failed_handshakes;

@@ -644,6 +644,7 @@ int ServeMain(int argc, char** argv) {
   server.Stop(6000);
   app.connection_counts = nullptr;
   app.failed_handshakes = nullptr;
+  WithdrawAdminEndpoint(app);
   hooks.Stop();  // what it has not recorded is sent again after the restart
   app.service->Stop();
   done = true;

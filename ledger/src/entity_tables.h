@@ -52,13 +52,14 @@ void Describe(V& v, WalletOwnerRow& r) {
 }
 struct AdminEndpointRow {
   int64_t id = 1;  // a single row
-  std::string address, secret;
+  std::string address;
+  std::string secret_hash;  // hex SHA-256 of the secret; the secret itself is in a 0600 file
 };
 template <class V>
 void Describe(V& v, AdminEndpointRow& r) {
   v.Field("id", r.id);
   v.Field("address", r.address);
-  v.Field("secret", r.secret);
+  v.Field("secret_hash", r.secret_hash);
 }
 
 // A settlement's row: its scalar fields as columns, its lists (upload token hashes, validation

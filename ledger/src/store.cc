@@ -134,6 +134,9 @@ const std::vector<Migration> kMigrations = {
     {{"DROP INDEX postings_by_account"}},
     // 0.4: GET /events reads a client's events from the projection, newest or oldest first.
     {{"CREATE INDEX events_by_client ON events (client_id, id)"}},
+    // 0.5: the admin endpoint's secret leaves the database (only its hash stays; the lease
+    // holder republishes at every start, so the row is dropped, not converted).
+    {{"DROP TABLE IF EXISTS admin_endpoint"}},
 };
 
 }  // namespace
@@ -715,12 +718,12 @@ Status Store::ScanLog(bool to_end, const std::function<Status(uint64_t, Prepared
   return st;
 }
 
-Status Store::PublishAdminEndpoint(const std::string& address, const std::string& secret) {
+Status Store::PublishAdminEndpoint(const std::string& address, const std::string& secret_hash) {
   try {
     std::lock_guard<std::mutex> lock(sql_mu_);
     soci::transaction tx(*sql_);
     Rows row = kAdminEndpointTable.NewRows();
-    kAdminEndpointTable.Append(row, AdminEndpointRow{1, address, secret});
+    kAdminEndpointTable.Append(row, AdminEndpointRow{1, address, secret_hash});
     row.Insert(*sql_, backend_, sqlite_cache_.get(), WriteMode::kUpsert);
     tx.commit();
   } catch (const std::exception& e) {
@@ -736,7 +739,7 @@ Result<std::pair<std::string, std::string>> Store::ReadAdminEndpoint() {
         sql_->prepare << "SELECT " + kAdminEndpointTable.ColumnNames() + " FROM admin_endpoint";
     for (const soci::row& r : rs) {
       AdminEndpointRow row = kAdminEndpointTable.Read(r);
-      return std::make_pair(row.address, row.secret);
+      return std::make_pair(row.address, row.secret_hash);
     }
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("cannot read the admin endpoint: ") + e.what());

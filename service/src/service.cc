@@ -192,8 +192,8 @@ StartReport Service::start_report() const {
 
 std::vector<uint32_t> Service::TakeBatchSizes() { return seq_->TakeBatchSizes(); }
 
-Status Service::PublishAdminEndpoint(const std::string& address, const std::string& secret) {
-  return store_->PublishAdminEndpoint(address, secret);
+Status Service::PublishAdminEndpoint(const std::string& address, const std::string& secret_hash) {
+  return store_->PublishAdminEndpoint(address, secret_hash);
 }
 
 Result<std::pair<std::string, std::string>> ReadAdminEndpoint(const std::string& db_url) {

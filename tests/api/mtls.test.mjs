@@ -6,49 +6,17 @@
 // through the mTLS listener.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
+import { connect } from 'node:net';
 import {
   BACKENDS, BIN, createClient, startServer, stopServer, verify, freePort, rand, getToken, req,
   naturalOwner, intentBody, assertV2Error,
 } from './lib.mjs';
-
-const openssl = (args, cwd) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-
-// A CA, and certificates it signs; `expired` uses `openssl ca` with dates in the past.
-function makePki(dir) {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const ca = (name) => {
-    openssl(['req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '30', '-subj', `/CN=${name}`], dir);
-  };
-  const leaf = (name, caName, { san } = {}) => {
-    openssl(['req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
-    const ext = join(dir, `${name}.ext`);
-    writeFileSync(ext, san ? `subjectAltName=${san}\n` : 'extendedKeyUsage=clientAuth\n');
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`,
-      '-CAcreateserial', '-days', '30', '-extfile', ext, '-out', `${name}.crt`], dir);
-  };
-  ca('client-ca');
-  ca('other-ca');
-  leaf('server', 'client-ca', { san: 'IP:127.0.0.1,DNS:localhost' });
-  for (const n of ['a1', 'a2', 'a-revoked', 'b1', 'unregistered']) leaf(n, 'client-ca');
-  leaf('stranger', 'other-ca');
-  // Expired: signed by the right CA, valid only in 2020.
-  mkdirSync(join(dir, 'newcerts'));
-  writeFileSync(join(dir, 'index.txt'), '');
-  writeFileSync(join(dir, 'serial'), '1000\n');
-  writeFileSync(join(dir, 'ca.cnf'), `[ca]\ndefault_ca=d\n[d]\ndir=${dir}\ndatabase=${dir}/index.txt\n` +
-    `new_certs_dir=${dir}/newcerts\ncertificate=${dir}/client-ca.crt\nprivate_key=${dir}/client-ca.key\n` +
-    `serial=${dir}/serial\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n`);
-  openssl(['req', '-new', ...ec, '-keyout', 'expired.key', '-out', 'expired.csr', '-subj', '/CN=expired'], dir);
-  openssl(['ca', '-batch', '-config', 'ca.cnf', '-startdate', '20200101000000Z', '-enddate', '20200201000000Z',
-    '-in', 'expired.csr', '-out', 'expired.crt', '-notext'], dir);
-  const id = (n) => ({ cert: readFileSync(join(dir, `${n}.crt`)), key: readFileSync(join(dir, `${n}.key`)), file: join(dir, `${n}.crt`) });
-  return { dir, ca: readFileSync(join(dir, 'client-ca.crt')), id };
-}
+import { makePki } from './pki.mjs';
 
 function run(args) {
   return new Promise((res) => execFile(BIN, args, { timeout: 60_000 }, (err, stdout, stderr) =>
@@ -165,6 +133,27 @@ for (const backend of BACKENDS) {
       const metrics = await (await fetch(`${srv.base}/metrics`)).text();
       const failed = Number(/splitledger_tls_handshake_failures_total (\d+)/.exec(metrics)?.[1]);
       assert.ok(failed >= 3, `handshake failures counted: ${failed}`);
+    });
+
+    it('idle and half-open TLS connections hold no thread; large replies arrive whole', async () => {
+      // 300 connections that never start a handshake, 50 that send half a ClientHello.
+      const socks = [];
+      for (let i = 0; i < 350; i++) {
+        const sock = connect({ host: '127.0.0.1', port: i % 2 ? mtlsPort : tlsPort });
+        sock.on('error', () => {});
+        if (i >= 300) sock.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]));
+        socks.push(sock);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      const ok = await m(pki.id('a1'), 'GET', '/healthz');
+      assert.equal(ok.status, 200, JSON.stringify(ok));
+      // A reply of many TLS records, byte for byte what the plain listener sends.
+      const plain = await (await fetch(`${srv.base}/openapi/v2.json`)).text();
+      const big = await m(pki.id('a1'), 'GET', '/openapi/v2.json');
+      assert.equal(big.status, 200);
+      assert.ok(plain.length > 64 * 1024, `a large document: ${plain.length} bytes`);
+      assert.equal(big.text, plain);
+      for (const sock of socks) sock.destroy();
     });
 
     it('a certificate of the right CA that no client registered gets nothing', async () => {

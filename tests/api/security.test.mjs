@@ -28,7 +28,8 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import {
   BIN, suite, req, getToken, createClient, stopServer, naturalOwner, legalOwner, rand,
@@ -480,8 +481,23 @@ suite('security: every route', (ctx) => {
     assert.deepEqual(found, [], `/metrics contains: ${found.join(', ')}`);
   });
 
+  it('the admin secret lives in a 0600 file beside the database, only its hash in the database', async () => {
+    if (!ctx.db.url.startsWith('sqlite:')) return;
+    const file = ctx.db.url.slice('sqlite:'.length);
+    const found = readdirSync(dirname(file)).filter((f) => /^splitledger-admin-[0-9a-f]{16}\.secret$/.test(f));
+    assert.equal(found.length, 1, `one admin secret file: ${found.join(', ')}`);
+    const path = join(dirname(file), found[0]);
+    assert.equal(statSync(path).mode & 0o777, 0o600, 'readable by the server\'s user only');
+    const secret = readFileSync(path, 'utf8');
+    assert.match(secret, /^[0-9a-f]{64}$/);
+    assert.ok(found[0].includes(createHash('sha256').update(secret).digest('hex').slice(0, 16)), 'named by its hash');
+    secrets.push(['the admin endpoint secret', secret]);
+    ctx.adminSecretFile = path;
+  });
+
   it('after a stop (logs flushed): no secret in the server log; no API key, bearer or upload token in clear in the database', async () => {
     const stopped = await stopServer(ctx.srv);
+    if (ctx.adminSecretFile) assert.ok(!existsSync(ctx.adminSecretFile), 'the admin secret file is removed at stop');
     assert.equal(stopped.code, 0, `serve exit on SIGTERM: ${JSON.stringify(stopped)}`);
     const failures = [];
     const log = ctx.srv.log;

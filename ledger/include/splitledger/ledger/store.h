@@ -142,10 +142,11 @@ class Store {
   // Schema version after migrations.
   int SchemaVersion();
 
-  // Where the running writer accepts admin commands (loopback address and secret), so that a CLI
-  // that cannot take the lease sends its writes through that writer's sequencer. Operational
-  // metadata, like the lease itself: written by the lease holder at start, outside the log.
-  Status PublishAdminEndpoint(const std::string& address, const std::string& secret);
+  // Where the running writer accepts admin commands (loopback address, and the hex SHA-256 of
+  // its secret: the secret itself never enters the database), so that a CLI that cannot take the
+  // lease sends its writes through that writer's sequencer. Operational metadata, like the lease
+  // itself: written by the lease holder at start, outside the log.
+  Status PublishAdminEndpoint(const std::string& address, const std::string& secret_hash);
   Result<std::pair<std::string, std::string>> ReadAdminEndpoint();
 
   // A page of a client's events from the projection (GET /events). The projection may lag the

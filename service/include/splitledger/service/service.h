@@ -89,7 +89,7 @@ class Service {
   void Stop();
 
   // Records where this writer accepts admin commands (see ReadAdminEndpoint).
-  Status PublishAdminEndpoint(const std::string& address, const std::string& secret);
+  Status PublishAdminEndpoint(const std::string& address, const std::string& secret_hash);
 
   ServiceStats stats() const;
   // What opening found in the log and did (replayed records, a torn tail cut, a seeded log).
@@ -106,7 +106,8 @@ class Service {
   std::unique_ptr<ledger::Sequencer> seq_;
 };
 
-// The admin endpoint published by the writer holding the database's lease: {address, secret}.
+// The admin endpoint published by the writer holding the database's lease:
+// {address, hex SHA-256 of its secret}.
 // kNotFound when none was published. Opens the database as a reader.
 Result<std::pair<std::string, std::string>> ReadAdminEndpoint(const std::string& db_url);
 
