@@ -30,9 +30,7 @@ std::string AdminSecretPath(const std::string& db_url, const std::string& secret
     return (dir.empty() ? std::string(".") : dir) + "/" + name;
   }
   std::string dir;
-  if (const char* run = std::getenv("XDG_RUNTIME_DIR"); run != nullptr && *run != '\0') {
-    dir = std::string(run) + "/splitledger";
-  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
     dir = std::string(home) + "/.splitledger";
   } else {
     dir = "/tmp/splitledger-" + std::to_string(::getuid());
@@ -45,11 +43,22 @@ Status PublishAdminEndpoint(App& app, const std::string& address) {
   std::string hash = Sha256Hex(app.admin_secret);
   app.admin_secret_file = AdminSecretPath(app.cfg.db, hash);
   std::filesystem::path dir = std::filesystem::path(app.admin_secret_file).parent_path();
-  if (app.cfg.db.rfind("sqlite:", 0) != 0) ::mkdir(dir.c_str(), 0700);  // the runtime directory
+  if (app.cfg.db.rfind("sqlite:", 0) != 0) {
+    // Ours alone: made 0700, or already there as our own 0700 directory (not a link).
+    ::mkdir(dir.c_str(), 0700);
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid() ||
+        (st.st_mode & 077) != 0) {
+      app.admin_secret.clear();
+      app.admin_secret_file.clear();
+      return Status::Unavailable(dir.string() + " must be a directory of this user, mode 0700");
+    }
+  }
   // Only this user reads it: created 0600, never through a link someone else placed.
   int fd = ::open(app.admin_secret_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     std::string why = std::strerror(errno);
+    app.admin_secret.clear();  // no file, no endpoint: nobody could present the secret
     app.admin_secret_file.clear();
     return Status::Unavailable("cannot create the admin secret file in " + dir.string() + ": " + why);
   }
@@ -60,12 +69,13 @@ Status PublishAdminEndpoint(App& app, const std::string& address) {
     WithdrawAdminEndpoint(app);
     return Status::Unavailable("cannot write the admin secret file");
   }
-  return app.service->PublishAdminEndpoint(address, hash);
+  return app.service->PublishAdminEndpoint({address, hash, app.admin_secret_file});
 }
 
 void WithdrawAdminEndpoint(App& app) {
   if (!app.admin_secret_file.empty()) ::unlink(app.admin_secret_file.c_str());
   app.admin_secret_file.clear();
+  app.admin_secret.clear();
 }
 
 Reply HandleAdminClients(App& app, Request& req) {
@@ -175,19 +185,19 @@ Status SendToServer(const std::string& db, const std::string& path, const std::s
   if (!ep.ok()) return ep.status();
   // The secret, from the file only the server's user can read; it must match the hash the
   // server published (an older file, or another server's, does not).
-  std::string secret_path = AdminSecretPath(db, ep->second);
+  std::string secret_path = ep->secret_file;
   std::ifstream f(secret_path);
   std::string secret((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   if (!f && secret.empty()) {
     return Status::Unavailable("cannot read the admin secret " + secret_path +
                                " (run this command on the server's host, as the server's user)");
   }
-  if (!ConstantTimeEquals(Sha256Hex(secret), ep->second)) {
+  if (!ConstantTimeEquals(Sha256Hex(secret), ep->secret_hash)) {
     return Status::Unavailable("the admin secret " + secret_path +
                                " does not match the running server's");
   }
   try {
-    Poco::Net::SocketAddress addr(ep->first);
+    Poco::Net::SocketAddress addr(ep->address);
     Poco::Net::HTTPClientSession session(addr);
     session.setTimeout(Poco::Timespan(30, 0));
     Poco::Net::HTTPRequest hreq(Poco::Net::HTTPRequest::HTTP_POST, path,
@@ -205,12 +215,12 @@ Status SendToServer(const std::string& db, const std::string& path, const std::s
       // 401/404: not (yet) the server that published this endpoint, worth retrying; anything
       // else is the server's answer to this command.
       std::string what =
-          "the server at " + ep->first + " answered " + std::to_string(code) + ": " + ss.str();
+          "the server at " + ep->address + " answered " + std::to_string(code) + ": " + ss.str();
       return code == 401 || code == 404 ? Status::Unavailable(what) : Status::Invalid(what);
     }
     *response = ss.str();
   } catch (const Poco::Exception& e) {
-    return Status::Unavailable("cannot reach the server holding the database (" + ep->first +
+    return Status::Unavailable("cannot reach the server holding the database (" + ep->address +
                                "): " + e.displayText());
   }
   return Status::Ok();

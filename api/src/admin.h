@@ -16,8 +16,10 @@ namespace splitledger::api {
 Status PublishAdminEndpoint(App& app, const std::string& address);
 // Removes the secret file (at stop).
 void WithdrawAdminEndpoint(App& app);
-// The file holding the secret whose SHA-256 is `secret_hash`: beside a SQLite database, or for
-// PostgreSQL in $XDG_RUNTIME_DIR/splitledger (else ~/.splitledger), a directory made 0700.
+// Where the server puts the file holding the secret whose SHA-256 is `secret_hash`: beside a
+// SQLite database; for PostgreSQL in ~/.splitledger (else /tmp/splitledger-UID), a directory that
+// must be this user's and 0700. The path is published with the endpoint, so a CLI whose
+// environment differs still finds it (and checks the file against the hash).
 std::string AdminSecretPath(const std::string& db_url, const std::string& secret_hash);
 
 // POST /admin/clients {"ClientId","ApiKeySalt","ApiKeyHash"}: create or re-key a client.

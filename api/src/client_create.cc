@@ -114,7 +114,10 @@ int ClientCertMain(int argc, char** argv) {
   }
   ClientCertificate cert;
   std::string cert_file = Flag(argc, argv, "--cert");
-  cert.fingerprint = ToLower(Flag(argc, argv, "--fingerprint"));
+  // As printed by `openssl x509 -fingerprint -sha256` (AB:CD:…) or plain hex.
+  for (char ch : Flag(argc, argv, "--fingerprint")) {
+    if (ch != ':') cert.fingerprint += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
   if (!cert_file.empty()) {
     std::ifstream f(cert_file);
     std::stringstream pem;

@@ -460,6 +460,7 @@ class FrontDoor::Impl {
     char buf[16384];  // one TLS record's worth, so a session never keeps read data buffered
     bool eof = false;
     std::unique_lock<std::mutex> lock(c->mu);
+    if (c->closed) return;  // closed by OnWritable in the same poll round
     if (c->handshaking) {
       if (!Handshake(c, lock) || c->handshaking) return;
     }
@@ -683,6 +684,7 @@ class FrontDoor::Impl {
 
   void OnWritable(const ConnPtr& c) {
     std::unique_lock<std::mutex> lock(c->mu);
+    if (c->closed) return;
     if (c->handshaking) {
       if (Handshake(c, lock) && !c->handshaking) Parse(c, lock);
       return;

@@ -2,6 +2,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -338,17 +339,30 @@ class ApiHandler {
   // ScaContext (query or body): USER_PRESENT or USER_NOT_PRESENT; the latter only on the mTLS
   // listener with a certificate-bound token (403 otherwise).
   std::optional<Reply> CheckScaContext(const Request& req, bool token_unbound) {
-    std::string sca;
-    if (auto it = req.query.find("scacontext"); it != req.query.end()) sca = it->second;
-    if (sca.empty() && req.body.find("ScaContext") != std::string::npos) {
+    // Every declaration counts (query and body, field names in any case, escaped or not): one
+    // USER_NOT_PRESENT anywhere is a proxy action.
+    std::vector<std::string> declared;
+    if (auto it = req.query.find("scacontext"); it != req.query.end()) declared.push_back(it->second);
+    auto ieq = [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; };
+    static constexpr std::string_view kName = "scacontext";
+    bool named = std::search(req.body.begin(), req.body.end(), kName.begin(), kName.end(), ieq) !=
+                 req.body.end();
+    if (named || req.body.find("\\u") != std::string::npos) {
       rapidjson::Document d;
       if (ParseJsonObject(req.body, &d).ok()) {
-        if (const JValue* v = Member(d, "ScaContext"); v != nullptr && v->IsString()) sca = v->GetString();
+        for (const auto& m : d.GetObject()) {
+          if (!IEquals(std::string_view(m.name.GetString(), m.name.GetStringLength()), "ScaContext")) continue;
+          declared.push_back(m.value.IsString() ? m.value.GetString() : "");
+        }
       }
     }
-    if (sca.empty() || sca == "USER_PRESENT") return std::nullopt;
-    if (sca != "USER_NOT_PRESENT")
-      return ErrorReply(req.dialect, ParamError("ScaContext", "ScaContext must be USER_PRESENT or USER_NOT_PRESENT"));
+    bool proxy = false;
+    for (const std::string& sca : declared) {
+      if (sca != "USER_PRESENT" && sca != "USER_NOT_PRESENT")
+        return ErrorReply(req.dialect, ParamError("ScaContext", "ScaContext must be USER_PRESENT or USER_NOT_PRESENT"));
+      proxy = proxy || sca == "USER_NOT_PRESENT";
+    }
+    if (!proxy) return std::nullopt;
     if (req.transport == Transport::kMtls && !token_unbound) return std::nullopt;
     ApiError e;
     e.status = 403;
@@ -502,6 +516,9 @@ int ServeMain(int argc, char** argv) {
   if (app.cfg.max_threads < 8) app.cfg.max_threads = 8;
   if (app.cfg.token_ttl_seconds < 61) app.cfg.token_ttl_seconds = 61;
 
+  // A peer that resets a TLS connection makes OpenSSL's write() raise SIGPIPE (plain sockets
+  // send with MSG_NOSIGNAL): the error is handled where the write fails, not by dying.
+  std::signal(SIGPIPE, SIG_IGN);
   // Block the signals before any thread starts, so only sigwait() below receives them.
   sigset_t set;
   sigemptyset(&set);
@@ -606,6 +623,7 @@ int ServeMain(int argc, char** argv) {
     app.failed_handshakes = [&server] { return server.failed_handshakes(); };
     server.Start(std::move(listeners));
   } catch (const Poco::Exception& e) {
+    WithdrawAdminEndpoint(app);
     app.log.Write(LogLevel::kError, "cannot listen", "\"error\":" + JsonQuote(e.displayText()), true);
     app.service->Stop();
     return 2;

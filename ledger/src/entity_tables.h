@@ -8,6 +8,7 @@
 #include "splitledger/core/codec.h"
 #include "splitledger/core/entities.h"
 #include "splitledger/core/settlement.h"
+#include "splitledger/ledger/store.h"
 #include "table.h"
 
 namespace splitledger::ledger {
@@ -52,14 +53,14 @@ void Describe(V& v, WalletOwnerRow& r) {
 }
 struct AdminEndpointRow {
   int64_t id = 1;  // a single row
-  std::string address;
-  std::string secret_hash;  // hex SHA-256 of the secret; the secret itself is in a 0600 file
+  AdminEndpoint endpoint;
 };
 template <class V>
 void Describe(V& v, AdminEndpointRow& r) {
   v.Field("id", r.id);
-  v.Field("address", r.address);
-  v.Field("secret_hash", r.secret_hash);
+  v.Field("address", r.endpoint.address);
+  v.Field("secret_hash", r.endpoint.secret_hash);
+  v.Field("secret_file", r.endpoint.secret_file);
 }
 
 // A settlement's row: its scalar fields as columns, its lists (upload token hashes, validation

@@ -718,12 +718,12 @@ Status Store::ScanLog(bool to_end, const std::function<Status(uint64_t, Prepared
   return st;
 }
 
-Status Store::PublishAdminEndpoint(const std::string& address, const std::string& secret_hash) {
+Status Store::PublishAdminEndpoint(const AdminEndpoint& endpoint) {
   try {
     std::lock_guard<std::mutex> lock(sql_mu_);
     soci::transaction tx(*sql_);
     Rows row = kAdminEndpointTable.NewRows();
-    kAdminEndpointTable.Append(row, AdminEndpointRow{1, address, secret_hash});
+    kAdminEndpointTable.Append(row, AdminEndpointRow{1, endpoint});
     row.Insert(*sql_, backend_, sqlite_cache_.get(), WriteMode::kUpsert);
     tx.commit();
   } catch (const std::exception& e) {
@@ -732,14 +732,14 @@ Status Store::PublishAdminEndpoint(const std::string& address, const std::string
   return Status::Ok();
 }
 
-Result<std::pair<std::string, std::string>> Store::ReadAdminEndpoint() {
+Result<AdminEndpoint> Store::ReadAdminEndpoint() {
   std::lock_guard<std::mutex> lock(sql_mu_);
   try {
     soci::rowset<soci::row> rs =
         sql_->prepare << "SELECT " + kAdminEndpointTable.ColumnNames() + " FROM admin_endpoint";
     for (const soci::row& r : rs) {
       AdminEndpointRow row = kAdminEndpointTable.Read(r);
-      return std::make_pair(row.address, row.secret_hash);
+      return row.endpoint;
     }
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("cannot read the admin endpoint: ") + e.what());

@@ -192,17 +192,19 @@ StartReport Service::start_report() const {
 
 std::vector<uint32_t> Service::TakeBatchSizes() { return seq_->TakeBatchSizes(); }
 
-Status Service::PublishAdminEndpoint(const std::string& address, const std::string& secret_hash) {
-  return store_->PublishAdminEndpoint(address, secret_hash);
+Status Service::PublishAdminEndpoint(const AdminEndpoint& endpoint) {
+  return store_->PublishAdminEndpoint({endpoint.address, endpoint.secret_hash, endpoint.secret_file});
 }
 
-Result<std::pair<std::string, std::string>> ReadAdminEndpoint(const std::string& db_url) {
+Result<AdminEndpoint> ReadAdminEndpoint(const std::string& db_url) {
   ledger::StoreOptions so;
   so.url = db_url;
   so.writer = false;
   auto store = ledger::Store::Open(so);
   if (!store.ok()) return store.status();
-  return (*store)->ReadAdminEndpoint();
+  auto ep = (*store)->ReadAdminEndpoint();
+  if (!ep.ok()) return ep.status();
+  return AdminEndpoint{ep->address, ep->secret_hash, ep->secret_file};
 }
 
 bool Service::sqlite() const { return store_->backend() == ledger::Backend::kSqlite; }

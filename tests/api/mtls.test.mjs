@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import https from 'node:https';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import {
   BACKENDS, BIN, createClient, startServer, stopServer, verify, freePort, rand, getToken, req,
   naturalOwner, intentBody, assertV2Error,
@@ -154,6 +155,33 @@ for (const backend of BACKENDS) {
       assert.ok(plain.length > 64 * 1024, `a large document: ${plain.length} bytes`);
       assert.equal(big.text, plain);
       for (const sock of socks) sock.destroy();
+      // Peers that reset the connection in the middle of a large reply: the server's write fails
+      // (EPIPE/ECONNRESET) and it carries on (no SIGPIPE).
+      for (let i = 0; i < 20; i++) {
+        await new Promise((res) => {
+          const tcp = connect({ host: '127.0.0.1', port: mtlsPort });
+          tcp.on('error', () => {});
+          const s = tlsConnect({ socket: tcp, ca: pki.ca, cert: pki.id('a1').cert, key: pki.id('a1').key, servername: 'localhost' }, () => {
+            s.write('GET /openapi/v3.json HTTP/1.1\r\nHost: x\r\n\r\n');
+          });
+          s.once('data', () => { tcp.resetAndDestroy(); res(); });  // RST with most of the reply unread
+          s.on('error', () => res());
+        });
+        // ... and peers gone before their reply: its write meets a closed socket, then the
+        // close_notify meets the peer's reset.
+        await new Promise((res) => {
+          const tcp = connect({ host: '127.0.0.1', port: mtlsPort });
+          tcp.on('error', () => {});
+          const s = tlsConnect({ socket: tcp, ca: pki.ca, cert: pki.id('a1').cert, key: pki.id('a1').key, servername: 'localhost' }, () => {
+            s.end(`GET /v2.01/${A.id}/clients HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+              () => { tcp.destroy(); res(); });
+          });
+          s.on('error', () => res());
+        });
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(srv.child.exitCode, null, `the server is still running: ${srv.log.slice(-500)}`);
+      assert.equal((await m(pki.id('a1'), 'GET', '/healthz')).status, 200);
     });
 
     it('a certificate of the right CA that no client registered gets nothing', async () => {
@@ -249,6 +277,16 @@ for (const backend of BACKENDS) {
       const upd = await req(srv.base, 'PUT', `/v2.01/${A.id}/wallets/${wallet.json.Id}`,
         { token: plain, body: { Description: 'x', ScaContext: 'USER_NOT_PRESENT' } });
       assertV2Error(upd, 403, 'proxy declared in a body on the plain listener');
+      // Field names in any case, or escaped, are the same declaration.
+      for (const raw of ['{"Description":"x","scacontext":"USER_NOT_PRESENT"}',
+        '{"Description":"x","Sca\\u0043ontext":"USER_NOT_PRESENT"}']) {
+        const r = await req(srv.base, 'PUT', `/v2.01/${A.id}/wallets/${wallet.json.Id}`, { token: plain, body: raw });
+        assertV2Error(r, 403, `proxy declared as ${raw}`);
+      }
+      // A USER_PRESENT query does not hide a USER_NOT_PRESENT body.
+      const mixed = await req(srv.base, 'PUT', `/v2.01/${A.id}/wallets/${wallet.json.Id}?ScaContext=USER_PRESENT`,
+        { token: plain, body: { Description: 'x', ScaContext: 'USER_NOT_PRESENT' } });
+      assertV2Error(mixed, 403, 'conflicting declarations');
       // The routes say which operations are SCA-triggering.
       const routes = (await run(['routes'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
       const sca = routes.filter((r) => r.sca_triggering).map((r) => `${r.method} ${r.path}`).sort();

@@ -67,6 +67,13 @@ struct LogPosition {
   std::string hash = std::string(32, '\0');
 };
 
+// Where the writer holding the lease accepts admin commands (api/src/admin.h).
+struct AdminEndpoint {
+  std::string address;      // its plain listener
+  std::string secret_hash;  // hex SHA-256 of the secret
+  std::string secret_file;  // the 0600 file holding the secret, on the server's host
+};
+
 struct StoreOptions {
   // "sqlite:PATH" (PATH may be relative) or "postgresql://user@host:port/db".
   std::string url;
@@ -146,8 +153,8 @@ class Store {
   // its secret: the secret itself never enters the database), so that a CLI that cannot take the
   // lease sends its writes through that writer's sequencer. Operational metadata, like the lease
   // itself: written by the lease holder at start, outside the log.
-  Status PublishAdminEndpoint(const std::string& address, const std::string& secret_hash);
-  Result<std::pair<std::string, std::string>> ReadAdminEndpoint();
+  Status PublishAdminEndpoint(const AdminEndpoint& endpoint);
+  Result<AdminEndpoint> ReadAdminEndpoint();
 
   // A page of a client's events from the projection (GET /events). The projection may lag the
   // log: callers that must see their own writes wait for projected_lsn() first.

@@ -64,6 +64,13 @@ struct StartReport {
   uint64_t snapshot_records = 0;  // records seeding the log of a database older than the log
 };
 
+// Where the writer holding the lease accepts admin commands (see ReadAdminEndpoint).
+struct AdminEndpoint {
+  std::string address;      // its plain listener
+  std::string secret_hash;  // hex SHA-256 of the secret
+  std::string secret_file;  // the 0600 file holding the secret, on the server's host
+};
+
 class Service {
  public:
   // Opens the database (migrating it), takes the writer lease, loads the state and starts the
@@ -89,7 +96,7 @@ class Service {
   void Stop();
 
   // Records where this writer accepts admin commands (see ReadAdminEndpoint).
-  Status PublishAdminEndpoint(const std::string& address, const std::string& secret_hash);
+  Status PublishAdminEndpoint(const AdminEndpoint& endpoint);
 
   ServiceStats stats() const;
   // What opening found in the log and did (replayed records, a torn tail cut, a seeded log).
@@ -109,7 +116,7 @@ class Service {
 // The admin endpoint published by the writer holding the database's lease:
 // {address, hex SHA-256 of its secret}.
 // kNotFound when none was published. Opens the database as a reader.
-Result<std::pair<std::string, std::string>> ReadAdminEndpoint(const std::string& db_url);
+Result<AdminEndpoint> ReadAdminEndpoint(const std::string& db_url);
 
 // Pure checks of a command (what Submit runs first); exposed for tests.
 Status Preflight(const Command& command, const Caller& caller, std::vector<FieldError>* errors);
