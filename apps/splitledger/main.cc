@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string>
 
+#include "splitledger/admin/admin_cli.h"
 #include "splitledger/api/commands.h"
 #include "splitledger/bench/bench.h"
 #include "splitledger/ledger/verify.h"
@@ -29,6 +30,9 @@ commands:
         every route of the REST API, one JSON object per line (docs/openapi documents them)
   escrow receive --db URL --client ID --currency CUR --amount N --reference REF
         record money arrived on a client's escrow wallet (through the running server, if any)
+  admin trial-balance|statement|balance|reconcile|export --db URL ... [--format table|csv|json]
+        reports for platform admins (`splitledger admin` lists them); read-only, beside a
+        running server or alone
   rebuild [--db URL]
         empty the tables and project the whole log into them again (a lost or damaged database
         beside an intact log); refuses while a server holds the database; then verify
@@ -120,6 +124,7 @@ int main(int argc, char** argv) {
   if (cmd == "client" && sub == "cert") return splitledger::api::ClientCertMain(argc - 3, argv + 3);
   if (cmd == "routes") return splitledger::api::RoutesMain(argc - 2, argv + 2);
   if (cmd == "escrow" && sub == "receive") return splitledger::api::EscrowReceiveMain(argc - 3, argv + 3);
+  if (cmd == "admin") return splitledger::admin::AdminMain(argc - 2, argv + 2);
   if (cmd == "verify") return VerifyMain(argc - 2, argv + 2);
   if (cmd == "rebuild") return RebuildMain(argc - 2, argv + 2);
   if (cmd == "bench" && sub == "ledger") return splitledger::bench::LedgerBenchMain(argc - 3, argv + 3);

@@ -137,6 +137,10 @@ const std::vector<Migration> kMigrations = {
     // 0.5: the admin endpoint's secret leaves the database (only its hash stays; the lease
     // holder republishes at every start, so the row is dropped, not converted).
     {{"DROP TABLE IF EXISTS admin_endpoint"}},
+    // 0.5: wallet statements and balances at a past instant read an account's postings in
+    // journal order (`splitledger admin statement|balance`); the projection pays one more
+    // B-tree insert per posting for it (docs/performance.md).
+    {{"CREATE INDEX postings_by_account ON postings (account_id, tx_id)"}},
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "splitledger/ledger/intent_ops.h"
 #include "log.h"
 #include "logged_tables.h"
+#include "read_snapshot.h"
 #include "table.h"
 
 namespace splitledger::ledger {
@@ -257,25 +258,6 @@ Status VerifyLog(Store& store, VerifyReport& rep) {
   rep.replayed_rows = replay.rows();
   return Status::Ok();
 }
-
-// Every query of a verification reads one snapshot, so a writer projecting meanwhile cannot
-// make the tables and the projection's position disagree.
-class ReadSnapshot {
- public:
-  explicit ReadSnapshot(Store& store) : sql_(store.session()) {
-    sql_ << (store.backend() == Backend::kPostgres ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
-                                                   : "BEGIN");
-  }
-  ~ReadSnapshot() {
-    try {
-      sql_ << "ROLLBACK";
-    } catch (...) {
-    }
-  }
-
- private:
-  soci::session& sql_;
-};
 
 }  // namespace
 
