@@ -9,12 +9,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "auth.h"
 #include "http.h"
 #include "observe.h"
+#include "shards.h"
 #include "splitledger/plugins/host_config.h"
 #include "splitledger/service/service.h"
 
@@ -42,6 +44,9 @@ struct Config {
   std::string tls_cert;
   std::string tls_key;
   std::string client_ca;
+  // Scale-out (docs/scaling.md): this server's shard and the deployment's shard map file.
+  std::string shard;
+  std::string shard_map;
   // Hook notifications (docs/api.md): the retry schedule (empty: Echo's) and failures in a row
   // before a hook turns INVALID; how often the outbox is polled.
   std::vector<int64_t> hook_retry_delays_ms;
@@ -54,6 +59,7 @@ struct App {
   std::unique_ptr<service::Service> service;
   TokenCache tokens;
   CertRegistry certs;
+  std::optional<ShardMap> shards;  // set when sharded
   Metrics metrics;
   Logger log;
   // The secret of the local admin endpoint (`client create` next to a running server).

@@ -47,6 +47,8 @@ const char* ReasonPhrase(int status) {
       return "No Content";
     case 303:
       return "See Other";
+    case 307:
+      return "Temporary Redirect";
     case 400:
       return "Bad Request";
     case 401:
@@ -73,6 +75,8 @@ const char* ReasonPhrase(int status) {
       return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
+    case 508:
+      return "Loop Detected";
     case 503:
       return "Service Unavailable";
     default:

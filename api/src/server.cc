@@ -210,6 +210,22 @@ class ApiHandler {
     std::string host = hreq.HeaderOr("host", app_.cfg.listen);
     req.url = scheme + host + std::string(path);
 
+    // Sharded: another shard's client is sent there before anything else is done here.
+    if (app_.shards) {
+      std::string owner_client = req.client_id;
+      if (req.dialect == Dialect::kOAuth) {
+        std::string key;
+        ParseBasic(hreq.HeaderOr("authorization"), &owner_client, &key);
+      } else if (segs.size() >= 2) {
+        owner_client = segs[1];
+      }
+      if (std::optional<std::string> there = app_.shards->Elsewhere(owner_client)) {
+        req.route = "shard_forward";
+        if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") hreq.body = std::move(req.body);
+        return app_.shards->Forward(*there, hreq, req.dialect);
+      }
+    }
+
     // The mTLS listener: the handshake verified the certificate's chain and dates; here, that
     // it is registered to a client and not revoked (req.cert_client).
     if (req.transport == Transport::kMtls) {
@@ -428,6 +444,8 @@ bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
   if (auto v = b.Str(d, "tls_cert", false)) cfg->tls_cert = *v;
   if (auto v = b.Str(d, "tls_key", false)) cfg->tls_key = *v;
   if (auto v = b.Str(d, "client_ca", false)) cfg->client_ca = *v;
+  if (auto v = b.Str(d, "shard", false)) cfg->shard = *v;
+  if (auto v = b.Str(d, "shard_map", false)) cfg->shard_map = *v;
   if (auto v = b.Amount(d, "max_body_bytes", false)) cfg->max_body_bytes = *v;
   if (auto v = b.Amount(d, "token_ttl_seconds", false)) cfg->token_ttl_seconds = *v;
   if (auto v = b.Str(d, "log_level", false)) cfg->log_level = *v;
@@ -484,6 +502,20 @@ int ServeMain(int argc, char** argv) {
   if (auto v = Flag(argc, argv, "--tls-cert"); !v.empty()) app.cfg.tls_cert = v;
   if (auto v = Flag(argc, argv, "--tls-key"); !v.empty()) app.cfg.tls_key = v;
   if (auto v = Flag(argc, argv, "--client-ca"); !v.empty()) app.cfg.client_ca = v;
+  if (auto v = Flag(argc, argv, "--shard"); !v.empty()) app.cfg.shard = v;
+  if (auto v = Flag(argc, argv, "--shard-map"); !v.empty()) app.cfg.shard_map = v;
+  if (!app.cfg.shard.empty() || !app.cfg.shard_map.empty()) {
+    std::string shard_error;
+    if (app.cfg.shard.empty() || app.cfg.shard_map.empty()) {
+      std::cerr << "serve: --shard NAME and --shard-map FILE go together\n";
+      return 2;
+    }
+    app.shards = ShardMap::Load(app.cfg.shard_map, app.cfg.shard, &shard_error);
+    if (!app.shards) {
+      std::cerr << "serve: shard map: " << shard_error << "\n";
+      return 2;
+    }
+  }
   // TLS contexts first: a bad certificate stops the start before anything is opened.
   std::shared_ptr<TlsContext> tls, mtls;
   if (!app.cfg.listen_tls.empty() || !app.cfg.listen_mtls.empty()) {
@@ -611,6 +643,7 @@ int ServeMain(int argc, char** argv) {
     };
     add_tls(app.cfg.listen_tls, tls, "tls_address");
     add_tls(app.cfg.listen_mtls, mtls, "mtls_address");
+    if (app.shards) listening_fields += ",\"shard\":" + JsonQuote(app.shards->self());
     // Publish the admin endpoint for `client create` (admin.h) before serving: the sequencer is
     // still idle, so the store is free. A failure only disables it.
     if (Status st = PublishAdminEndpoint(app, socket.address().toString()); !st.ok()) {

@@ -18,7 +18,7 @@ constexpr const char* kUsage = R"(usage: splitledger <command> [options]
 commands:
   serve [--listen HOST:PORT] [--db URL] [--config FILE]
         [--listen-tls HOST:PORT] [--listen-mtls HOST:PORT] [--tls-cert FILE] [--tls-key FILE]
-        [--client-ca FILE]
+        [--client-ca FILE] [--shard NAME --shard-map FILE]
         run the REST API (default 127.0.0.1:8080, sqlite:./data/splitledger.db), and HTTPS and
         mTLS listeners beside it (docs/operations.md)
   client create --id ID [--api-key KEY] [--db URL]

@@ -66,8 +66,8 @@ export function freePort() {
 
 // Starts `splitledger serve`; resolves once it answers /healthz. Picks the port itself (the server
 // also logs {"msg":"listening","address":…}; when it does, that address is used).
-export async function startServer(dbUrl, extraArgs = []) {
-  const port = await freePort();
+export async function startServer(dbUrl, extraArgs = [], { port: chosen } = {}) {
+  const port = chosen ?? await freePort();
   const child = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--db', dbUrl, ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
