@@ -27,6 +27,7 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
     "Marketplace split payments: Mangopay-compatible REST API over a double-entry ledger")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends: from the binary's and adapters' libraries
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")

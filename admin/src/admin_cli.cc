@@ -204,7 +204,7 @@ int TrialBalance(Store& store, const Args& a, const std::string& format) {
 Result<ledger::TrialBalanceLine> NamedAccount(Store& store, const Args& a) {
   if (!a.Get("--account").empty()) {
     const std::string& s = a.Get("--account");
-    if (s.find_first_not_of("0123456789") != std::string::npos)
+    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
       return Status::Invalid("--account: an account id (digits)");
     return ledger::FindAccount(store, std::stoll(s));
   }

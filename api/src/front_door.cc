@@ -75,8 +75,10 @@ const char* ReasonPhrase(int status) {
       return "Request Header Fields Too Large";
     case 500:
       return "Internal Server Error";
-    case 508:
-      return "Loop Detected";
+    case 421:
+      return "Misdirected Request";
+    case 504:
+      return "Gateway Timeout";
     case 503:
       return "Service Unavailable";
     default:

@@ -195,7 +195,19 @@ class ApiHandler {
       req.dialect = Dialect::kV3;
       req.body = std::move(hreq.body);
       req.url = scheme + hreq.HeaderOr("host", app_.cfg.listen) + std::string(path);
-      return HandleSettlementUpload(app_, req, segs[2]);
+      std::string body = app_.shards ? req.body : std::string();
+      Reply local = HandleSettlementUpload(app_, req, segs[2]);
+      // Sharded: the URL names no client, so a settlement this shard does not hold (or a wrong
+      // token: the answer is the same) is tried on the others, once.
+      if (local.status == 403 && app_.shards && !ShardMap::Forwarded(hreq) &&
+          hreq.transport != Transport::kMtls) {
+        hreq.body = std::move(body);
+        for (const std::string& other : app_.shards->Others()) {
+          Reply r = app_.shards->Forward(other, hreq, Dialect::kV3);
+          if (r.status != 403 && r.status != 421) return r;
+        }
+      }
+      return local;
     }
     const DialectEntry* dialect = nullptr;
     for (const DialectEntry& d : kDialects) {
@@ -221,6 +233,15 @@ class ApiHandler {
       }
       if (std::optional<std::string> there = app_.shards->Elsewhere(owner_client)) {
         req.route = "shard_forward";
+        // A client certificate cannot travel with a forwarded request (TLS ends here): an mTLS
+        // client talks to its own shard's mTLS listener.
+        if (req.transport == Transport::kMtls) {
+          ApiError e;
+          e.status = 421;
+          e.type = "misdirected_request";
+          e.message = "This client's mTLS listener is on another shard: connect to it directly";
+          return ErrorReply(req.dialect, e);
+        }
         if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") hreq.body = std::move(req.body);
         return app_.shards->Forward(*there, hreq, req.dialect);
       }

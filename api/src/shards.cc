@@ -88,24 +88,29 @@ Reply ShardMap::Forward(const std::string& base, const HttpRequest& request, Dia
     e.message = message;
     return ErrorReply(errors, e);
   };
-  if (request.Header(kForwardedHeader) != nullptr) {
-    return refuse(508, "shard_loop",
+  if (Forwarded(request)) {
+    return refuse(421, "misdirected_request",
                   "Forwarded twice: the shards' maps disagree about this client");
   }
+  Poco::URI uri(base);
+  Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
+  Poco::Net::HTTPRequest out(request.method, request.target, Poco::Net::HTTPMessage::HTTP_1_1);
+  for (const auto& [name, value] : request.headers) {
+    if (!HopByHop(name)) out.add(name, value);
+  }
+  out.set(kForwardedHeader, self_);
+  if (const std::string* host = request.Header("host")) out.setHost(*host);
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
+    out.setContentLength(static_cast<std::streamsize>(request.body.size()));
+  }
   try {
-    Poco::URI uri(base);
-    Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
-    session.setTimeout(Poco::Timespan(30, 0));
-    Poco::Net::HTTPRequest out(request.method, request.target, Poco::Net::HTTPMessage::HTTP_1_1);
-    for (const auto& [name, value] : request.headers) {
-      if (!HopByHop(name)) out.add(name, value);
-    }
-    out.set(kForwardedHeader, self_);
-    out.setHost(uri.getHost(), uri.getPort());
-    if (!request.body.empty() || request.method == "POST" || request.method == "PUT") {
-      out.setContentLength(static_cast<std::streamsize>(request.body.size()));
-    }
+    session.setTimeout(Poco::Timespan(5, 0), Poco::Timespan(30, 0), Poco::Timespan(30, 0));
     session.sendRequest(out) << request.body;
+  } catch (const Poco::Exception&) {
+    return refuse(503, "service_unavailable",
+                  "The shard serving this client cannot be reached; retry later");
+  }
+  try {
     Poco::Net::HTTPResponse in;
     std::istream& body = session.receiveResponse(in);
     Reply reply;
@@ -131,10 +136,23 @@ Reply ShardMap::Forward(const std::string& base, const HttpRequest& request, Dia
       }
     }
     return reply;
-  } catch (const Poco::Exception& e) {
-    return refuse(503, "service_unavailable",
-                  "The shard serving this client cannot be reached; retry later");
+  } catch (const Poco::Exception&) {
+    return refuse(504, "gateway_timeout",
+                  "The shard serving this client took the request and did not answer in time: "
+                  "its outcome is unknown (retry with the same Idempotency-Key, or read the object)");
   }
+}
+
+std::vector<std::string> ShardMap::Others() const {
+  std::vector<std::string> out;
+  for (const auto& [name, url] : shard_urls_) {
+    if (name != self_) out.push_back(url);
+  }
+  return out;
+}
+
+bool ShardMap::Forwarded(const HttpRequest& request) {
+  return request.Header(kForwardedHeader) != nullptr;
 }
 
 }  // namespace splitledger::api

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "front_door.h"
 #include "http.h"
@@ -23,10 +24,16 @@ class ShardMap {
                                       std::string* error);
   // The base URL of the shard owning `client_id`, when it is another shard than this one.
   std::optional<std::string> Elsewhere(const std::string& client_id) const;
-  // Sends the request to the shard at `base` (http://host:port) and returns its reply, with
-  // X-Splitledger-Shard naming who answered. A request already forwarded once is refused (508:
-  // the shards' maps disagree), and an unreachable shard is 503, in the dialect's error format.
+  // Sends the request to the shard at `base` (http://host:port) with its Host header unchanged
+  // (URLs the owner builds, like a settlement's UploadUrl, stay public) and returns its reply,
+  // with X-Splitledger-Shard naming who answered. In the dialect's error format: a request
+  // already forwarded once is 421 (the shards' maps disagree); a shard that cannot be reached is
+  // 503 (nothing was sent); one that took the request but did not answer in time is 504 (the
+  // outcome is unknown: retry with the same Idempotency-Key, or read the object).
   Reply Forward(const std::string& base, const HttpRequest& request, Dialect errors) const;
+  // Every other shard's base URL (the settlement upload URL carries no client id).
+  std::vector<std::string> Others() const;
+  static bool Forwarded(const HttpRequest& request);
   const std::string& self() const { return self_; }
 
  private:

@@ -196,7 +196,8 @@ const JournalTx& Book::Apply(std::string client_id, std::string kind, std::strin
   tx.client_id = std::move(client_id);
   tx.kind = std::move(kind);
   tx.ref = std::move(ref);
-  tx.created_at = now;
+  tx.created_at = std::max(now, last_tx_time_);
+  last_tx_time_ = tx.created_at;
   tx.postings.reserve(specs.size());
   for (const PostingSpec& p : specs) {
     Account& a = EnsureMutable(p.account, now);
@@ -281,6 +282,7 @@ void Book::Clear() {
   count_ = 0;
   next_account_id_ = 1;
   next_tx_id_ = 1;
+  last_tx_time_ = 0;
   new_txs_.clear();
   dirty_.clear();
   created_.clear();

@@ -324,7 +324,10 @@ Result<Reconciliation> Reconcile(Store& store, const std::string& client_id,
     if (!funded_state) continue;
     ++rec.settlements_checked;
     Amount funded = SettlementFunded(book, *s);
-    if (funded != s->actual_amount) {
+    // Waiting for its wire with nothing received yet is the normal state between the file and
+    // the money, not a difference; a part received, or a reconciled one off, is.
+    bool waiting = s->status == SettlementStatus::kPendingFundsReception && funded == 0;
+    if (funded != s->actual_amount && !waiting) {
       Difference d{"settlement_funding", s->id, s->currency, s->actual_amount, funded, "", {}};
       d.detail = "settlement " + std::string(SettlementStatusName(s->status)) + " received " +
                  std::to_string(funded) + " of " + std::to_string(s->actual_amount) + " (" +
@@ -333,9 +336,9 @@ Result<Reconciliation> Reconcile(Store& store, const std::string& client_id,
       rec.differences.push_back(std::move(d));
     }
     // 2. Settlements vs intents: every matched line is the action it names, for its amount.
-    Amount matched = 0;
+    Amount matched = 0;  // signed, as the settlement declares it (refunds and disputes negative)
     for (const SettlementMatch& m : s->matches) {
-      matched += m.amount < 0 ? -m.amount : m.amount;
+      matched += m.amount;
       const Intent* intent = state.FindIntent(client_id, m.intent_id);
       const ActionRecord* action = nullptr;
       if (intent != nullptr) {
@@ -366,6 +369,17 @@ Result<Reconciliation> Reconcile(Store& store, const std::string& client_id,
     tick();
     for (const Split& sp : intent->splits) {
       if (!sp.executed() || sp.line_index >= intent->lines.size()) continue;
+      // A refund that reached into the split but could not take the money back: the escrow
+      // wallet is short of it.
+      Amount short_by = sp.refunded - sp.taken_back - sp.fees_taken_back;
+      if (short_by != 0) {
+        rec.differences.push_back(Difference{
+            "split_take_back", sp.id, intent->currency, sp.refunded,
+            sp.taken_back + sp.fees_taken_back,
+            "a refund of an executed split could not take all of it back" +
+                (sp.note.empty() ? std::string() : ": " + sp.note),
+            {intent->id + "/" + sp.id}});
+      }
       AccountKey key = SellerAccount(*intent, intent->lines[sp.line_index]);
       if (key.kind != chart::kSellerWallet) continue;
       auto& e = expected[key.Joined()];
@@ -414,31 +428,35 @@ Result<std::vector<ExportedFile>> ExportClient(Store& store, const std::string& 
   long long lo = from, hi = to;
   struct Query {
     const char* file;
+    const char* header;  // the CSV's first line, there even when no row follows
     std::string sql;
     bool ranged;  // binds (client, from, to), else (client)
   };
   const std::vector<Query> queries = {
-      {"journal.csv",
+      {"journal.csv", "id,client_id,kind,ref,created_at",
        "SELECT id, client_id, kind, ref, created_at FROM journal_transactions "
        "WHERE client_id = :c AND created_at >= :lo AND created_at <= :hi ORDER BY id",
        true},
       {"postings.csv",
+       "tx_id,seq,account_id,currency,kind,ref,side,phase,amount,posted_balance_after",
        "SELECT p.tx_id, p.seq, p.account_id, a.currency, a.kind, a.ref, p.side, p.phase, "
        "p.amount, p.posted_balance_after FROM postings p "
        "JOIN journal_transactions t ON t.id = p.tx_id JOIN accounts a ON a.id = p.account_id "
        "WHERE t.client_id = :c AND t.created_at >= :lo AND t.created_at <= :hi "
        "ORDER BY p.tx_id, p.seq",
        true},
-      {"wallets.csv",
+      {"wallets.csv", "account_id,currency,kind,ref,debits_posted,credits_posted",
        "SELECT a.id AS account_id, a.currency, a.kind, a.ref, a.debits_posted, a.credits_posted "
        "FROM accounts a WHERE a.client_id = :c AND a.kind IN ('wallet', 'client_fees', "
        "'client_credit', 'escrow') ORDER BY a.currency, a.kind, a.ref",
        false},
-      {"intents.csv",
+      {"intents.csv", "id,status,amount,platform_fees,created_at",
        "SELECT id, status, amount, platform_fees, created_at FROM intents WHERE client_id = :c "
        "ORDER BY created_at, id",
        false},
       {"settlements.csv",
+       "id,status,currency,declared_intent_amount,processor_fees,actual_amount,settlement_date,"
+       "created_at",
        "SELECT id, status, currency, declared_intent_amount, processor_fees, actual_amount, "
        "settlement_date, created_at FROM settlements WHERE client_id = :c ORDER BY created_at, id",
        false},
@@ -450,19 +468,12 @@ Result<std::vector<ExportedFile>> ExportClient(Store& store, const std::string& 
     int64_t step = 0;
     for (const Query& q : queries) {
       if (progress) progress(step++, static_cast<int64_t>(queries.size()));
-      std::string out;
+      std::string out = std::string(q.header) + "\n";
       soci::rowset<soci::row> rs =
           q.ranged ? (sql.prepare << q.sql, soci::use(client_id), soci::use(lo), soci::use(hi))
                    : (sql.prepare << q.sql, soci::use(client_id));
       int64_t rows = 0;
-      bool header = false;
       for (const soci::row& r : rs) {
-        if (!header) {
-          for (size_t i = 0; i < r.size(); ++i)
-            out += (i ? "," : "") + r.get_properties(i).get_name();
-          out += "\n";
-          header = true;
-        }
         for (size_t i = 0; i < r.size(); ++i) {
           if (i) out += ",";
           if (r.get_properties(i).get_data_type() == soci::dt_string) {
@@ -490,7 +501,13 @@ Result<std::vector<ExportedFile>> ExportClient(Store& store, const std::string& 
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("export: ") + e.what());
   }
-  std::string manifest = "{\"client_id\":\"" + client_id + "\",\"from\":" + std::to_string(from) +
+  // Client ids are [A-Za-z0-9._-]; escaped anyway.
+  std::string quoted_client;
+  for (char ch : client_id) {
+    if (ch == '"' || ch == '\\') quoted_client += '\\';
+    if (static_cast<unsigned char>(ch) >= 0x20) quoted_client += ch;
+  }
+  std::string manifest = "{\"client_id\":\"" + quoted_client + "\",\"from\":" + std::to_string(from) +
                          ",\"to\":" + std::to_string(to) + ",\"files\":[";
   for (size_t i = 0; i < files.size(); ++i) {
     manifest += std::string(i ? "," : "") + "{\"name\":\"" + files[i].name +

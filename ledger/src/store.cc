@@ -329,7 +329,9 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
       // wait for the WAL flush.
       if (options.writer) *store->sql_ << "SET synchronous_commit = off";
     }
-    SL_RETURN_IF_ERROR(store->Migrate());
+    // Only the writer migrates: a reader (verify, the admin reports, a CLI looking for the
+    // admin endpoint) may run beside an older server and must not change its schema.
+    SL_RETURN_IF_ERROR(options.writer ? store->Migrate() : store->CheckSchemaCurrent());
     if (options.writer) {
       SL_RETURN_IF_ERROR(store->OpenLog());
       SL_RETURN_IF_ERROR(store->Recover());
@@ -509,6 +511,17 @@ Status Store::Migrate() {
   SyncEntityTables(sql, backend_);
   SyncLedgerTables(sql, backend_);
   tx.commit();
+  return Status::Ok();
+}
+
+Status Store::CheckSchemaCurrent() {
+  int current = SchemaVersion();
+  if (current < static_cast<int>(kMigrations.size())) {
+    return Status::Unavailable(
+        "the database is at schema version " + std::to_string(current) + " and this release reads " +
+        std::to_string(kMigrations.size()) +
+        ": start this release's `splitledger serve` on it first (the writer migrates), then retry");
+  }
   return Status::Ok();
 }
 
@@ -796,6 +809,12 @@ Status Store::Load(State& state) {
       long long max_tx = 0;
       sql << "SELECT MAX(id) FROM journal_transactions", soci::into(max_tx, ind);
       state.book().SetNextTransactionId(ind == soci::i_ok ? max_tx + 1 : 1);
+      if (ind == soci::i_ok) {
+        long long last_at = 0;
+        sql << "SELECT created_at FROM journal_transactions WHERE id = :id", soci::use(max_tx),
+            soci::into(last_at);
+        state.book().SetLastTransactionTime(last_at);
+      }
     }
     std::unordered_map<std::string, Intent> intents;
     std::vector<std::string> order;

@@ -85,7 +85,20 @@ for (const backend of BACKENDS.filter((b) => b.name === 'postgresql')) {
       assert.equal(via2.headers.get('x-splitledger-shard'), 'eu-1');
       // A request forwarded once more (maps that disagree) is refused, not bounced forever.
       const loop = await req(s1.base, 'GET', `/v2.01/${B.id}/clients`, { token: t.json.access_token, headers: { 'X-Splitledger-Forwarded-By': 'eu-2' } });
-      assert.equal(loop.status, 508);
+      assert.equal(loop.status, 421);
+      // A settlement of B created through eu-1: its upload URL is public (eu-1's address, as
+      // the client called it) and the upload reaches eu-2, which holds the settlement.
+      const st = await req(s1.base, 'POST', `/V3.0/${B.id}/payins/intents/settlements`, { token: t.json.access_token, body: { FileName: 'f.csv' } });
+      assert.equal(st.status, 200, st.text);
+      assert.ok(st.json.UploadUrl.startsWith(s1.base), st.json.UploadUrl);
+      const csv = 'ExternalProviderReference,ExternalTransactionType,ExternalTransactionStatus,ExternalProcessingDate,Amount,Currency\r\n' +
+        'nope,PAYMENT,SETTLED,19-06-2025,100,EUR\r\nSettlementDate,20-06-2025\r\nExternalProviderName,Stripe\r\n' +
+        'TotalSettlementFeesAmount,0\r\nTotalNetSettlementAmount,100\r\nSettlementCurrency,EUR\r\n';
+      const up = await req(st.json.UploadUrl, 'PUT', '', { body: csv, headers: { 'Content-Type': 'text/csv' } });
+      assert.equal(up.status, 200, up.text);
+      assert.equal(up.headers.get('x-splitledger-shard'), 'eu-2');
+      const wrong = await req(st.json.UploadUrl.replace(/token=[^&]+/, 'token=0000'), 'PUT', '', { body: csv, headers: { 'Content-Type': 'text/csv' } });
+      assert.equal(wrong.status, 403, 'a wrong token is refused by every shard');
     });
 
     it('a second writer for a shard is refused', async () => {

@@ -124,6 +124,10 @@ class Book {
   bool HasChanges() const { return !new_txs_.empty() || !dirty_.empty(); }
   void LoadAccount(Account account);  // at start-up
   void SetNextTransactionId(int64_t next) { next_tx_id_ = next; }
+  // Transactions are stamped in their order: a command submitted earlier but sequenced later
+  // gets the time of the one before it, so "the balance at an instant" is a prefix of the
+  // journal (reports.h).
+  void SetLastTransactionTime(int64_t t) { last_tx_time_ = t; }
   void Clear();
 
  private:
@@ -146,6 +150,7 @@ class Book {
   std::vector<Slot> index_;  // capacity a power of two, at most half full
   int64_t next_account_id_ = 1;
   int64_t next_tx_id_ = 1;
+  int64_t last_tx_time_ = 0;
   std::vector<JournalTx> new_txs_;
   std::vector<int64_t> dirty_;    // touched accounts, in first-touch order
   std::vector<int64_t> created_;  // accounts created since the last take

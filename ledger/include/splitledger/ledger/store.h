@@ -148,6 +148,8 @@ class Store {
 
   // Schema version after migrations.
   int SchemaVersion();
+  // kUnavailable when the database needs migrations this release has (a reader never migrates).
+  Status CheckSchemaCurrent();
 
   // Where the running writer accepts admin commands (loopback address, and the hex SHA-256 of
   // its secret: the secret itself never enters the database), so that a CLI that cannot take the
