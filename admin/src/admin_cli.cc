@@ -11,8 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "splitledger/admin/password.h"
+#include "splitledger/api/commands.h"
 #include "splitledger/ledger/reports.h"
 #include "splitledger/ledger/store.h"
+#include "splitledger/service/service.h"
 
 namespace splitledger::admin {
 
@@ -20,7 +23,8 @@ namespace {
 
 using ledger::Store;
 
-constexpr const char* kUsage = R"(usage: splitledger admin <report> --db URL [options] [--format table|csv|json]
+constexpr const char* kUsage =
+    R"(usage: splitledger admin <report> --db URL [options] [--format table|csv|json]
 
   trial-balance --client ID [--currency CUR] [--at TIME]
       every account of the client: debits, credits, balance; totals per currency (exit 1 when
@@ -36,6 +40,8 @@ constexpr const char* kUsage = R"(usage: splitledger admin <report> --db URL [op
   export --client ID --from TIME --to TIME --dir DIR
       journal, postings, wallets, intents, settlements as CSV, and manifest.json (row counts,
       SHA-256 of each file)
+  user add --name NAME            (password on stdin)
+      a web console user (/console on the running server)
 
 TIME: unix seconds, YYYY-MM-DD (from: its first second; to, at: its last) or
 YYYY-MM-DDTHH:MM:SS[Z] (UTC).
@@ -124,11 +130,13 @@ class Grid {
         const std::string& cell = rows_[r][i];
         bool number = !cell.empty() && cell.find_first_not_of("-0123456789") == std::string::npos;
         std::string pad(width[i] - cell.size(), ' ');
-        out << (i ? "  " : "") << (number ? pad + cell : cell + (i + 1 < rows_[r].size() ? pad : ""));
+        out << (i ? "  " : "")
+            << (number ? pad + cell : cell + (i + 1 < rows_[r].size() ? pad : ""));
       }
       out << "\n";
       if (r == 0) {
-        for (size_t i = 0; i < width.size(); ++i) out << (i ? "  " : "") << std::string(width[i], '-');
+        for (size_t i = 0; i < width.size(); ++i)
+          out << (i ? "  " : "") << std::string(width[i], '-');
         out << "\n";
       }
     }
@@ -229,7 +237,8 @@ int StatementReport(Store& store, const Args& a, const std::string& format) {
     st.from = from;
     st.to = to;
   }
-  std::string name = a.Get("--wallet").empty() ? std::to_string(st.account.account_id) : a.Get("--wallet");
+  std::string name =
+      a.Get("--wallet").empty() ? std::to_string(st.account.account_id) : a.Get("--wallet");
   if (format == "json") {
     std::cout << "{\"wallet\":" << Quote(name) << ",\"account_id\":" << st.account.account_id
               << ",\"client_id\":" << Quote(st.account.key.client_id)
@@ -247,7 +256,8 @@ int StatementReport(Store& store, const Args& a, const std::string& format) {
     return 0;
   }
   Grid g({"tx", "at", "cause", "ref", "amount", "balance"});
-  g.Add({"", from ? Iso(*from) : "", "opening balance", "", "", std::to_string(st.opening_balance)});
+  g.Add(
+      {"", from ? Iso(*from) : "", "opening balance", "", "", std::to_string(st.opening_balance)});
   for (const auto& m : st.movements) {
     g.Add({std::to_string(m.tx_id), Iso(m.at), m.cause, m.ref, std::to_string(m.amount),
            std::to_string(m.balance)});
@@ -300,16 +310,19 @@ int ReconcileReport(Store& store, const Args& a, const std::string& format) {
               << "},\"differences\":[";
     for (size_t i = 0; i < rec->differences.size(); ++i) {
       const auto& d = rec->differences[i];
-      std::cout << (i ? "," : "") << "{\"check\":" << Quote(d.check) << ",\"object\":" << Quote(d.object)
-                << ",\"currency\":" << Quote(d.currency) << ",\"expected\":" << d.expected
-                << ",\"actual\":" << d.actual << ",\"difference\":" << d.actual - d.expected
-                << ",\"detail\":" << Quote(d.detail) << ",\"related\":[";
-      for (size_t j = 0; j < d.related.size(); ++j) std::cout << (j ? "," : "") << Quote(d.related[j]);
+      std::cout << (i ? "," : "") << "{\"check\":" << Quote(d.check)
+                << ",\"object\":" << Quote(d.object) << ",\"currency\":" << Quote(d.currency)
+                << ",\"expected\":" << d.expected << ",\"actual\":" << d.actual
+                << ",\"difference\":" << d.actual - d.expected << ",\"detail\":" << Quote(d.detail)
+                << ",\"related\":[";
+      for (size_t j = 0; j < d.related.size(); ++j)
+        std::cout << (j ? "," : "") << Quote(d.related[j]);
       std::cout << "]}";
     }
     std::cout << "]}\n";
   } else {
-    Grid g({"check", "object", "currency", "expected", "actual", "difference", "detail", "related"});
+    Grid g(
+        {"check", "object", "currency", "expected", "actual", "difference", "detail", "related"});
     for (const auto& d : rec->differences) {
       std::string related;
       for (const auto& r : d.related) related += (related.empty() ? "" : "; ") + r;
@@ -317,10 +330,10 @@ int ReconcileReport(Store& store, const Args& a, const std::string& format) {
              std::to_string(d.actual - d.expected), d.detail, related});
     }
     if (format == "table") {
-      std::cout << "checked " << rec->settlements_checked << " settlements, " << rec->wallets_checked
-                << " seller wallets, " << rec->escrow_currencies_checked
-                << " escrow currencies (log position " << rec->as_of_lsn << "): "
-                << rec->differences.size() << " difference(s)\n";
+      std::cout << "checked " << rec->settlements_checked << " settlements, "
+                << rec->wallets_checked << " seller wallets, " << rec->escrow_currencies_checked
+                << " escrow currencies (log position " << rec->as_of_lsn
+                << "): " << rec->differences.size() << " difference(s)\n";
     }
     if (!rec->differences.empty() || format == "csv") g.Print(std::cout, format == "csv");
   }
@@ -353,8 +366,45 @@ int ExportReport(Store& store, const Args& a, const std::string& format) {
 
 }  // namespace
 
+// `admin user add --db URL --name NAME`: a console user; the password is read from stdin (one
+// line), hashed here, and only the hash travels (through the running server, if any).
+int UserAdd(int argc, char** argv) {
+  std::string db, name;
+  for (int i = 0; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--db") == 0) db = argv[i + 1];
+    if (std::strcmp(argv[i], "--name") == 0) name = argv[i + 1];
+  }
+  if (db.empty()) db = "sqlite:./data/splitledger.db";
+  if (isatty(STDIN_FILENO)) std::cerr << "password: ";
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  if (name.empty() || password.size() < 12)
+    return Fail("user add --name NAME, and a password of 12 characters or more on stdin");
+  service::PutAdminUser cmd;
+  cmd.user.name = name;
+  cmd.user.password_hash = HashPassword(password);
+  std::vector<service::FieldError> errors;
+  if (Status st = service::Preflight(service::Command(cmd), {"", 0}, &errors); !st.ok())
+    return Fail(st.message());
+  std::string body =
+      "{\"Name\":" + Quote(name) + ",\"PasswordHash\":" + Quote(cmd.user.password_hash) + "}";
+  std::string response;
+  Status st = api::CliWrite(
+      db, "", std::move(cmd), "/admin/users", body,
+      [&](const service::Outcome&) { return "{\"Name\":" + Quote(name) + "}"; }, &response);
+  if (!st.ok()) {
+    std::cerr << "admin user add: " << st.ToString() << "\n";
+    return 1;
+  }
+  std::cout << response << std::endl;
+  return 0;
+}
+
 int AdminMain(int argc, char** argv) {
   std::string report = argc > 0 ? argv[0] : "";
+  if (report == "user" && argc > 1 && std::strcmp(argv[1], "add") == 0)
+    return UserAdd(argc - 2, argv + 2);
   Args args;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--", 2) != 0 || i + 1 >= argc) {
@@ -379,7 +429,8 @@ int AdminMain(int argc, char** argv) {
   }
   std::string format = args.Get("--format");
   if (format.empty()) format = "table";
-  if (format != "table" && format != "csv" && format != "json") return Fail("--format table|csv|json");
+  if (format != "table" && format != "csv" && format != "json")
+    return Fail("--format table|csv|json");
   std::string db = args.Get("--db");
   if (db.empty()) db = "sqlite:./data/splitledger.db";
   ledger::StoreOptions options;

@@ -149,6 +149,20 @@ Reply HandleAdminCertificates(App& app, Request& req) {
   return JsonReply(RenderCertificates(req.client_id, list));
 }
 
+Reply HandleAdminUsers(App& app, Request& req) {
+  rapidjson::Document d;
+  if (Status st = ParseJsonObject(req.body, &d); !st.ok())
+    return ErrorReply(Dialect::kV2, ErrorFromStatus(st));
+  Binder b;
+  service::PutAdminUser cmd;
+  if (auto v = b.Str(d, "Name", true)) cmd.user.name = *v;
+  if (auto v = b.Str(d, "PasswordHash", true)) cmd.user.password_hash = *v;
+  if (!b.ok()) return ErrorReply(Dialect::kV2, ParamError(b.errors()));
+  service::Outcome o = Run(app, req, std::move(cmd));
+  if (!o.ok()) return ErrorReply(Dialect::kV2, ErrorFromStatus(o.status));
+  return JsonReply("{\"Name\":" + JsonQuote(std::get<service::Box<AdminUser>>(o.value)->name) + "}");
+}
+
 std::string RenderEscrowReceipt(const std::string& client_id, const service::EscrowReceipt& r) {
   std::string out = "{\"ClientId\":" + JsonQuote(client_id) + ",\"Currency\":" + JsonQuote(r.currency) +
                     ",\"Amount\":" + std::to_string(r.amount) +

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "app.h"
+#include "splitledger/api/commands.h"
 
 namespace splitledger::api {
 
@@ -37,12 +38,7 @@ bool CertificateCommand(const std::string& action, const ClientCertificate& cert
                         service::Command* cmd);
 std::string RenderEscrowReceipt(const std::string& client_id, const service::EscrowReceipt& r);
 
-// Runs a write of the CLI through the sequencer of the database at `db`: its own when no server
-// holds the lease; otherwise the server's, by POSTing `admin_body` to its admin endpoint `path`.
-// On success `*response` is the JSON answer (the server's, or `render(outcome)` locally).
-Status CliWrite(const std::string& db, const std::string& client_id, service::Command command,
-                const std::string& path, const std::string& admin_body,
-                const std::function<std::string(const service::Outcome&)>& render,
-                std::string* response);
+// POST /admin/users {"Name","PasswordHash"}: a console user (admin module's `admin user add`).
+Reply HandleAdminUsers(App& app, Request& req);
 
 }  // namespace splitledger::api

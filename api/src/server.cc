@@ -112,7 +112,7 @@ Dialect DialectOfPath(std::string_view target) {
 
 class ApiHandler {
  public:
-  explicit ApiHandler(App& app) : app_(app) {}
+  ApiHandler(App& app, const Extensions& extensions) : app_(app), extensions_(extensions) {}
 
   Reply Handle(HttpRequest& hreq) {
     auto t0 = std::chrono::steady_clock::now();
@@ -172,6 +172,29 @@ class ApiHandler {
       }
       return r;
     }
+    // Extensions (extension.h): their own prefix, their own replies.
+    for (const auto& ext : extensions_) {
+      const std::string prefix = ext->prefix();
+      if (path == prefix || (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+                             path[prefix.size()] == '/')) {
+        req.route = prefix;
+        WebRequest w;
+        w.method = hreq.method;
+        w.path = std::string(path);
+        w.query = q == std::string::npos ? std::string() : uri.substr(q + 1);
+        w.headers = hreq.headers;
+        w.body = std::move(hreq.body);
+        w.secure = hreq.transport != Transport::kPlain;
+        w.loopback = hreq.peer.host().isLoopback();
+        WebReply wr = ext->Handle(w);
+        Reply r;
+        r.status = wr.status;
+        r.content_type = wr.content_type;
+        r.body = std::move(wr.body);
+        r.headers = std::move(wr.headers);
+        return r;
+      }
+    }
     if (segs.size() == 2 && segs[0] == "openapi") {
       // The dialects' OpenAPI documents (docs/openapi, built in; a test keeps them equal to the
       // routing tables).
@@ -185,7 +208,8 @@ class ApiHandler {
     }
     if (segs.size() < 2) return PlainNotFound();
     if (segs.size() == 2 && segs[0] == "admin" &&
-        (segs[1] == "clients" || segs[1] == "escrow" || segs[1] == "certificates")) {
+        (segs[1] == "clients" || segs[1] == "escrow" || segs[1] == "certificates" ||
+         segs[1] == "users")) {
       req.route = "/admin/" + segs[1];
       return HandleAdmin(hreq, req);
     }
@@ -429,10 +453,12 @@ class ApiHandler {
     }
     if (req.route == "/admin/escrow") return HandleAdminEscrow(app_, req);
     if (req.route == "/admin/certificates") return HandleAdminCertificates(app_, req);
+    if (req.route == "/admin/users") return HandleAdminUsers(app_, req);
     return HandleAdminClients(app_, req);
   }
 
   App& app_;
+  const Extensions& extensions_;
 };
 
 std::string Flag(int argc, char** argv, const char* name) {
@@ -507,7 +533,7 @@ bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
 
 }  // namespace
 
-int ServeMain(int argc, char** argv) {
+int ServeMain(int argc, char** argv, Extensions extensions) {
   App app;
   std::string err;
   std::string config_path = Flag(argc, argv, "--config");
@@ -639,7 +665,8 @@ int ServeMain(int argc, char** argv) {
   fo.header_timeout_ms = app.cfg.header_timeout_seconds * 1000;
   fo.body_timeout_ms = app.cfg.body_timeout_seconds * 1000;
   fo.keep_alive_timeout_ms = app.cfg.keep_alive_timeout_seconds * 1000;
-  ApiHandler handler(app);
+  for (auto& ext : extensions) ext->Start(ServeContext{app.cfg.db, app.service.get()});
+  ApiHandler handler(app, extensions);
   FrontDoor server(
       fo, [&handler](HttpRequest& r) { return handler.Handle(r); },
       [&app](int status, const std::string& type, const std::string& message, std::string_view target) {
@@ -718,6 +745,7 @@ int ServeMain(int argc, char** argv) {
   app.failed_handshakes = nullptr;
   WithdrawAdminEndpoint(app);
   hooks.Stop();  // what it has not recorded is sent again after the restart
+  for (auto& ext : extensions) ext->Stop();
   app.service->Stop();
   done = true;
   flusher.join();

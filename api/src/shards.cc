@@ -46,7 +46,8 @@ std::optional<ShardMap> ShardMap::Load(const std::string& path, const std::strin
     std::string url = m.value.GetString();
     while (!url.empty() && url.back() == '/') url.pop_back();
     if (url.rfind("http://", 0) != 0) {
-      *error = path + ": shard " + m.name.GetString() + ": an http:// base URL (shards talk on the internal network)";
+      *error = path + ": shard " + m.name.GetString() +
+               ": an http:// base URL (shards talk on the internal network)";
       return std::nullopt;
     }
     map.shard_urls_[m.name.GetString()] = url;
@@ -75,8 +76,8 @@ namespace {
 constexpr const char* kForwardedHeader = "x-splitledger-forwarded-by";
 bool HopByHop(const std::string& lower) {
   return lower == "connection" || lower == "keep-alive" || lower == "transfer-encoding" ||
-         lower == "te" || lower == "upgrade" || lower == "proxy-authorization" ||
-         lower == "host" || lower == "content-length" || lower == "expect";
+         lower == "te" || lower == "upgrade" || lower == "proxy-authorization" || lower == "host" ||
+         lower == "content-length" || lower == "expect";
 }
 }  // namespace
 
@@ -137,9 +138,10 @@ Reply ShardMap::Forward(const std::string& base, const HttpRequest& request, Dia
     }
     return reply;
   } catch (const Poco::Exception&) {
-    return refuse(504, "gateway_timeout",
-                  "The shard serving this client took the request and did not answer in time: "
-                  "its outcome is unknown (retry with the same Idempotency-Key, or read the object)");
+    return refuse(
+        504, "gateway_timeout",
+        "The shard serving this client took the request and did not answer in time: "
+        "its outcome is unknown (retry with the same Idempotency-Key, or read the object)");
   }
 }
 

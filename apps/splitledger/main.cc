@@ -4,6 +4,7 @@
 #include <string>
 
 #include "splitledger/admin/admin_cli.h"
+#include "splitledger/admin/console.h"
 #include "splitledger/api/commands.h"
 #include "splitledger/bench/bench.h"
 #include "splitledger/ledger/verify.h"
@@ -33,6 +34,8 @@ commands:
   admin trial-balance|statement|balance|reconcile|export --db URL ... [--format table|csv|json]
         reports for platform admins (`splitledger admin` lists them); read-only, beside a
         running server or alone
+  admin user add --db URL --name NAME   (password on stdin)
+        a user of the web console, served by `serve` at /console
   rebuild [--db URL]
         empty the tables and project the whole log into them again (a lost or damaged database
         beside an intact log); refuses while a server holds the database; then verify
@@ -119,7 +122,11 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   std::string sub = argc > 2 ? argv[2] : "";
-  if (cmd == "serve") return splitledger::api::ServeMain(argc - 2, argv + 2);
+  if (cmd == "serve") {
+    splitledger::api::Extensions extensions;
+    extensions.push_back(splitledger::admin::MakeConsole());  // /console
+    return splitledger::api::ServeMain(argc - 2, argv + 2, std::move(extensions));
+  }
   if (cmd == "client" && sub == "create") return splitledger::api::ClientCreateMain(argc - 3, argv + 3);
   if (cmd == "client" && sub == "cert") return splitledger::api::ClientCertMain(argc - 3, argv + 3);
   if (cmd == "routes") return splitledger::api::RoutesMain(argc - 2, argv + 2);

@@ -133,6 +133,7 @@ void Describe(V& v, HookDelivery& d) {
 
 inline const Table<TokenRecord> kTokensTable{"oauth_tokens", {"token_hash"}};
 inline const Table<ClientCertificate> kCertificatesTable{"client_certificates", {"fingerprint"}};
+inline const Table<AdminUser> kAdminUsersTable{"admin_users", {"name"}};
 inline const Table<Hook> kHooksTable{"hooks", {"id"}};
 inline const Table<HookDelivery> kHookDeliveriesTable{"hook_deliveries", {"id"}};
 inline const Table<SettlementRow> kSettlementsTable{"settlements", {"id"}};
@@ -171,6 +172,7 @@ inline void SyncEntityTables(soci::session& sql, Backend backend) {
   SyncTable(sql, backend, kClientWalletsTable);
   SyncTable(sql, backend, kTokensTable);
   SyncTable(sql, backend, kCertificatesTable);
+  SyncTable(sql, backend, kAdminUsersTable);
   SyncTable(sql, backend, kEventsTable);
   SyncTable(sql, backend, kIdempotencyTable);
   SyncTable(sql, backend, kWalletOwnersTable);

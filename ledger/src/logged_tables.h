@@ -16,7 +16,7 @@ inline const std::vector<const TableSchema*>& LoggedTables() {
       &kLinesTable,        &kActionsTable,       &kActionLinesTable, &kClientsTable,
       &kTokensTable,       &kIdempotencyTable,   &kUsersTable,       &kWalletsTable,
       &kWalletOwnersTable, &kClientWalletsTable, &kEventsTable,       &kSplitsTable,
-      &kSettlementsTable,  &kHooksTable,        &kHookDeliveriesTable, &kCertificatesTable,
+      &kSettlementsTable,  &kHooksTable,        &kHookDeliveriesTable, &kCertificatesTable, &kAdminUsersTable,
   };
   return tables;
 }

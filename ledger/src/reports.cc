@@ -77,6 +77,15 @@ std::string HexSha256(const std::string& bytes) {
 
 }  // namespace
 
+Result<std::vector<std::string>> ListClients(Store& store) {
+  return InSnapshot<std::vector<std::string>>(store, "clients", [&](soci::session& sql) {
+    std::vector<std::string> ids;
+    soci::rowset<soci::row> rs = sql.prepare << "SELECT id FROM clients ORDER BY id";
+    for (const soci::row& r : rs) ids.push_back(GetText(r, 0));
+    return ids;
+  });
+}
+
 bool CreditNormal(std::string_view kind) {
   return kind == chart::kSellerWallet || kind == chart::kFeesWallet ||
          kind == chart::kCreditWallet || kind == chart::kEscrow;
@@ -92,8 +101,9 @@ Result<TrialBalance> ComputeTrialBalance(Store& store, const std::string& client
     {
       soci::rowset<soci::row> rs =
           currency.empty()
-              ? (sql.prepare << "SELECT " << kAccountColumns
-                             << ", debits_posted, credits_posted FROM accounts WHERE client_id = :c",
+              ? (sql.prepare
+                     << "SELECT " << kAccountColumns
+                     << ", debits_posted, credits_posted FROM accounts WHERE client_id = :c",
                  soci::use(client_id))
               : (sql.prepare << "SELECT " << kAccountColumns
                              << ", debits_posted, credits_posted FROM accounts WHERE client_id = :c"
@@ -276,11 +286,37 @@ Result<Amount> BalanceAt(Store& store, int64_t account_id, int64_t at) {
   });
 }
 
+Result<std::vector<JournalEntry>> JournalEntries(Store& store, const std::string& client_id,
+                                                 const std::string& ref) {
+  return InSnapshot<std::vector<JournalEntry>>(store, "journal", [&](soci::session& sql) {
+    std::vector<JournalEntry> entries;
+    // A scan of the client's entries (no index on ref: lookups by reference are the writer's,
+    // in memory); postings then by their primary key.
+    soci::rowset<soci::row> rs =
+        (sql.prepare
+             << "SELECT t.id, t.kind, t.created_at, p.account_id, a.currency, a.kind, a.ref, "
+                "p.side, p.amount FROM journal_transactions t "
+                "JOIN postings p ON p.tx_id = t.id JOIN accounts a ON a.id = p.account_id "
+                "WHERE t.client_id = :c AND t.ref = :r AND p.phase = 0 ORDER BY t.id, p.seq",
+         soci::use(client_id), soci::use(ref));
+    for (const soci::row& r : rs) {
+      int64_t id = GetInt(r, 0);
+      if (entries.empty() || entries.back().tx_id != id)
+        entries.push_back(JournalEntry{id, GetText(r, 1), GetInt(r, 2), {}});
+      entries.back().postings.push_back(JournalPosting{
+          GetInt(r, 3), AccountKey{client_id, GetText(r, 4), GetText(r, 5), GetText(r, 6)},
+          GetInt(r, 7) == static_cast<int>(Side::kDebit), GetInt(r, 8)});
+    }
+    return entries;
+  });
+}
+
 Result<Reconciliation> Reconcile(Store& store, const std::string& client_id,
                                  const std::function<void(int64_t, int64_t)>& progress) {
   Reconciliation rec;
   State state;
-  std::map<std::string, std::vector<std::string>> receipts;  // currency -> "escrow.receive REF (tx N)"
+  std::map<std::string, std::vector<std::string>>
+      receipts;  // currency -> "escrow.receive REF (tx N)"
   try {
     ReadSnapshot snapshot(store);
     rec.as_of_lsn = ProjectedLsn(store);
@@ -348,16 +384,26 @@ Result<Reconciliation> Reconcile(Store& store, const std::string& client_id,
       }
       Amount line = m.amount < 0 ? -m.amount : m.amount;
       if (action == nullptr || action->amount != line) {
-        Difference d{"settlement_lines", s->id, s->currency, line,
-                     action == nullptr ? 0 : action->amount, "", {m.intent_id, m.action_id}};
+        Difference d{"settlement_lines",
+                     s->id,
+                     s->currency,
+                     line,
+                     action == nullptr ? 0 : action->amount,
+                     "",
+                     {m.intent_id, m.action_id}};
         d.detail = action == nullptr ? "a settlement line matches an action that does not exist"
                                      : "a settlement line's amount differs from its action's";
         rec.differences.push_back(std::move(d));
       }
     }
     if (matched != s->declared_intent_amount) {
-      Difference d{"settlement_lines", s->id, s->currency, s->declared_intent_amount, matched,
-                   "the matched lines do not add up to the settlement's intent amount", {}};
+      Difference d{"settlement_lines",
+                   s->id,
+                   s->currency,
+                   s->declared_intent_amount,
+                   matched,
+                   "the matched lines do not add up to the settlement's intent amount",
+                   {}};
       rec.differences.push_back(std::move(d));
     }
   }
@@ -373,12 +419,15 @@ Result<Reconciliation> Reconcile(Store& store, const std::string& client_id,
       // wallet is short of it.
       Amount short_by = sp.refunded - sp.taken_back - sp.fees_taken_back;
       if (short_by != 0) {
-        rec.differences.push_back(Difference{
-            "split_take_back", sp.id, intent->currency, sp.refunded,
-            sp.taken_back + sp.fees_taken_back,
-            "a refund of an executed split could not take all of it back" +
-                (sp.note.empty() ? std::string() : ": " + sp.note),
-            {intent->id + "/" + sp.id}});
+        rec.differences.push_back(
+            Difference{"split_take_back",
+                       sp.id,
+                       intent->currency,
+                       sp.refunded,
+                       sp.taken_back + sp.fees_taken_back,
+                       "a refund of an executed split could not take all of it back" +
+                           (sp.note.empty() ? std::string() : ": " + sp.note),
+                       {intent->id + "/" + sp.id}});
       }
       AccountKey key = SellerAccount(*intent, intent->lines[sp.line_index]);
       if (key.kind != chart::kSellerWallet) continue;
@@ -393,7 +442,11 @@ Result<Reconciliation> Reconcile(Store& store, const std::string& client_id,
     auto it = expected.find(a.key.Joined());
     Amount want = it == expected.end() ? 0 : it->second.first;
     if (want != a.credit_balance()) {
-      Difference d{"seller_wallet", a.key.ref, a.key.currency, want, a.credit_balance(),
+      Difference d{"seller_wallet",
+                   a.key.ref,
+                   a.key.currency,
+                   want,
+                   a.credit_balance(),
                    "the wallet's balance differs from its executed splits net of take-backs",
                    it == expected.end() ? std::vector<std::string>{} : it->second.second};
       rec.differences.push_back(std::move(d));
@@ -410,18 +463,18 @@ Result<Reconciliation> Reconcile(Store& store, const std::string& client_id,
     ++rec.escrow_currencies_checked;
     Amount unallocated = UnallocatedFunds(book, client_id, cur);
     if (unallocated != 0) {
-      rec.differences.push_back(Difference{
-          "escrow_unallocated", "ESCROW_" + cur, cur, 0, unallocated,
-          "escrow funds received that no settlement was waiting for", receipts[cur]});
+      rec.differences.push_back(
+          Difference{"escrow_unallocated", "ESCROW_" + cur, cur, 0, unallocated,
+                     "escrow funds received that no settlement was waiting for", receipts[cur]});
     }
   }
   if (progress) progress(total, total);
   return rec;
 }
 
-Result<std::vector<ExportedFile>> ExportClient(Store& store, const std::string& client_id,
-                                               int64_t from, int64_t to, const std::string& dir,
-                                               const std::function<void(int64_t, int64_t)>& progress) {
+Result<std::vector<ExportedFile>> ExportClient(
+    Store& store, const std::string& client_id, int64_t from, int64_t to, const std::string& dir,
+    const std::function<void(int64_t, int64_t)>& progress) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::Invalid("cannot create " + dir + ": " + ec.message(), "dir");
@@ -507,8 +560,9 @@ Result<std::vector<ExportedFile>> ExportClient(Store& store, const std::string& 
     if (ch == '"' || ch == '\\') quoted_client += '\\';
     if (static_cast<unsigned char>(ch) >= 0x20) quoted_client += ch;
   }
-  std::string manifest = "{\"client_id\":\"" + quoted_client + "\",\"from\":" + std::to_string(from) +
-                         ",\"to\":" + std::to_string(to) + ",\"files\":[";
+  std::string manifest = "{\"client_id\":\"" + quoted_client +
+                         "\",\"from\":" + std::to_string(from) + ",\"to\":" + std::to_string(to) +
+                         ",\"files\":[";
   for (size_t i = 0; i < files.size(); ++i) {
     manifest += std::string(i ? "," : "") + "{\"name\":\"" + files[i].name +
                 "\",\"rows\":" + std::to_string(files[i].rows) + ",\"sha256\":\"" +
@@ -518,7 +572,8 @@ Result<std::vector<ExportedFile>> ExportClient(Store& store, const std::string& 
   std::ofstream m(std::filesystem::path(dir) / "manifest.json", std::ios::trunc);
   m << manifest;
   if (!m) return Status::Unavailable("cannot write manifest.json");
-  if (progress) progress(static_cast<int64_t>(queries.size()), static_cast<int64_t>(queries.size()));
+  if (progress)
+    progress(static_cast<int64_t>(queries.size()), static_cast<int64_t>(queries.size()));
   return files;
 }
 

@@ -247,6 +247,16 @@ std::vector<const ClientCertificate*> State::CertificatesOf(std::string_view cli
   return out;
 }
 
+const AdminUser* State::FindAdminUser(std::string_view name) const {
+  auto it = admin_users_.find(std::string(name));
+  return it == admin_users_.end() ? nullptr : &it->second;
+}
+
+void State::PutAdminUser(AdminUser user) {
+  MarkDirty(user.name, dirty_admin_users_, dirty_admin_user_set_);
+  admin_users_[user.name] = std::move(user);
+}
+
 const IdempotencyRecord* State::FindIdempotency(std::string_view client_id,
                                                 std::string_view key) const {
   auto it = idempotency_.find(IntentKey(client_id, key));
@@ -411,7 +421,7 @@ void State::LoadDelivery(HookDelivery d) {
 bool State::HasChanges() const {
   return book_.HasChanges() || !dirty_intents_.empty() || !dirty_settlements_.empty() ||
          !dirty_hooks_.empty() || !changed_deliveries_.empty() ||
-         !dirty_clients_.empty() || !dirty_certificates_.empty() ||
+         !dirty_clients_.empty() || !dirty_certificates_.empty() || !dirty_admin_users_.empty() ||
          !new_tokens_.empty() || !new_idempotency_.empty() || !dirty_users_.empty() ||
          !dirty_wallets_.empty() || !new_client_wallets_.empty() || !new_events_.empty();
 }
@@ -448,6 +458,7 @@ ChangeSet State::TakeChanges() {
   for (const std::string& id : dirty_clients_) cs.clients.push_back(&clients_.at(id));
   cs.tokens = std::move(new_tokens_);
   for (const std::string& k : dirty_certificates_) cs.certificates.push_back(&certificates_.at(k));
+  for (const std::string& k : dirty_admin_users_) cs.admin_users.push_back(&admin_users_.at(k));
   for (const std::string& k : new_idempotency_) cs.idempotency.push_back(&idempotency_.at(k));
   for (const std::string& k : dirty_users_) cs.users.push_back(&users_.at(k));
   for (const std::string& k : dirty_wallets_) cs.wallets.push_back(&wallets_.at(k));
@@ -474,6 +485,8 @@ ChangeSet State::TakeChanges() {
   new_tokens_.clear();
   dirty_certificates_.clear();
   dirty_certificate_set_.clear();
+  dirty_admin_users_.clear();
+  dirty_admin_user_set_.clear();
   new_idempotency_.clear();
   dirty_users_.clear();
   dirty_user_set_.clear();
@@ -492,6 +505,7 @@ void State::Clear() {
   clients_.clear();
   tokens_.clear();
   certificates_.clear();
+  admin_users_.clear();
   idempotency_.clear();
   users_.clear();
   wallets_.clear();

@@ -632,6 +632,10 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     for (const ClientCertificate* c : cs.certificates) kCertificatesTable.Append(certs, *c);
     w->Add(std::move(certs), WriteMode::kUpsert);
 
+    Rows admins = kAdminUsersTable.NewRows();
+    for (const AdminUser* u : cs.admin_users) kAdminUsersTable.Append(admins, *u);
+    w->Add(std::move(admins), WriteMode::kUpsert);
+
     Rows idem = kIdempotencyTable.NewRows();
     for (const IdempotencyRecord* r : cs.idempotency) kIdempotencyTable.Append(idem, *r);
     w->Add(std::move(idem), WriteMode::kInsert);
@@ -934,6 +938,11 @@ Status Store::Load(State& state) {
       soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kCertificatesTable.ColumnNames() +
                                                       " FROM client_certificates";
       for (const soci::row& r : rs) state.LoadCertificate(kCertificatesTable.Read(r));
+    }
+    {
+      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kAdminUsersTable.ColumnNames() +
+                                                      " FROM admin_users";
+      for (const soci::row& r : rs) state.LoadAdminUser(kAdminUsersTable.Read(r));
     }
     {
       soci::rowset<soci::row> rs =

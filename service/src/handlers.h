@@ -37,6 +37,9 @@ Outcome Apply(ApplyContext& ctx, const AddClientCertificate& c);
 Outcome Apply(ApplyContext& ctx, const RevokeClientCertificate& c);
 Outcome Apply(ApplyContext& ctx, const ListClientCertificates& c);
 Outcome Apply(ApplyContext& ctx, const FindClientCertificate& c);
+Status Preflight(const PutAdminUser& c, const Caller&, std::vector<FieldError>* errors);
+Outcome Apply(ApplyContext& ctx, const PutAdminUser& c);
+Outcome Apply(ApplyContext& ctx, const FindAdminUser& c);
 Status Preflight(const PutClientCredentials& c, const Caller&, std::vector<FieldError>* errors);
 
 // Users and wallets (handlers_users.cc).

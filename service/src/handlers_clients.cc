@@ -183,4 +183,32 @@ Outcome Apply(ApplyContext& ctx, const UpdateClient& c) {
   return Outcome::Of(Profile(updated));
 }
 
+Status Preflight(const PutAdminUser& c, const Caller&, std::vector<FieldError>*) {
+  const std::string& n = c.user.name;
+  bool ok = !n.empty() && n.size() <= 64 &&
+            n.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") ==
+                std::string::npos;
+  if (!ok) return Status::Invalid("a name is 1-64 of A-Z a-z 0-9 . _ @ -", "name");
+  if (c.user.password_hash.rfind("pbkdf2-sha256$", 0) != 0)
+    return Status::Invalid("a PBKDF2-SHA256 password hash is expected", "password_hash");
+  return Status::Ok();
+}
+
+Outcome Apply(ApplyContext& ctx, const PutAdminUser& c) {
+  const AdminUser* existing = ctx.state.FindAdminUser(c.user.name);
+  AdminUser user = c.user;
+  user.created_at = existing != nullptr ? existing->created_at : ctx.now_s();
+  user.updated_at = ctx.now_s();
+  ctx.state.PutAdminUser(user);
+  user.password_hash.clear();  // the result never carries it
+  return Outcome::Of(Box<AdminUser>(std::move(user)));
+}
+
+Outcome Apply(ApplyContext& ctx, const FindAdminUser& c) {
+  const AdminUser* user = ctx.state.FindAdminUser(c.name);
+  if (user == nullptr || user->disabled)
+    return Outcome::Error(Status(ErrorCode::kUnauthenticated, "unknown user"));
+  return Outcome::Of(Box<AdminUser>(*user));
+}
+
 }  // namespace splitledger::service

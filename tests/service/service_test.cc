@@ -359,6 +359,33 @@ TEST_P(ServiceTest, ClientCertificatesBindTokensAndRevocationSurvivesARestart) {
   EXPECT_EQ(std::get<TokenGrant>(token.value).cert_fingerprint, fp_a) << "the binding is durable";
 }
 
+TEST_P(ServiceTest, ConsoleUsersKeepOnlyTheirHashAndSurviveARestart) {
+  {
+    auto svc = OpenService();
+    ASSERT_TRUE(svc);
+    std::vector<FieldError> errors;
+    PutAdminUser bad;
+    bad.user.name = "alice";
+    bad.user.password_hash = "plain text";
+    EXPECT_EQ(Preflight(Command(bad), Caller{"", kNow}, &errors).code(), ErrorCode::kInvalidArgument);
+    bad.user.name = "al ice";
+    bad.user.password_hash = "pbkdf2-sha256$1$00$00";
+    EXPECT_EQ(Preflight(Command(bad), Caller{"", kNow}, &errors).code(), ErrorCode::kInvalidArgument);
+    PutAdminUser put;
+    put.user.name = "alice";
+    put.user.password_hash = "pbkdf2-sha256$310000$aa$bb";
+    Outcome o = Run(*svc, put, {}, "");
+    ASSERT_TRUE(o.ok()) << o.status.ToString();
+    EXPECT_TRUE(std::get<Box<AdminUser>>(o.value)->password_hash.empty()) << "never in a result";
+    EXPECT_EQ(Run(*svc, FindAdminUser{"bob"}, {}, "").status.code(), ErrorCode::kUnauthenticated);
+  }
+  auto svc = OpenService();
+  ASSERT_TRUE(svc);
+  Outcome found = Run(*svc, FindAdminUser{"alice"}, {}, "");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(std::get<Box<AdminUser>>(found.value)->password_hash, "pbkdf2-sha256$310000$aa$bb");
+}
+
 TEST_P(ServiceTest, ConcurrentDuplicatesOfOneKeyHaveExactlyOneEffect) {
   auto svc = OpenService();
   ASSERT_TRUE(svc);

@@ -2,10 +2,27 @@
 // Each takes the arguments after the subcommand words and returns a process exit code.
 #pragma once
 
+#include <functional>
+#include <string>
+
+#include "splitledger/api/extension.h"
+#include "splitledger/core/status.h"
+#include "splitledger/service/commands.h"
+
 namespace splitledger::api {
 
-// `splitledger serve [--listen HOST:PORT] [--db URL] [--config FILE]`
-int ServeMain(int argc, char** argv);
+// `splitledger serve [--listen HOST:PORT] [--db URL] [--config FILE]`, with the extensions
+// that serve their own path prefixes (extension.h).
+int ServeMain(int argc, char** argv, Extensions extensions = {});
+
+// Runs a write of the CLI through the sequencer of the database at `db`: its own when no server
+// holds the lease; otherwise the server's, by POSTing `admin_body` to its local admin endpoint
+// `path` (docs/operations.md). On success `*response` is the JSON answer (the server's, or
+// `render(outcome)` locally).
+Status CliWrite(const std::string& db, const std::string& client_id, service::Command command,
+                const std::string& path, const std::string& admin_body,
+                const std::function<std::string(const service::Outcome&)>& render,
+                std::string* response);
 
 // `splitledger client create --id ID [--api-key KEY] [--db URL]`
 int ClientCreateMain(int argc, char** argv);

@@ -249,6 +249,25 @@ void Describe(V& v, ClientCertificate& c) {
   v.Field("revoked_at", c.revoked_at);
 }
 
+// A person who signs in to the web console (platform admins reconciling seller wallets). Global:
+// not a platform client's. The password is kept as a PBKDF2-SHA256 string made where it was
+// typed (`splitledger admin user add`), never in clear.
+struct AdminUser {
+  std::string name;           // 1–64 of [A-Za-z0-9._@-]
+  std::string password_hash;  // "pbkdf2-sha256$ITERATIONS$SALT_HEX$HASH_HEX"
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  bool disabled = false;
+};
+template <class V>
+void Describe(V& v, AdminUser& u) {
+  v.Field("name", u.name);
+  v.Field("password_hash", u.password_hash);
+  v.Field("created_at", u.created_at);
+  v.Field("updated_at", u.updated_at);
+  v.Field("disabled", u.disabled);
+}
+
 // Calls `f(member)` with the field named `name` (a nested struct by its prefix, "addr_"), with
 // its static type; returns false when there is no such field. `f` must accept every member type
 // of T (a generic lambda with `if constexpr`).

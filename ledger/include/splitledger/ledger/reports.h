@@ -20,13 +20,16 @@
 
 namespace splitledger::ledger {
 
+// Platform client ids, sorted.
+Result<std::vector<std::string>> ListClients(Store& store);
+
 // Wallet kinds are credit-normal: their shown balance is credits − debits.
 bool CreditNormal(std::string_view kind);
 
 struct TrialBalanceLine {
   int64_t account_id = 0;
   AccountKey key;
-  Amount debits = 0;   // posted, up to the instant
+  Amount debits = 0;  // posted, up to the instant
   Amount credits = 0;
   Amount balance() const { return debits - credits; }  // debit-positive
 };
@@ -54,12 +57,12 @@ Result<TrialBalanceLine> FindAccount(Store& store, int64_t account_id);
 
 struct Movement {
   int64_t tx_id = 0;
-  int64_t at = 0;        // unix seconds
-  std::string kind;      // the journal transaction's kind ("split.execute", …)
-  std::string cause;     // for people: "split", "refund", "escrow funds", …
-  std::string ref;       // the business object (intent, action, settlement, wire reference)
-  Amount amount = 0;     // signed, in the account's normal direction
-  Amount balance = 0;    // after it, in the account's normal direction
+  int64_t at = 0;      // unix seconds
+  std::string kind;    // the journal transaction's kind ("split.execute", …)
+  std::string cause;   // for people: "split", "refund", "escrow funds", …
+  std::string ref;     // the business object (intent, action, settlement, wire reference)
+  Amount amount = 0;   // signed, in the account's normal direction
+  Amount balance = 0;  // after it, in the account's normal direction
 };
 struct Statement {
   TrialBalanceLine account;
@@ -75,14 +78,32 @@ Result<Statement> ComputeStatement(Store& store, int64_t account_id, std::option
 // The account's posted balance (normal direction) at the end of second `at`.
 Result<Amount> BalanceAt(Store& store, int64_t account_id, int64_t at);
 
+// The client's journal entries whose business object is `ref`, with their postings.
+struct JournalPosting {
+  int64_t account_id = 0;
+  AccountKey key;
+  bool debit = false;
+  Amount amount = 0;
+};
+struct JournalEntry {
+  int64_t tx_id = 0;
+  std::string kind;
+  int64_t at = 0;
+  std::vector<JournalPosting> postings;
+};
+Result<std::vector<JournalEntry>> JournalEntries(Store& store, const std::string& client_id,
+                                                 const std::string& ref);
+
 struct Difference {
-  std::string check;     // "settlement_funding", "settlement_lines", "seller_wallet", "escrow_unallocated"
-  std::string object;    // the object that differs (a settlement id, a wallet id, a currency)
+  std::string
+      check;  // "settlement_funding", "settlement_lines", "seller_wallet", "escrow_unallocated"
+  std::string object;  // the object that differs (a settlement id, a wallet id, a currency)
   std::string currency;
   Amount expected = 0;
   Amount actual = 0;
-  std::string detail;                // for people
-  std::vector<std::string> related;  // the objects behind it (journal transactions, intents, splits)
+  std::string detail;  // for people
+  std::vector<std::string>
+      related;  // the objects behind it (journal transactions, intents, splits)
 };
 struct Reconciliation {
   std::vector<Difference> differences;
@@ -104,8 +125,8 @@ struct ExportedFile {
 // Writes journal.csv, postings.csv, wallets.csv, intents.csv, settlements.csv (the client's rows;
 // journal entries and their postings from `from` to `to` inclusive) and manifest.json into `dir`
 // (created if missing).
-Result<std::vector<ExportedFile>> ExportClient(Store& store, const std::string& client_id,
-                                               int64_t from, int64_t to, const std::string& dir,
-                                               const std::function<void(int64_t, int64_t)>& progress = {});
+Result<std::vector<ExportedFile>> ExportClient(
+    Store& store, const std::string& client_id, int64_t from, int64_t to, const std::string& dir,
+    const std::function<void(int64_t, int64_t)>& progress = {});
 
 }  // namespace splitledger::ledger

@@ -94,6 +94,7 @@ struct ChangeSet {
   std::vector<const Client*> clients;
   std::vector<TokenRecord> tokens;
   std::vector<const ClientCertificate*> certificates;  // upsert these
+  std::vector<const AdminUser*> admin_users;           // upsert these
   std::vector<const IdempotencyRecord*> idempotency;
   std::vector<const User*> users;
   std::vector<const Wallet*> wallets;
@@ -105,7 +106,7 @@ struct ChangeSet {
     return new_accounts.empty() && changed_accounts.empty() && transactions.empty() &&
            intents.empty() && clients.empty() && tokens.empty() && idempotency.empty() &&
            users.empty() && wallets.empty() && client_wallets.empty() && events.empty() &&
-           settlements.empty() && hooks.empty() && deliveries.empty() && certificates.empty();
+           settlements.empty() && hooks.empty() && deliveries.empty() && certificates.empty() && admin_users.empty();
   }
   size_t postings() const;
 };
@@ -172,6 +173,9 @@ class State {
   // Client certificates by fingerprint (any client: the caller checks the owner).
   const ClientCertificate* FindCertificate(std::string_view fingerprint) const;
   void PutCertificate(ClientCertificate cert);  // insert or replace
+  // Console users by name.
+  const AdminUser* FindAdminUser(std::string_view name) const;
+  void PutAdminUser(AdminUser user);  // insert or replace
   // A client's certificates in the order they were added.
   std::vector<const ClientCertificate*> CertificatesOf(std::string_view client_id) const;
 
@@ -218,6 +222,7 @@ class State {
   void LoadClient(Client c) { clients_[c.id] = std::move(c); }
   void LoadToken(TokenRecord t) { tokens_[t.token_hash] = std::move(t); }
   void LoadCertificate(ClientCertificate c) { certificates_[c.fingerprint] = std::move(c); }
+  void LoadAdminUser(AdminUser u) { admin_users_[u.name] = std::move(u); }
   void LoadIdempotency(IdempotencyRecord r);
   void LoadUser(User u);
   void LoadWallet(Wallet w);
@@ -240,6 +245,9 @@ class State {
   std::map<std::string, ClientCertificate> certificates_;  // fingerprint
   std::vector<std::string> dirty_certificates_;
   std::set<std::string> dirty_certificate_set_;
+  std::map<std::string, AdminUser> admin_users_;  // name
+  std::vector<std::string> dirty_admin_users_;
+  std::set<std::string> dirty_admin_user_set_;
   std::unordered_map<std::string, IdempotencyRecord> idempotency_;  // client|key
   std::unordered_map<std::string, User> users_;      // id
   std::unordered_map<std::string, Wallet> wallets_;  // id

@@ -111,6 +111,16 @@ struct UpdateClient {
   std::vector<std::string> fields;
 };
 
+// ---- console users ----------------------------------------------------------------------------
+// Creates a console user or replaces its password (the hash is made where it was typed).
+struct PutAdminUser {
+  AdminUser user;
+};
+// The user of that name, to check a password on the request thread.
+struct FindAdminUser {
+  std::string name;
+};
+
 // ---- users ----------------------------------------------------------------------------------
 struct CreateUser {
   Box<User> user;  // id assigned by the caller
@@ -315,7 +325,7 @@ struct Refused {};
 using Command =
     std::variant<PutClientCredentials, GetCredentials, IssueToken, FindToken, GetClient,
                  UpdateClient, AddClientCertificate, RevokeClientCertificate,
-                 ListClientCertificates, FindClientCertificate, CreateUser, UpdateUser, GetUser, CreateWallet, UpdateWallet,
+                 ListClientCertificates, FindClientCertificate, PutAdminUser, FindAdminUser, CreateUser, UpdateUser, GetUser, CreateWallet, UpdateWallet,
                  GetWallet, ListUserWallets, ListUserTransactions, ListWalletTransactions,
                  ListClientWallets, GetClientWallet, ListClientWalletTransactions, CreateIntent,
                  CaptureIntent, CancelIntent, GetIntent, RefundIntent, ReverseRefund,
@@ -475,7 +485,7 @@ using Value = std::variant<std::monostate, Credentials, TokenGrant, Box<Client>,
                            WalletView, WalletList, ClientWalletView, ClientWalletList,
                            TransactionList, IntentSnapshot, StoredResponse, IdempotencyConflict,
                            SplitView, SplitList, EscrowReceipt, Box<SettlementView>, Box<Hook>,
-                           HookList, DeliveryBatch, CertificateList>;
+                           HookList, DeliveryBatch, CertificateList, Box<AdminUser>>;
 
 // One error about one field (validation reports every bad field at once).
 struct FieldError {
