@@ -10,11 +10,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "splitledger/admin/password.h"
 #include "splitledger/ledger/reports.h"
 #include "splitledger/ledger/store.h"
+#include "splitledger/ledger/verify.h"
 #include "splitledger/service/service.h"
 
 namespace splitledger::admin {
@@ -25,6 +27,10 @@ using api::WebReply;
 using api::WebRequest;
 
 constexpr int64_t kSessionIdleSeconds = 30 * 60;
+constexpr int64_t kSessionMaxSeconds = 8 * 3600;   // signed out after this, active or not
+constexpr int kConcurrentSignIns = 2;               // PBKDF2 runs at once (each ~0.2 s of a core)
+constexpr int kFailuresBeforePause = 5;             // per name, then refused for kPauseSeconds
+constexpr int64_t kPauseSeconds = 15 * 60;
 constexpr const char* kSessionCookie = "sl_session";
 constexpr const char* kLoginCookie = "sl_login";
 
@@ -72,10 +78,10 @@ std::string UrlEncode(const std::string& s) {
   }
   return out;
 }
-std::string UrlDecode(const std::string& s) {
+std::string UrlDecode(const std::string& s, bool plus_is_space = true) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
+    if (s[i] == '+' && plus_is_space) {
       out += ' ';
     } else if (s[i] == '%' && i + 2 < s.size() &&
                std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
@@ -124,7 +130,7 @@ std::vector<std::string> Split(const std::string& path) {
   while (pos < path.size()) {
     size_t slash = path.find('/', pos);
     if (slash == std::string::npos) slash = path.size();
-    if (slash > pos) out.push_back(UrlDecode(path.substr(pos, slash - pos)));
+    if (slash > pos) out.push_back(UrlDecode(path.substr(pos, slash - pos), false));
     pos = slash + 1;
   }
   return out;
@@ -198,28 +204,50 @@ std::string BalanceChart(const ledger::Statement& st) {
          Money(bmin) + "</text></svg>";
 }
 
+// `verify` run from the console: one at a time, in the background; the page shows its step.
+struct VerifyRun {
+  bool running = false;
+  std::string started_by;
+  int64_t started_at = 0, finished_at = 0;
+  std::string step;
+  std::optional<bool> ok;  // set when it finished
+  std::string summary;
+  std::vector<std::string> differences;
+};
+
 struct Session {
   std::string user;
   std::string csrf;
   int64_t last_seen = 0;
+  int64_t created_at = 0;
+};
+struct Failures {
+  int count = 0;
+  int64_t last = 0;
 };
 
 class Console final : public api::ServeExtension {
  public:
   std::string prefix() const override { return "/console"; }
   void Start(const api::ServeContext& c) override { ctx_ = c; }
+  void Stop() override {
+    if (verify_thread_.joinable()) verify_thread_.join();
+  }
+  ~Console() override { Stop(); }
 
   WebReply Handle(const WebRequest& r) override {
     try {
       return Route(r);
-    } catch (const std::exception& e) {
-      return Page(500, "Error", "<p>The page could not be built. The server log has the cause.</p>",
-                  {});
+    } catch (...) {
+      return Page(500, "Error", "<p>The page could not be built.</p>", {});
     }
   }
 
  private:
   WebReply Route(const WebRequest& r) {
+    // Its cookies are Secure: over TLS, or from this host (an SSH tunnel), nothing else.
+    if (!r.secure && !r.loopback)
+      return Page(403, "Refused", "<p>The console is served over HTTPS, or on the server's own host.</p>", {});
     std::vector<std::string> s = Split(r.path);  // "console", …
     if (s.size() == 2 && s[1] == "login") return r.method == "POST" ? Login(r) : LoginForm("");
     std::optional<Session> session = CurrentSession(r);
@@ -228,6 +256,7 @@ class Console final : public api::ServeExtension {
       if (!CsrfOk(r, ParseForm(r.body), session->csrf))
         return Page(403, "Refused", "<p>This form is stale or came from elsewhere.</p>", session);
       if (s.size() == 2 && s[1] == "logout") return Logout(r);
+      if (s.size() == 2 && s[1] == "verify") return StartVerify(*session);
       return Page(404, "Not found", "<p>No such page.</p>", session);
     }
     if (r.method != "GET" && r.method != "HEAD")
@@ -235,6 +264,7 @@ class Console final : public api::ServeExtension {
     auto store = OpenReader();
     if (!store) return Page(503, "Unavailable", "<p>The database cannot be read now.</p>", session);
     if (s.size() == 1) return Clients(**store, *session);
+    if (s.size() == 2 && s[1] == "verify") return VerifyPage(*session);
     if (s.size() >= 3 && s[1] == "clients") {
       const std::string& client = s[2];
       if (s.size() == 4 && s[3] == "trial-balance")
@@ -244,6 +274,8 @@ class Console final : public api::ServeExtension {
         return StatementPage(**store, client, s[4], *session);
       if (s.size() == 4 && s[3] == "reconcile") return ReconcilePage(**store, client, *session);
       if (s.size() == 4 && s[3] == "journal") return JournalPage(**store, client, r, *session);
+      if (s.size() == 4 && s[3] == "settlements") return SettlementsPage(**store, client, *session);
+      if (s.size() == 4 && s[3] == "deliveries") return DeliveriesPage(**store, client, *session);
     }
     return Page(404, "Not found", "<p>No such page.</p>", session);
   }
@@ -256,7 +288,7 @@ class Console final : public api::ServeExtension {
     auto it = sessions_.find(Sha256(token));
     if (it == sessions_.end()) return std::nullopt;
     int64_t now = NowS();
-    if (now - it->second.last_seen > kSessionIdleSeconds) {
+    if (now - it->second.last_seen > kSessionIdleSeconds || now - it->second.created_at > kSessionMaxSeconds) {
       sessions_.erase(it);
       return std::nullopt;
     }
@@ -303,6 +335,24 @@ class Console final : public api::ServeExtension {
     if (!CsrfOk(r, form, nonce))
       return Page(403, "Refused", "<p>This form is stale or came from elsewhere.</p>", {});
     std::string name = form["name"], password = form["password"];
+    // Guessing is slowed per name, and PBKDF2 runs at most kConcurrentSignIns at once, so a
+    // flood of sign-ins cannot take the cores from the payments API.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto f = failures_.find(name);
+      if (f != failures_.end() && f->second.count >= kFailuresBeforePause && NowS() - f->second.last < kPauseSeconds)
+        return Page(429, "Sign in", "<p class=\"error\" role=\"alert\">Too many failed attempts for this name; try again later.</p>", {});
+      if (verifying_ >= kConcurrentSignIns)
+        return Page(429, "Sign in", "<p class=\"error\" role=\"alert\">Busy; try again in a moment.</p>", {});
+      ++verifying_;
+    }
+    struct Done {
+      Console* c;
+      ~Done() {
+        std::lock_guard<std::mutex> lock(c->mu_);
+        --c->verifying_;
+      }
+    } done{this};
     service::Outcome o = ctx_.service->Execute(
         service::Envelope{{"", NowS() * 1000}, service::FindAdminUser{name}, std::nullopt});
     // The same answer, and the same work, for an unknown name as for a wrong password.
@@ -310,11 +360,20 @@ class Console final : public api::ServeExtension {
     const std::string& stored =
         o.ok() ? std::get<service::Box<AdminUser>>(o.value)->password_hash : kDummy;
     bool good = VerifyPassword(password, stored) && o.ok();
-    if (!good) return LoginForm("Wrong name or password.");
+    if (!good) {
+      std::lock_guard<std::mutex> lock(mu_);
+      Failures& f = failures_[name.substr(0, 64)];
+      if (NowS() - f.last > kPauseSeconds) f.count = 0;
+      ++f.count;
+      f.last = NowS();
+      if (failures_.size() > 10000) failures_.clear();  // bounded: names are attacker-chosen
+      return LoginForm("Wrong name or password.");
+    }
     std::string token = RandomToken();
-    Session session{name, RandomToken(), NowS()};
+    Session session{name, RandomToken(), NowS(), NowS()};
     {
       std::lock_guard<std::mutex> lock(mu_);
+      failures_.erase(name);
       for (auto it = sessions_.begin(); it != sessions_.end();) {  // expired ones go now
         it = NowS() - it->second.last_seen > kSessionIdleSeconds ? sessions_.erase(it)
                                                                  : std::next(it);
@@ -461,8 +520,11 @@ class Console final : public api::ServeExtension {
           // "escrow.receive REF (journal tx N)", "intent/split": each object to its journal
           // entries.
           std::string ref = rel;
-          if (rel.rfind("escrow.receive ", 0) == 0) ref = rel.substr(15, rel.find(' ', 15) - 15);
-          if (size_t slash = rel.find('/'); slash != std::string::npos) ref = rel.substr(0, slash);
+          if (rel.rfind("escrow.receive ", 0) == 0) {
+            ref = rel.substr(15, rel.rfind(" (journal tx") - 15);
+          } else if (size_t slash = rel.find('/'); slash != std::string::npos) {
+            ref = rel.substr(0, slash);
+          }
           related += "<a href=\"/console/clients/" + UrlEncode(client) +
                      "/journal?ref=" + UrlEncode(ref) + "\">" + Esc(rel) + "</a><br>";
         }
@@ -500,11 +562,127 @@ class Console final : public api::ServeExtension {
     return Page(200, "Journal · " + ref, body, session);
   }
 
+  WebReply SettlementsPage(ledger::Store& store, const std::string& client, const Session& session) {
+    auto list = ledger::ListSettlements(store, client);
+    if (!list.ok()) return Page(503, "Unavailable", "", session);
+    std::string body = Nav(client) + "<p>" + Figure("settlements", static_cast<int64_t>(list->size())) +
+                       " settlement(s), newest first.</p>";
+    for (const Settlement& st : *list) {
+      body += "<h2 data-settlement=\"" + Esc(st.id) + "\">" + Esc(st.id) + " · <span class=\"status\">" +
+              Esc(SettlementStatusName(st.status)) + "</span></h2><p>File " + Esc(st.file_name) + " · " +
+              Esc(st.provider_name) + " " + Esc(st.currency) + " · intents " + Money(st.declared_intent_amount) +
+              " · processor fees " + Money(st.processor_fees) + " · to the escrow " + Money(st.actual_amount) +
+              " · " + std::to_string(st.matches.size()) + " matched line(s)</p>";
+      if (!st.footer_errors.empty() || !st.line_errors.empty()) {
+        body += "<table><thead><tr><th>Where</th><th>Code</th><th>Description</th></tr></thead><tbody>";
+        for (const auto& e : st.footer_errors) {
+          body += "<tr class=\"verr\"><td>" + Esc(e.footer_name.empty() ? "file" : e.footer_name) + "</td><td>" +
+                  Esc(e.code) + "</td><td>" + Esc(e.description) + "</td></tr>";
+        }
+        for (const auto& e : st.line_errors) {
+          body += "<tr class=\"verr\"><td>line " + Esc(e.provider_reference) + " " + Esc(e.transaction_type) +
+                  "</td><td>" + Esc(e.code) + "</td><td>" + Esc(e.description) + "</td></tr>";
+        }
+        body += "</tbody></table>";
+      }
+    }
+    return Page(200, "Settlements · " + client, body, session);
+  }
+
+  WebReply DeliveriesPage(ledger::Store& store, const std::string& client, const Session& session) {
+    auto list = ledger::ListDeliveries(store, client, 500);
+    if (!list.ok()) return Page(503, "Unavailable", "", session);
+    std::string body = Nav(client) + "<p>The latest " + Figure("deliveries", static_cast<int64_t>(list->size())) +
+                       " hook notification(s), newest first.</p><table><thead><tr><th>#</th><th>Event</th>"
+                       "<th>Resource</th><th>URL</th><th class=\"n\">Attempts</th><th>State</th><th>Last error</th>"
+                       "</tr></thead><tbody>";
+    for (const auto& d : *list) {
+      std::string state = d.delivered_at != 0 ? "delivered " + Iso(d.delivered_at / 1000)
+                          : d.abandoned       ? std::string("abandoned")
+                                              : "pending, next " + Iso(d.next_attempt_at / 1000);
+      body += "<tr data-delivery=\"" + std::to_string(d.id) + "\"><td>" + std::to_string(d.id) + "</td><td>" +
+              Esc(d.event_type) + "</td><td>" + Esc(d.resource_id) + "</td><td>" + Esc(d.url) +
+              "</td><td class=\"n\">" + std::to_string(d.attempts) + "</td><td>" + Esc(state) + "</td><td>" +
+              Esc(d.last_error) + "</td></tr>";
+    }
+    return Page(200, "Hook deliveries · " + client, body + "</tbody></table>", session);
+  }
+
+  WebReply StartVerify(const Session& session) {
+    std::lock_guard<std::mutex> lock(verify_mu_);
+    if (!verify_.running) {
+      if (verify_thread_.joinable()) verify_thread_.join();
+      verify_ = VerifyRun{true, session.user, NowS(), 0, "starting", std::nullopt, "", {}};
+      verify_thread_ = std::thread([this] { RunVerify(); });
+    }
+    return SeeOther("/console/verify");
+  }
+
+  void RunVerify() {
+    std::string summary;
+    std::vector<std::string> differences;
+    bool ok = false;
+    auto store = OpenReader();
+    if (!store) {
+      summary = "the database cannot be read now";
+    } else {
+      auto report = ledger::Verify(**store, [this](const std::string& step) {
+        std::lock_guard<std::mutex> lock(verify_mu_);
+        verify_.step = step;
+      });
+      if (!report.ok()) {
+        summary = report.status().ToString();
+      } else {
+        ok = report->ok();
+        differences = report->differences;
+        summary = std::to_string(report->log_records) + " log records checked, " +
+                  std::to_string(report->transactions) + " transactions, " + std::to_string(report->postings) +
+                  " postings, " + std::to_string(report->accounts) + " accounts, " +
+                  std::to_string(report->intents) + " intents";
+      }
+    }
+    std::lock_guard<std::mutex> lock(verify_mu_);
+    verify_.running = false;
+    verify_.finished_at = NowS();
+    verify_.ok = ok;
+    verify_.summary = summary;
+    verify_.differences = std::move(differences);
+  }
+
+  WebReply VerifyPage(const Session& session) {
+    VerifyRun v;
+    {
+      std::lock_guard<std::mutex> lock(verify_mu_);
+      v = verify_;
+    }
+    std::string body;
+    if (v.running) {
+      body += "<p data-figure=\"verify-running\" data-value=\"1\">Running since " + Iso(v.started_at) +
+              " (started by " + Esc(v.started_by) + "): <strong>" + Esc(v.step) + "</strong>…</p>";
+    } else if (v.ok) {
+      body += "<p data-figure=\"verify-ok\" data-value=\"" + std::string(*v.ok ? "1" : "0") + "\" class=\"" +
+              (*v.ok ? "ok" : "bad") + "\">" + (*v.ok ? "No difference" : "DIFFERENCES") + " — " + Esc(v.summary) +
+              " (" + Iso(v.started_at) + " to " + Iso(v.finished_at) + ", started by " + Esc(v.started_by) + ").</p>";
+      for (const auto& d : v.differences) body += "<p class=\"bad\">" + Esc(d) + "</p>";
+    } else {
+      body += "<p>Not run since the server started.</p>";
+    }
+    if (!v.running) {
+      body += "<form method=\"post\" action=\"/console/verify\"><input type=\"hidden\" name=\"csrf\" value=\"" +
+              session.csrf + "\"><button type=\"submit\" class=\"verify\">Run verify</button></form>";
+    }
+    WebReply r = Page(200, "Verify", body, session);
+    if (v.running) r.body.insert(r.body.find("<title>"), "<meta http-equiv=\"refresh\" content=\"1\">");
+    return r;
+  }
+
   static std::string Nav(const std::string& client) {
     std::string base = "/console/clients/" + UrlEncode(client);
     return "<nav><a href=\"/console\">Clients</a> › " + Esc(client) + " · <a href=\"" + base +
            "/trial-balance\">Trial balance</a> · <a href=\"" + base +
-           "/wallets\">Wallets</a> · <a href=\"" + base + "/reconcile\">Reconciliation</a></nav>";
+           "/wallets\">Wallets</a> · <a href=\"" + base + "/reconcile\">Reconciliation</a> · <a href=\"" +
+           base + "/settlements\">Settlements</a> · <a href=\"" + base +
+           "/deliveries\">Hook deliveries</a> · <a href=\"/console/verify\">Verify</a></nav>";
   }
 
   static WebReply SeeOther(const std::string& where) {
@@ -564,6 +742,11 @@ class Console final : public api::ServeExtension {
   api::ServeContext ctx_;
   std::mutex mu_;
   std::map<std::string, Session> sessions_;  // SHA-256 of the token -> session
+  std::map<std::string, Failures> failures_;  // failed sign-ins by name
+  int verifying_ = 0;
+  std::mutex verify_mu_;
+  VerifyRun verify_;
+  std::thread verify_thread_;
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "entity_tables.h"
 #include "read_snapshot.h"
 #include "splitledger/core/settlement.h"
 #include "splitledger/ledger/chart.h"
@@ -308,6 +309,34 @@ Result<std::vector<JournalEntry>> JournalEntries(Store& store, const std::string
           GetInt(r, 7) == static_cast<int>(Side::kDebit), GetInt(r, 8)});
     }
     return entries;
+  });
+}
+
+Result<std::vector<Settlement>> ListSettlements(Store& store, const std::string& client_id) {
+  return InSnapshot<std::vector<Settlement>>(store, "settlements", [&](soci::session& sql) {
+    std::vector<Settlement> out;
+    soci::rowset<soci::row> rs =
+        (sql.prepare << "SELECT " + kSettlementsTable.ColumnNames() +
+                            " FROM settlements WHERE client_id = :c ORDER BY created_at DESC, id DESC",
+         soci::use(client_id));
+    for (const soci::row& r : rs) {
+      if (auto s = kSettlementsTable.Read(r).Restore()) out.push_back(std::move(*s));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<HookDelivery>> ListDeliveries(Store& store, const std::string& client_id,
+                                                 int64_t limit) {
+  return InSnapshot<std::vector<HookDelivery>>(store, "deliveries", [&](soci::session& sql) {
+    std::vector<HookDelivery> out;
+    long long n = limit;
+    soci::rowset<soci::row> rs =
+        (sql.prepare << "SELECT " + kHookDeliveriesTable.ColumnNames() +
+                            " FROM hook_deliveries WHERE client_id = :c ORDER BY id DESC LIMIT :n",
+         soci::use(client_id), soci::use(n));
+    for (const soci::row& r : rs) out.push_back(kHookDeliveriesTable.Read(r));
+    return out;
   });
 }
 

@@ -261,7 +261,11 @@ Status VerifyLog(Store& store, VerifyReport& rep) {
 
 }  // namespace
 
-Result<VerifyReport> Verify(Store& store) {
+Result<VerifyReport> Verify(Store& store,
+                            const std::function<void(const std::string& step)>& progress) {
+  auto step = [&](const char* what) {
+    if (progress) progress(what);
+  };
   VerifyReport rep;
   std::unique_ptr<ReadSnapshot> snapshot;
   try {
@@ -269,11 +273,14 @@ Result<VerifyReport> Verify(Store& store) {
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("verify failed: ") + e.what());
   }
+  step("the log: checksums, hash chain, replay against the tables");
   SL_RETURN_IF_ERROR(VerifyLog(store, rep));
+  step("loading the ledger");
   State stored;
   SL_RETURN_IF_ERROR(store.Load(stored));
   rep.accounts = stored.book().account_count();
 
+  step("replaying the journal");
   // 1. Replay the journal into a fresh book, checking balance and running balances.
   std::unordered_map<int64_t, Account> replay;
   try {
@@ -332,6 +339,7 @@ Result<VerifyReport> Verify(Store& store) {
     return Status::Unavailable(std::string("verify failed: ") + e.what());
   }
 
+  step("account totals against the journal");
   // 2. Account totals against the replay.
   Book derived;
   for (const Account& a : stored.book().accounts()) {
@@ -348,6 +356,7 @@ Result<VerifyReport> Verify(Store& store) {
     derived.LoadAccount(r);
   }
 
+  step("intent amounts against the ledger");
   // 3. Every intent amount against its ledger derivation.
   std::map<std::string, std::pair<long long, long long>> intent_rows;  // id -> (amount, fees)
   try {
@@ -383,6 +392,7 @@ Result<VerifyReport> Verify(Store& store) {
     if (!inv.ok()) rep.differences.push_back("invariant: " + inv.message());
   }
 
+  step("settlements and wallets");
   // 4. Settlements against their funding, and the wallets against the money behind them.
   for (const auto& [client_id, client] : stored.clients()) {
     for (const Settlement* s : stored.SettlementsOf(client_id)) {

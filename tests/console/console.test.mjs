@@ -26,7 +26,7 @@ const run = (args, input) => new Promise((res) => {
 
 const backend = BACKENDS[0];  // SQLite: the pages read through the same reports on both (admin_reports.test.mjs)
 describe('web console in headless Chromium', () => {
-  let db, srv, api, clientId, browser, page, seller;
+  let db, srv, api, clientId, browser, page, seller, intentId, settlementId;
   const password = `pw-${rand(8)}-long enough`;
   before(async () => {
     mkdirSync(shots, { recursive: true });
@@ -39,15 +39,19 @@ describe('web console in headless Chromium', () => {
     api = new Api(srv.base, clientId, t.json.access_token);
     // An intent captured, split, settled and funded: the seller's wallet gets 900, FEES 100.
     seller = await makeSeller(api);
+    // A hook whose receiver is not there: its notifications wait in the outbox, with their errors.
+    assert.equal((await api.v2('POST', '/hooks', { EventType: 'INTENT_CAPTURED', Url: 'http://127.0.0.1:9/hook' })).status, 200);
     const i = (await api.v3('POST', '/payins/intents', {
       Amount: 1000, Currency: 'EUR', PlatformFeesAmount: 100,
       ExternalData: { ExternalProcessingDate: 1728133765, ExternalProviderReference: `auth-${rand()}`, ExternalProviderName: 'Stripe' },
       LineItems: [{ Seller: { WalletId: seller.walletId, AuthorId: seller.userId, FeesAmount: 100, TransferDate: 1728133765 }, Sku: 'a', Quantity: 1, UnitAmount: 1000 }],
     })).json;
+    intentId = i.Id;
     const ref = `cap-${rand()}`;
     const c = (await api.v3('POST', `/payins/intents/${i.Id}/captures`, { ExternalData: { ExternalProcessingDate: 1728133766, ExternalProviderReference: ref } })).json;
     await api.v3('POST', `/payins/intents/${i.Id}/splits`, { Splits: [{ LineItemId: c.LineItems[0].Id, SplitAmount: 1000 }] });
     const st = (await api.v3('POST', '/payins/intents/settlements', { FileName: 'f.csv' })).json;
+    settlementId = st.SettlementId;
     const csv = ['ExternalProviderReference,ExternalTransactionType,ExternalTransactionStatus,ExternalProcessingDate,Amount,Currency',
       `${ref},PAYMENT,SETTLED,19-06-2025,1000,EUR`, ',,,,,', 'SettlementDate,20-06-2025,,,,', 'ExternalProviderName,Stripe,,,,',
       'TotalSettlementFeesAmount,0,,,,', 'TotalNetSettlementAmount,1000,,,,', 'SettlementCurrency,EUR,,,,'].join('\r\n') + '\r\n';
@@ -129,7 +133,7 @@ describe('web console in headless Chromium', () => {
     assert.equal(opening + amounts.reduce((s, a) => s + a, 0), apiBalance);
     const points = await page.$eval('svg.chart', (s) => Number(s.dataset.points));
     assert.equal(points, amounts.length + 1, 'one point per movement, and the opening');
-    assert.ok(await page.$eval('svg.chart polyline', (p) => p.getAttribute('points').split(' ').length) >= 2);
+    assert.equal(await page.$eval('svg.chart polyline', (p) => p.getAttribute('points').split(' ').length), points);
     await shot('05-statement');
   });
 
@@ -150,6 +154,42 @@ describe('web console in headless Chromium', () => {
     assert.deepEqual(await figures('entries'), [1]);
     assert.match(await page.content(), /escrow\.receive/);
     await shot('07-journal');
+  });
+
+  it('settlements with their status and validation errors; hook deliveries with their state', async () => {
+    // A file with a line that matches nothing: its validation errors are shown.
+    const bad = (await api.v3('POST', '/payins/intents/settlements', { FileName: 'bad.csv' })).json;
+    const csv = ['ExternalProviderReference,ExternalTransactionType,ExternalTransactionStatus,ExternalProcessingDate,Amount,Currency',
+      'no-such-ref,PAYMENT,SETTLED,19-06-2025,5,EUR', ',,,,,', 'SettlementDate,20-06-2025,,,,', 'ExternalProviderName,Stripe,,,,',
+      'TotalSettlementFeesAmount,0,,,,', 'TotalNetSettlementAmount,5,,,,', 'SettlementCurrency,EUR,,,,'].join('\r\n') + '\r\n';
+    await req(bad.UploadUrl, 'PUT', '', { body: csv, headers: { 'Content-Type': 'text/csv' } });
+    const apiBad = (await api.v3('GET', `/payins/intents/settlements/${bad.SettlementId}`)).json;
+    const apiGood = (await api.v3('GET', `/payins/intents/settlements/${settlementId}`)).json;
+    for (let k = 0; k < 200; k++) {
+      if (/splitledger_projection_lag_records 0\n/.test(await (await fetch(`${srv.base}/metrics`)).text())) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await page.goto(`${srv.base}/console/clients/${clientId}/settlements`);
+    assert.deepEqual(await figures('settlements'), [2]);
+    const status = (id) => page.$eval(`[data-settlement="${id}"] .status`, (e) => e.textContent);
+    assert.equal(await status(settlementId), apiGood.Status);
+    assert.equal(await status(bad.SettlementId), apiBad.Status);
+    const errors = await page.$$eval('tr.verr', (rows) => rows.map((r) => r.textContent));
+    assert.ok(errors.some((e) => e.includes('no-such-ref') && e.includes('MATCH_REF_NOT_FOUND')), JSON.stringify(errors));
+    await shot('08-settlements');
+    await page.goto(`${srv.base}/console/clients/${clientId}/deliveries`);
+    const rows = await page.$$eval('tr[data-delivery]', (trs) => trs.map((r) => r.textContent));
+    assert.ok(rows.some((t) => t.includes('INTENT_CAPTURED') && t.includes(intentId) && t.includes('127.0.0.1:9')), JSON.stringify(rows));
+    await shot('09-deliveries');
+  });
+
+  it('verify on demand: its step while it runs, then its result', async () => {
+    await page.goto(`${srv.base}/console/verify`);
+    await Promise.all([page.waitForNavigation(), page.click('button.verify')]);
+    await page.waitForSelector('[data-figure="verify-ok"]', { timeout: 60_000 });
+    assert.deepEqual(await figures('verify-ok'), [1]);
+    assert.match(await page.content(), /log records checked/);
+    await shot('10-verify');
   });
 
   it('nothing is fetched from elsewhere, and a POST without the CSRF token is refused', async () => {
@@ -173,10 +213,35 @@ describe('web console in headless Chromium', () => {
     assert.equal(new URL(page.url()).pathname, '/console');
   });
 
-  it('signs out: the session is gone', async () => {
+  it('signs out: the session is gone, even for a copy of its cookie', async () => {
+    const old = (await page.cookies()).find((c) => c.name === 'sl_session').value;
     await Promise.all([page.waitForNavigation(), page.click('form.user button')]);
     assert.equal(new URL(page.url()).pathname, '/console/login');
     await page.goto(`${srv.base}/console`);
     assert.equal(new URL(page.url()).pathname, '/console/login');
+    for (const path of ['/console', `/console/clients/${clientId}/trial-balance`, '/console/verify']) {
+      const r = await fetch(`${srv.base}${path}`, { redirect: 'manual', headers: { Cookie: `sl_session=${old}` } });
+      assert.equal(r.status, 303, path);
+      assert.equal(r.headers.get('location'), '/console/login');
+    }
+  });
+
+  it('sign-in: an unknown name answers as a wrong password; a forged form is refused; guessing is paused', async () => {
+    const form = async (name, pass, { nonce = 'n0nce', cookieNonce = 'n0nce' } = {}) => fetch(`${srv.base}/console/login`, {
+      method: 'POST', redirect: 'manual', body: `csrf=${nonce}&name=${encodeURIComponent(name)}&password=${encodeURIComponent(pass)}`,
+      headers: { Cookie: `sl_login=${cookieNonce}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    const unknown = await form('nobody', 'whatever');
+    const wrong = await form('alice', 'whatever');
+    assert.equal(unknown.status, 401);
+    assert.equal(wrong.status, 401);
+    const text = async (r) => (await r.text()).replace(/value="[0-9a-f]{64}"/g, '');
+    assert.equal(await text(unknown), await text(wrong), 'the same page');
+    assert.equal((await form('alice', password, { cookieNonce: 'other' })).status, 403, 'nonce not matching its cookie');
+    for (let k = 0; k < 5; k++) await form('mallory', `guess-${k}`);
+    assert.equal((await form('mallory', 'guess-6')).status, 429);
+    // A proper sign-in still works for others.
+    const ok = await form('alice', password);
+    assert.equal(ok.status, 303);
   });
 });

@@ -7,6 +7,8 @@
 namespace splitledger::admin {
 
 std::string HashPassword(const std::string& password);
+// `stored` is exactly of HashPassword's form (these iterations, 16-byte salt, 32-byte key).
+bool WellFormedHash(const std::string& stored);
 // True when `password` matches `stored` (constant-time comparison); false for a malformed one.
 bool VerifyPassword(const std::string& password, const std::string& stored);
 

@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "splitledger/core/status.h"
+#include "splitledger/core/settlement.h"
 #include "splitledger/ledger/journal.h"
+#include "splitledger/ledger/state.h"
 #include "splitledger/ledger/store.h"
 
 namespace splitledger::ledger {
@@ -93,6 +95,12 @@ struct JournalEntry {
 };
 Result<std::vector<JournalEntry>> JournalEntries(Store& store, const std::string& client_id,
                                                  const std::string& ref);
+
+// A client's settlements, newest first (their validation errors and matches included).
+Result<std::vector<Settlement>> ListSettlements(Store& store, const std::string& client_id);
+// A client's hook deliveries (the outbox and its attempts), newest first, at most `limit`.
+Result<std::vector<HookDelivery>> ListDeliveries(Store& store, const std::string& client_id,
+                                                 int64_t limit);
 
 struct Difference {
   std::string

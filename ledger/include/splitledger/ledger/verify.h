@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "splitledger/core/status.h"
+#include <functional>
+
 #include "splitledger/ledger/store.h"
 
 namespace splitledger::ledger {
@@ -35,6 +37,8 @@ struct VerifyReport {
   bool ok() const { return differences.empty(); }
 };
 
-Result<VerifyReport> Verify(Store& store);
+// `progress(step)` names each step as it starts (the console shows it).
+Result<VerifyReport> Verify(Store& store,
+                            const std::function<void(const std::string& step)>& progress = {});
 
 }  // namespace splitledger::ledger
