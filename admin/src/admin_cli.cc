@@ -40,8 +40,10 @@ constexpr const char* kUsage =
   export --client ID --from TIME --to TIME --dir DIR
       journal, postings, wallets, intents, settlements as CSV, and manifest.json (row counts,
       SHA-256 of each file)
-  user add --name NAME            (password on stdin)
-      a web console user (/console on the running server)
+  user add --name NAME            (password on stdin; again: a new password)
+  user disable|enable --name NAME
+      web console users (/console on the running server); a new password or disabling ends the
+      user's open sessions
 
 TIME: unix seconds, YYYY-MM-DD (from: its first second; to, at: its last) or
 YYYY-MM-DDTHH:MM:SS[Z] (UTC).
@@ -401,10 +403,36 @@ int UserAdd(int argc, char** argv) {
   return 0;
 }
 
+// `admin user disable|enable --db URL --name NAME`.
+int UserToggle(bool disable, int argc, char** argv) {
+  std::string db, name;
+  for (int i = 0; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--db") == 0) db = argv[i + 1];
+    if (std::strcmp(argv[i], "--name") == 0) name = argv[i + 1];
+  }
+  if (db.empty()) db = "sqlite:./data/splitledger.db";
+  if (name.empty()) return Fail("user disable|enable --name NAME");
+  std::string body =
+      "{\"Name\":" + Quote(name) + ",\"Disabled\":" + (disable ? "true" : "false") + "}";
+  std::string response;
+  Status st = api::CliWrite(
+      db, "", service::SetAdminUserDisabled{name, disable}, "/admin/users", body,
+      [&](const service::Outcome&) { return "{\"Name\":" + Quote(name) + "}"; }, &response);
+  if (!st.ok()) {
+    std::cerr << "admin user: " << st.ToString() << "\n";
+    return 1;
+  }
+  std::cout << response << std::endl;
+  return 0;
+}
+
 int AdminMain(int argc, char** argv) {
   std::string report = argc > 0 ? argv[0] : "";
   if (report == "user" && argc > 1 && std::strcmp(argv[1], "add") == 0)
     return UserAdd(argc - 2, argv + 2);
+  if (report == "user" && argc > 1 &&
+      (std::strcmp(argv[1], "disable") == 0 || std::strcmp(argv[1], "enable") == 0))
+    return UserToggle(std::strcmp(argv[1], "disable") == 0, argc - 2, argv + 2);
   Args args;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--", 2) != 0 || i + 1 >= argc) {

@@ -27,9 +27,9 @@ using api::WebReply;
 using api::WebRequest;
 
 constexpr int64_t kSessionIdleSeconds = 30 * 60;
-constexpr int64_t kSessionMaxSeconds = 8 * 3600;   // signed out after this, active or not
-constexpr int kConcurrentSignIns = 2;               // PBKDF2 runs at once (each ~0.2 s of a core)
-constexpr int kFailuresBeforePause = 5;             // per name, then refused for kPauseSeconds
+constexpr int64_t kSessionMaxSeconds = 8 * 3600;  // signed out after this, active or not
+constexpr int kConcurrentSignIns = 2;             // PBKDF2 runs at once (each ~0.2 s of a core)
+constexpr int kFailuresBeforePause = 5;           // per name, then refused for kPauseSeconds
 constexpr int64_t kPauseSeconds = 15 * 60;
 constexpr const char* kSessionCookie = "sl_session";
 constexpr const char* kLoginCookie = "sl_login";
@@ -220,6 +220,7 @@ struct Session {
   std::string csrf;
   int64_t last_seen = 0;
   int64_t created_at = 0;
+  std::string credential;  // SHA-256 of the password hash signed in with
 };
 struct Failures {
   int count = 0;
@@ -247,7 +248,8 @@ class Console final : public api::ServeExtension {
   WebReply Route(const WebRequest& r) {
     // Its cookies are Secure: over TLS, or from this host (an SSH tunnel), nothing else.
     if (!r.secure && !r.loopback)
-      return Page(403, "Refused", "<p>The console is served over HTTPS, or on the server's own host.</p>", {});
+      return Page(403, "Refused",
+                  "<p>The console is served over HTTPS, or on the server's own host.</p>", {});
     std::vector<std::string> s = Split(r.path);  // "console", …
     if (s.size() == 2 && s[1] == "login") return r.method == "POST" ? Login(r) : LoginForm("");
     std::optional<Session> session = CurrentSession(r);
@@ -284,16 +286,29 @@ class Console final : public api::ServeExtension {
   std::optional<Session> CurrentSession(const WebRequest& r) {
     std::string token = Cookie(r, kSessionCookie);
     if (token.empty()) return std::nullopt;
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     auto it = sessions_.find(Sha256(token));
     if (it == sessions_.end()) return std::nullopt;
     int64_t now = NowS();
-    if (now - it->second.last_seen > kSessionIdleSeconds || now - it->second.created_at > kSessionMaxSeconds) {
+    if (now - it->second.last_seen > kSessionIdleSeconds ||
+        now - it->second.created_at > kSessionMaxSeconds) {
       sessions_.erase(it);
       return std::nullopt;
     }
     it->second.last_seen = now;
-    return it->second;
+    Session session = it->second;
+    std::string key = it->first;
+    lock.unlock();
+    // Still a user, enabled, with the password it signed in with: else the session ends now.
+    service::Outcome o = ctx_.service->Execute(
+        service::Envelope{{"", NowS() * 1000}, service::FindAdminUser{session.user}, std::nullopt});
+    if (!o.ok() ||
+        Sha256(std::get<service::Box<AdminUser>>(o.value)->password_hash) != session.credential) {
+      lock.lock();
+      sessions_.erase(key);
+      return std::nullopt;
+    }
+    return session;
   }
   static bool OriginOk(const WebRequest& r) {
     const std::string* origin = r.Header("origin");
@@ -340,10 +355,15 @@ class Console final : public api::ServeExtension {
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto f = failures_.find(name);
-      if (f != failures_.end() && f->second.count >= kFailuresBeforePause && NowS() - f->second.last < kPauseSeconds)
-        return Page(429, "Sign in", "<p class=\"error\" role=\"alert\">Too many failed attempts for this name; try again later.</p>", {});
+      if (f != failures_.end() && f->second.count >= kFailuresBeforePause &&
+          NowS() - f->second.last < kPauseSeconds)
+        return Page(429, "Sign in",
+                    "<p class=\"error\" role=\"alert\">Too many failed attempts for this name; try "
+                    "again later.</p>",
+                    {});
       if (verifying_ >= kConcurrentSignIns)
-        return Page(429, "Sign in", "<p class=\"error\" role=\"alert\">Busy; try again in a moment.</p>", {});
+        return Page(429, "Sign in",
+                    "<p class=\"error\" role=\"alert\">Busy; try again in a moment.</p>", {});
       ++verifying_;
     }
     struct Done {
@@ -370,7 +390,7 @@ class Console final : public api::ServeExtension {
       return LoginForm("Wrong name or password.");
     }
     std::string token = RandomToken();
-    Session session{name, RandomToken(), NowS(), NowS()};
+    Session session{name, RandomToken(), NowS(), NowS(), Sha256(stored)};
     {
       std::lock_guard<std::mutex> lock(mu_);
       failures_.erase(name);
@@ -562,26 +582,32 @@ class Console final : public api::ServeExtension {
     return Page(200, "Journal · " + ref, body, session);
   }
 
-  WebReply SettlementsPage(ledger::Store& store, const std::string& client, const Session& session) {
+  WebReply SettlementsPage(ledger::Store& store, const std::string& client,
+                           const Session& session) {
     auto list = ledger::ListSettlements(store, client);
     if (!list.ok()) return Page(503, "Unavailable", "", session);
-    std::string body = Nav(client) + "<p>" + Figure("settlements", static_cast<int64_t>(list->size())) +
+    std::string body = Nav(client) + "<p>" +
+                       Figure("settlements", static_cast<int64_t>(list->size())) +
                        " settlement(s), newest first.</p>";
     for (const Settlement& st : *list) {
-      body += "<h2 data-settlement=\"" + Esc(st.id) + "\">" + Esc(st.id) + " · <span class=\"status\">" +
-              Esc(SettlementStatusName(st.status)) + "</span></h2><p>File " + Esc(st.file_name) + " · " +
-              Esc(st.provider_name) + " " + Esc(st.currency) + " · intents " + Money(st.declared_intent_amount) +
-              " · processor fees " + Money(st.processor_fees) + " · to the escrow " + Money(st.actual_amount) +
-              " · " + std::to_string(st.matches.size()) + " matched line(s)</p>";
+      body += "<h2 data-settlement=\"" + Esc(st.id) + "\">" + Esc(st.id) +
+              " · <span class=\"status\">" + Esc(SettlementStatusName(st.status)) +
+              "</span></h2><p>File " + Esc(st.file_name) + " · " + Esc(st.provider_name) + " " +
+              Esc(st.currency) + " · intents " + Money(st.declared_intent_amount) +
+              " · processor fees " + Money(st.processor_fees) + " · to the escrow " +
+              Money(st.actual_amount) + " · " + std::to_string(st.matches.size()) +
+              " matched line(s)</p>";
       if (!st.footer_errors.empty() || !st.line_errors.empty()) {
-        body += "<table><thead><tr><th>Where</th><th>Code</th><th>Description</th></tr></thead><tbody>";
+        body +=
+            "<table><thead><tr><th>Where</th><th>Code</th><th>Description</th></tr></thead><tbody>";
         for (const auto& e : st.footer_errors) {
-          body += "<tr class=\"verr\"><td>" + Esc(e.footer_name.empty() ? "file" : e.footer_name) + "</td><td>" +
-                  Esc(e.code) + "</td><td>" + Esc(e.description) + "</td></tr>";
+          body += "<tr class=\"verr\"><td>" + Esc(e.footer_name.empty() ? "file" : e.footer_name) +
+                  "</td><td>" + Esc(e.code) + "</td><td>" + Esc(e.description) + "</td></tr>";
         }
         for (const auto& e : st.line_errors) {
-          body += "<tr class=\"verr\"><td>line " + Esc(e.provider_reference) + " " + Esc(e.transaction_type) +
-                  "</td><td>" + Esc(e.code) + "</td><td>" + Esc(e.description) + "</td></tr>";
+          body += "<tr class=\"verr\"><td>line " + Esc(e.provider_reference) + " " +
+                  Esc(e.transaction_type) + "</td><td>" + Esc(e.code) + "</td><td>" +
+                  Esc(e.description) + "</td></tr>";
         }
         body += "</tbody></table>";
       }
@@ -592,18 +618,20 @@ class Console final : public api::ServeExtension {
   WebReply DeliveriesPage(ledger::Store& store, const std::string& client, const Session& session) {
     auto list = ledger::ListDeliveries(store, client, 500);
     if (!list.ok()) return Page(503, "Unavailable", "", session);
-    std::string body = Nav(client) + "<p>The latest " + Figure("deliveries", static_cast<int64_t>(list->size())) +
-                       " hook notification(s), newest first.</p><table><thead><tr><th>#</th><th>Event</th>"
-                       "<th>Resource</th><th>URL</th><th class=\"n\">Attempts</th><th>State</th><th>Last error</th>"
-                       "</tr></thead><tbody>";
+    std::string body =
+        Nav(client) + "<p>The latest " + Figure("deliveries", static_cast<int64_t>(list->size())) +
+        " hook notification(s), newest first.</p><table><thead><tr><th>#</th><th>Event</th>"
+        "<th>Resource</th><th>URL</th><th class=\"n\">Attempts</th><th>State</th><th>Last "
+        "error</th>"
+        "</tr></thead><tbody>";
     for (const auto& d : *list) {
       std::string state = d.delivered_at != 0 ? "delivered " + Iso(d.delivered_at / 1000)
                           : d.abandoned       ? std::string("abandoned")
                                               : "pending, next " + Iso(d.next_attempt_at / 1000);
-      body += "<tr data-delivery=\"" + std::to_string(d.id) + "\"><td>" + std::to_string(d.id) + "</td><td>" +
-              Esc(d.event_type) + "</td><td>" + Esc(d.resource_id) + "</td><td>" + Esc(d.url) +
-              "</td><td class=\"n\">" + std::to_string(d.attempts) + "</td><td>" + Esc(state) + "</td><td>" +
-              Esc(d.last_error) + "</td></tr>";
+      body += "<tr data-delivery=\"" + std::to_string(d.id) + "\"><td>" + std::to_string(d.id) +
+              "</td><td>" + Esc(d.event_type) + "</td><td>" + Esc(d.resource_id) + "</td><td>" +
+              Esc(d.url) + "</td><td class=\"n\">" + std::to_string(d.attempts) + "</td><td>" +
+              Esc(state) + "</td><td>" + Esc(d.last_error) + "</td></tr>";
     }
     return Page(200, "Hook deliveries · " + client, body + "</tbody></table>", session);
   }
@@ -636,8 +664,9 @@ class Console final : public api::ServeExtension {
         ok = report->ok();
         differences = report->differences;
         summary = std::to_string(report->log_records) + " log records checked, " +
-                  std::to_string(report->transactions) + " transactions, " + std::to_string(report->postings) +
-                  " postings, " + std::to_string(report->accounts) + " accounts, " +
+                  std::to_string(report->transactions) + " transactions, " +
+                  std::to_string(report->postings) + " postings, " +
+                  std::to_string(report->accounts) + " accounts, " +
                   std::to_string(report->intents) + " intents";
       }
     }
@@ -657,22 +686,28 @@ class Console final : public api::ServeExtension {
     }
     std::string body;
     if (v.running) {
-      body += "<p data-figure=\"verify-running\" data-value=\"1\">Running since " + Iso(v.started_at) +
-              " (started by " + Esc(v.started_by) + "): <strong>" + Esc(v.step) + "</strong>…</p>";
+      body += "<p data-figure=\"verify-running\" data-value=\"1\">Running since " +
+              Iso(v.started_at) + " (started by " + Esc(v.started_by) + "): <strong>" +
+              Esc(v.step) + "</strong>…</p>";
     } else if (v.ok) {
-      body += "<p data-figure=\"verify-ok\" data-value=\"" + std::string(*v.ok ? "1" : "0") + "\" class=\"" +
-              (*v.ok ? "ok" : "bad") + "\">" + (*v.ok ? "No difference" : "DIFFERENCES") + " — " + Esc(v.summary) +
-              " (" + Iso(v.started_at) + " to " + Iso(v.finished_at) + ", started by " + Esc(v.started_by) + ").</p>";
+      body += "<p data-figure=\"verify-ok\" data-value=\"" + std::string(*v.ok ? "1" : "0") +
+              "\" class=\"" + (*v.ok ? "ok" : "bad") + "\">" +
+              (*v.ok ? "No difference" : "DIFFERENCES") + " — " + Esc(v.summary) + " (" +
+              Iso(v.started_at) + " to " + Iso(v.finished_at) + ", started by " +
+              Esc(v.started_by) + ").</p>";
       for (const auto& d : v.differences) body += "<p class=\"bad\">" + Esc(d) + "</p>";
     } else {
       body += "<p>Not run since the server started.</p>";
     }
     if (!v.running) {
-      body += "<form method=\"post\" action=\"/console/verify\"><input type=\"hidden\" name=\"csrf\" value=\"" +
-              session.csrf + "\"><button type=\"submit\" class=\"verify\">Run verify</button></form>";
+      body +=
+          "<form method=\"post\" action=\"/console/verify\"><input type=\"hidden\" name=\"csrf\" "
+          "value=\"" +
+          session.csrf + "\"><button type=\"submit\" class=\"verify\">Run verify</button></form>";
     }
     WebReply r = Page(200, "Verify", body, session);
-    if (v.running) r.body.insert(r.body.find("<title>"), "<meta http-equiv=\"refresh\" content=\"1\">");
+    if (v.running)
+      r.body.insert(r.body.find("<title>"), "<meta http-equiv=\"refresh\" content=\"1\">");
     return r;
   }
 
@@ -680,8 +715,9 @@ class Console final : public api::ServeExtension {
     std::string base = "/console/clients/" + UrlEncode(client);
     return "<nav><a href=\"/console\">Clients</a> › " + Esc(client) + " · <a href=\"" + base +
            "/trial-balance\">Trial balance</a> · <a href=\"" + base +
-           "/wallets\">Wallets</a> · <a href=\"" + base + "/reconcile\">Reconciliation</a> · <a href=\"" +
-           base + "/settlements\">Settlements</a> · <a href=\"" + base +
+           "/wallets\">Wallets</a> · <a href=\"" + base +
+           "/reconcile\">Reconciliation</a> · <a href=\"" + base +
+           "/settlements\">Settlements</a> · <a href=\"" + base +
            "/deliveries\">Hook deliveries</a> · <a href=\"/console/verify\">Verify</a></nav>";
   }
 
@@ -741,7 +777,7 @@ class Console final : public api::ServeExtension {
 
   api::ServeContext ctx_;
   std::mutex mu_;
-  std::map<std::string, Session> sessions_;  // SHA-256 of the token -> session
+  std::map<std::string, Session> sessions_;   // SHA-256 of the token -> session
   std::map<std::string, Failures> failures_;  // failed sign-ins by name
   int verifying_ = 0;
   std::mutex verify_mu_;

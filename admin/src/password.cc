@@ -65,18 +65,22 @@ bool WellFormedHash(const std::string& stored) {
   // Exactly what HashPassword writes: the iterations pinned (a stored hash cannot make a sign-in
   // slower, nor faster), 16 bytes of salt, 32 of key.
   std::string prefix = "pbkdf2-sha256$" + std::to_string(kIterations) + "$";
-  if (stored.size() != prefix.size() + 32 + 1 + 64 || stored.compare(0, prefix.size(), prefix) != 0) return false;
+  if (stored.size() != prefix.size() + 32 + 1 + 64 || stored.compare(0, prefix.size(), prefix) != 0)
+    return false;
   if (stored[prefix.size() + 32] != '$') return false;
   for (size_t i = prefix.size(); i < stored.size(); ++i) {
     if (i == prefix.size() + 32) continue;
-    if (!std::isxdigit(static_cast<unsigned char>(stored[i])) || std::isupper(static_cast<unsigned char>(stored[i]))) return false;
+    if (!std::isxdigit(static_cast<unsigned char>(stored[i])) ||
+        std::isupper(static_cast<unsigned char>(stored[i])))
+      return false;
   }
   return true;
 }
 
 std::string HashPassword(const std::string& password) {
   std::vector<unsigned char> salt(16);
-  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) std::abort();  // no entropy: never a weak hash
+  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1)
+    std::abort();  // no entropy: never a weak hash
   std::vector<unsigned char> key = Derive(password, salt, kIterations);
   return "pbkdf2-sha256$" + std::to_string(kIterations) + "$" + Hex(salt.data(), salt.size()) +
          "$" + Hex(key.data(), key.size());
@@ -96,7 +100,8 @@ bool VerifyPassword(const std::string& password, const std::string& stored) {
   char* end = nullptr;
   long iterations = std::strtol(parts[1].c_str(), &end, 10);
   std::vector<unsigned char> salt, want;
-  if (!WellFormedHash(stored) || *end != '\0' || !Unhex(parts[2], &salt) || !Unhex(parts[3], &want)) {
+  if (!WellFormedHash(stored) || *end != '\0' || !Unhex(parts[2], &salt) ||
+      !Unhex(parts[3], &want)) {
     return false;
   }
   std::vector<unsigned char> got = Derive(password, salt, static_cast<int>(iterations));

@@ -155,10 +155,13 @@ Reply HandleAdminUsers(App& app, Request& req) {
     return ErrorReply(Dialect::kV2, ErrorFromStatus(st));
   Binder b;
   service::PutAdminUser cmd;
+  bool toggles = d.HasMember("Disabled") && d["Disabled"].IsBool();
   if (auto v = b.Str(d, "Name", true)) cmd.user.name = *v;
-  if (auto v = b.Str(d, "PasswordHash", true)) cmd.user.password_hash = *v;
+  if (auto v = b.Str(d, "PasswordHash", !toggles)) cmd.user.password_hash = *v;
   if (!b.ok()) return ErrorReply(Dialect::kV2, ParamError(b.errors()));
-  service::Outcome o = Run(app, req, std::move(cmd));
+  service::Outcome o =
+      toggles ? Run(app, req, service::SetAdminUserDisabled{cmd.user.name, d["Disabled"].GetBool()})
+              : Run(app, req, std::move(cmd));
   if (!o.ok()) return ErrorReply(Dialect::kV2, ErrorFromStatus(o.status));
   return JsonReply("{\"Name\":" + JsonQuote(std::get<service::Box<AdminUser>>(o.value)->name) + "}");
 }

@@ -38,7 +38,8 @@ bool CertificateCommand(const std::string& action, const ClientCertificate& cert
                         service::Command* cmd);
 std::string RenderEscrowReceipt(const std::string& client_id, const service::EscrowReceipt& r);
 
-// POST /admin/users {"Name","PasswordHash"}: a console user (admin module's `admin user add`).
+// POST /admin/users {"Name","PasswordHash"} (a console user, `admin user add`) or
+// {"Name","Disabled":true|false} (`admin user disable|enable`).
 Reply HandleAdminUsers(App& app, Request& req);
 
 }  // namespace splitledger::api

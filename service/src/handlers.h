@@ -40,6 +40,7 @@ Outcome Apply(ApplyContext& ctx, const FindClientCertificate& c);
 Status Preflight(const PutAdminUser& c, const Caller&, std::vector<FieldError>* errors);
 Outcome Apply(ApplyContext& ctx, const PutAdminUser& c);
 Outcome Apply(ApplyContext& ctx, const FindAdminUser& c);
+Outcome Apply(ApplyContext& ctx, const SetAdminUserDisabled& c);
 Status Preflight(const PutClientCredentials& c, const Caller&, std::vector<FieldError>* errors);
 
 // Users and wallets (handlers_users.cc).

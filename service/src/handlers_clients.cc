@@ -198,6 +198,7 @@ Outcome Apply(ApplyContext& ctx, const PutAdminUser& c) {
   const AdminUser* existing = ctx.state.FindAdminUser(c.user.name);
   AdminUser user = c.user;
   user.created_at = existing != nullptr ? existing->created_at : ctx.now_s();
+  user.disabled = existing != nullptr && existing->disabled;  // a new password does not enable
   user.updated_at = ctx.now_s();
   ctx.state.PutAdminUser(user);
   user.password_hash.clear();  // the result never carries it
@@ -209,6 +210,17 @@ Outcome Apply(ApplyContext& ctx, const FindAdminUser& c) {
   if (user == nullptr || user->disabled)
     return Outcome::Error(Status(ErrorCode::kUnauthenticated, "unknown user"));
   return Outcome::Of(Box<AdminUser>(*user));
+}
+
+Outcome Apply(ApplyContext& ctx, const SetAdminUserDisabled& c) {
+  const AdminUser* existing = ctx.state.FindAdminUser(c.name);
+  if (existing == nullptr) return Outcome::Error(Status::NotFound("no console user " + c.name, "name"));
+  AdminUser user = *existing;
+  user.disabled = c.disabled;
+  user.updated_at = ctx.now_s();
+  ctx.state.PutAdminUser(user);
+  user.password_hash.clear();
+  return Outcome::Of(Box<AdminUser>(std::move(user)));
 }
 
 }  // namespace splitledger::service

@@ -244,4 +244,32 @@ describe('web console in headless Chromium', () => {
     const ok = await form('alice', password);
     assert.equal(ok.status, 303);
   });
+
+  it('a new password, or disabling the user, ends the user\'s open sessions', async () => {
+    const signIn = async (name, pass) => {
+      const r = await fetch(`${srv.base}/console/login`, {
+        method: 'POST', redirect: 'manual', body: `csrf=n&name=${name}&password=${encodeURIComponent(pass)}`,
+        headers: { Cookie: 'sl_login=n', 'Content-Type': 'application/x-www-form-urlencoded' },
+      });
+      const set = r.headers.get('set-cookie') || '';
+      return { status: r.status, cookie: /sl_session=([0-9a-f]{64})/.exec(set)?.[1] };
+    };
+    const page1 = (cookie) => fetch(`${srv.base}/console`, { redirect: 'manual', headers: { Cookie: `sl_session=${cookie}` } });
+    const bobPass = `bob-${rand(8)}-long enough`;
+    assert.equal((await run(['admin', 'user', 'add', '--db', db.url, '--name', 'bob'], `${bobPass}\n`)).code, 0);
+    const bob = await signIn('bob', bobPass);
+    assert.equal(bob.status, 303);
+    assert.equal((await page1(bob.cookie)).status, 200);
+    assert.equal((await run(['admin', 'user', 'disable', '--db', db.url, '--name', 'bob'])).code, 0);
+    assert.equal((await page1(bob.cookie)).status, 303, 'disabled: signed out');
+    assert.equal((await signIn('bob', bobPass)).status, 401, 'and cannot sign in');
+    assert.equal((await run(['admin', 'user', 'enable', '--db', db.url, '--name', 'bob'])).code, 0);
+    const again = await signIn('bob', bobPass);
+    assert.equal(again.status, 303);
+    const newPass = `bob-new-${rand(8)}-long`;
+    assert.equal((await run(['admin', 'user', 'add', '--db', db.url, '--name', 'bob'], `${newPass}\n`)).code, 0);
+    assert.equal((await page1(again.cookie)).status, 303, 'new password: signed out');
+    assert.equal((await signIn('bob', bobPass)).status, 401, 'the old password is gone');
+    assert.equal((await signIn('bob', newPass)).status, 303);
+  });
 });

@@ -384,6 +384,15 @@ TEST_P(ServiceTest, ConsoleUsersKeepOnlyTheirHashAndSurviveARestart) {
   Outcome found = Run(*svc, FindAdminUser{"alice"}, {}, "");
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(std::get<Box<AdminUser>>(found.value)->password_hash, "pbkdf2-sha256$310000$aa$bb");
+  ASSERT_TRUE(Run(*svc, SetAdminUserDisabled{"alice", true}, {}, "").ok());
+  EXPECT_EQ(Run(*svc, FindAdminUser{"alice"}, {}, "").status.code(), ErrorCode::kUnauthenticated);
+  PutAdminUser again;
+  again.user.name = "alice";
+  again.user.password_hash = "pbkdf2-sha256$310000$cc$dd";
+  ASSERT_TRUE(Run(*svc, again, {}, "").ok());
+  EXPECT_EQ(Run(*svc, FindAdminUser{"alice"}, {}, "").status.code(), ErrorCode::kUnauthenticated)
+      << "a new password does not enable a disabled user";
+  EXPECT_EQ(Run(*svc, SetAdminUserDisabled{"nobody", true}, {}, "").status.code(), ErrorCode::kNotFound);
 }
 
 TEST_P(ServiceTest, ConcurrentDuplicatesOfOneKeyHaveExactlyOneEffect) {

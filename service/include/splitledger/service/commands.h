@@ -116,9 +116,15 @@ struct UpdateClient {
 struct PutAdminUser {
   AdminUser user;
 };
-// The user of that name, to check a password on the request thread.
+// The user of that name, to check a password on the request thread (kUnauthenticated when
+// unknown or disabled).
 struct FindAdminUser {
   std::string name;
+};
+// Disables (or enables again) a console user; a disabled user's sessions end at their next page.
+struct SetAdminUserDisabled {
+  std::string name;
+  bool disabled = true;
 };
 
 // ---- users ----------------------------------------------------------------------------------
@@ -325,7 +331,8 @@ struct Refused {};
 using Command =
     std::variant<PutClientCredentials, GetCredentials, IssueToken, FindToken, GetClient,
                  UpdateClient, AddClientCertificate, RevokeClientCertificate,
-                 ListClientCertificates, FindClientCertificate, PutAdminUser, FindAdminUser, CreateUser, UpdateUser, GetUser, CreateWallet, UpdateWallet,
+                 ListClientCertificates, FindClientCertificate, PutAdminUser, FindAdminUser,
+                 SetAdminUserDisabled, CreateUser, UpdateUser, GetUser, CreateWallet, UpdateWallet,
                  GetWallet, ListUserWallets, ListUserTransactions, ListWalletTransactions,
                  ListClientWallets, GetClientWallet, ListClientWalletTransactions, CreateIntent,
                  CaptureIntent, CancelIntent, GetIntent, RefundIntent, ReverseRefund,
