@@ -1,6 +1,6 @@
 // `splitledger admin …`: reports for platform admins reconciling seller wallets (docs/operations.md
 // "Reconciliation"). Each opens the database as a reader (beside a running server or without
-// one), reads one snapshot of the projection and prints it as a table (default on a terminal),
+// one), reads one snapshot of the projection and prints it as a table (the default),
 // CSV or JSON. Long jobs show progress on stderr when it is a terminal, nothing when piped.
 #pragma once
 
