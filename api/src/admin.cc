@@ -87,6 +87,9 @@ Reply HandleAdminClients(App& app, Request& req) {
   if (auto v = b.Str(d, "ClientId", true)) cmd.client_id = *v;
   if (auto v = b.Str(d, "ApiKeySalt", true)) cmd.api_key_salt = *v;
   if (auto v = b.Str(d, "ApiKeyHash", true)) cmd.api_key_hash = *v;
+  if (auto v = b.Str(d, "BearerKeyHash", false)) cmd.bearer_key_hash = *v;
+  if (auto v = b.Str(d, "Environment", false)) cmd.environment = *v;
+  if (auto v = b.Str(d, "KeyPrefix", false)) cmd.key_prefix = *v;
   if (!b.ok()) return ErrorReply(Dialect::kV2, ParamError(b.errors()));
   req.client_id = cmd.client_id;
   service::Outcome o = Run(app, req, std::move(cmd));

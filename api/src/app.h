@@ -18,6 +18,7 @@
 #include "observe.h"
 #include "shards.h"
 #include "splitledger/plugins/host_config.h"
+#include "splitledger/service/orchestrator.h"
 #include "splitledger/service/service.h"
 
 namespace splitledger::api {
@@ -52,6 +53,10 @@ struct Config {
   std::vector<int64_t> hook_retry_delays_ms;
   int64_t hook_max_failures = 100;
   int hook_poll_ms = 500;
+  // Orchestration (docs/api-orchestration.md): the authorisation window of connections that do
+  // not set one, and where the iauth signing key lives ("" = beside the database).
+  int64_t authorization_window_seconds = 7 * 86400;
+  std::string iauth_key_file;
 };
 
 struct App {
@@ -70,6 +75,10 @@ struct App {
   std::function<size_t()> failed_handshakes;
   // PSP adapters named in the configuration; each loaded or refused on its own.
   std::unique_ptr<plugins::AdapterRegistry> adapters;
+  // The orchestration dialect: the workflows that call the adapters, and the key signing iauth
+  // tokens (iauth.h).
+  std::unique_ptr<service::Orchestrator> orchestrator;
+  std::string iauth_key;
 };
 
 struct Request {
@@ -86,6 +95,10 @@ struct Request {
   Transport transport = Transport::kPlain;
   std::string client_cert;  // kMtls: the fingerprint of the certificate presented
   std::string cert_client;  // kMtls: the client that certificate is registered to
+  // Orchestration dialect: the key's environment, or the payment an iauth token was issued for
+  // (then usable for that payment only).
+  std::string environment;
+  std::string iauth_payment;
 };
 
 // Runs a command for the request's client and waits for its durable outcome. With an

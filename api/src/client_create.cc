@@ -3,6 +3,7 @@
 // server holds the database's lease; otherwise a sequencer of its own on the database. The key
 // is hashed here; only the salted hash travels and is stored. Prints the credentials once the
 // write is durable.
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -30,8 +31,15 @@ int ClientCreateMain(int argc, char** argv) {
   std::string id = Flag(argc, argv, "--id");
   std::string key = Flag(argc, argv, "--api-key");
   std::string db = Flag(argc, argv, "--db");
+  std::string environment = Flag(argc, argv, "--environment");
+  if (environment.empty()) environment = "test";
+  if (environment != "test" && environment != "live") {
+    std::cerr << "client create: --environment is test or live\n";
+    return 2;
+  }
   if (db.empty()) db = "sqlite:./data/splitledger.db";
-  if (key.empty()) key = RandomHex(24);
+  // The key names its environment, as orchestration keys do ("sk_test_…"): 192 random bits.
+  if (key.empty()) key = "sk_" + environment + "_" + RandomHex(24);
   if (key.size() < 8 || key.size() > 256) {
     std::cerr << "client create: --api-key must have 8 to 256 characters\n";
     return 2;
@@ -40,6 +48,12 @@ int ClientCreateMain(int argc, char** argv) {
   cmd.client_id = id;
   cmd.api_key_salt = RandomHex(16);
   cmd.api_key_hash = HashApiKey(cmd.api_key_salt, key);
+  // The same key authenticates the orchestration dialect (Authorization: Bearer KEY), found by
+  // its SHA-256 (docs/api-orchestration.md).
+  cmd.bearer_key_hash = Sha256Hex(key);
+  cmd.environment = environment;
+  // Shown in lists to tell keys apart; never a part of the secret (a chosen key may be short).
+  cmd.key_prefix = key.rfind("sk_" + environment + "_", 0) == 0 ? "sk_" + environment + "_" : "";
   std::vector<service::FieldError> errors;
   if (Status st = service::Preflight(cmd, {id, NowMs()}, &errors); !st.ok()) {
     std::cerr << "client create: --id is required (1-64 characters of A-Z a-z 0-9 - _ .)\n";
@@ -47,7 +61,10 @@ int ClientCreateMain(int argc, char** argv) {
   }
   std::string body = "{\"ClientId\":" + JsonQuote(cmd.client_id) +
                      ",\"ApiKeySalt\":" + JsonQuote(cmd.api_key_salt) +
-                     ",\"ApiKeyHash\":" + JsonQuote(cmd.api_key_hash) + "}";
+                     ",\"ApiKeyHash\":" + JsonQuote(cmd.api_key_hash) +
+                     ",\"BearerKeyHash\":" + JsonQuote(cmd.bearer_key_hash) +
+                     ",\"Environment\":" + JsonQuote(cmd.environment) +
+                     ",\"KeyPrefix\":" + JsonQuote(cmd.key_prefix) + "}";
   std::string ignored;
   Status result = CliWrite(db, id, cmd, "/admin/clients", body,
                            [](const service::Outcome&) { return std::string(); }, &ignored);
@@ -55,7 +72,8 @@ int ClientCreateMain(int argc, char** argv) {
     std::cerr << "client create: " << result.ToString() << "\n";
     return 1;
   }
-  std::cout << "{\"ClientId\":" << JsonQuote(id) << ",\"ApiKey\":" << JsonQuote(key) << "}"
+  std::cout << "{\"ClientId\":" << JsonQuote(id) << ",\"ApiKey\":" << JsonQuote(key)
+            << ",\"Environment\":" << JsonQuote(environment) << "}"
             << std::endl;
   return 0;
 }

@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include "splitledger/api/extension.h"
+
 #include "auth.h"
 
 #include <strings.h>
@@ -124,7 +126,10 @@ Reply ErrorReply(Dialect dialect, const ApiError& e, const std::string& id, int6
   rapidjson::StringBuffer sb;
   JWriter w(sb);
   w.StartObject();
-  if (dialect == Dialect::kOAuth) {
+  if (dialect == Dialect::kOrchestration) {
+    WKey(w, "detail");
+    WStr(w, e.message);
+  } else if (dialect == Dialect::kOAuth) {
     WKey(w, "error");
     WStr(w, e.type);
     if (!e.message.empty()) {
@@ -158,6 +163,22 @@ Reply ErrorReply(Dialect dialect, const ApiError& e, const std::string& id, int6
   r.body.assign(sb.GetString(), sb.GetSize());
   r.log_detail = e.log_detail;
   return r;
+}
+
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
 }
 
 std::string ToLower(std::string_view s) {

@@ -22,7 +22,8 @@
 
 namespace splitledger::api {
 
-enum class Dialect { kV2, kV3, kOAuth, kPlain };
+// kOrchestration: the NjiaPay-style dialect, errors as {"detail": message}.
+enum class Dialect { kV2, kV3, kOAuth, kPlain, kOrchestration };
 
 // How a request arrived: which listener, and over what.
 enum class Transport {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -20,6 +21,8 @@
 #include "hook_delivery.h"
 #include "settlements.h"
 #include "front_door.h"
+#include "iauth.h"
+#include "orchestration.h"
 #include "splitledger/api/commands.h"
 
 namespace splitledger::api {
@@ -104,6 +107,7 @@ const DialectEntry kDialects[] = {
 // The error format of a path, before routing (for the front door's own refusals).
 Dialect DialectOfPath(std::string_view target) {
   std::vector<std::string> segs = SplitPath(target.substr(0, target.find('?')));
+  if (IsOrchestrationPath(segs)) return Dialect::kOrchestration;
   for (const DialectEntry& d : kDialects) {
     if (!segs.empty() && IEquals(segs[0], d.prefix)) return d.errors;
   }
@@ -205,6 +209,10 @@ class ApiHandler {
       if (segs[1] == "v2.json") return doc(openapi::kEchoV2, openapi::kEchoV2_size);
       if (segs[1] == "v3.json") return doc(openapi::kEchoV3, openapi::kEchoV3_size);
       return PlainNotFound();
+    }
+    if (IsOrchestrationPath(segs)) {
+      std::string base = scheme + hreq.HeaderOr("host", app_.cfg.listen);
+      return HandleOrchestration(app_, hreq, req, segs, base);
     }
     if (segs.size() < 2) return PlainNotFound();
     if (segs.size() == 2 && segs[0] == "admin" &&
@@ -468,6 +476,21 @@ std::string Flag(int argc, char** argv, const char* name) {
   return {};
 }
 
+// The path of a bundled adapter beside this binary: the build tree's lib/, or the package's
+// lib/splitledger/adapters/ (docs/plugins.md). Empty when not found.
+std::string BundledAdapter(const std::string& file) {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  std::filesystem::path root = exe.parent_path().parent_path();
+  for (const char* dir : {"lib", "lib/splitledger/adapters", "lib/x86_64-linux-gnu/splitledger/adapters",
+                          "lib/aarch64-linux-gnu/splitledger/adapters"}) {
+    std::filesystem::path p = root / dir / file;
+    if (std::filesystem::exists(p, ec)) return p.string();
+  }
+  return {};
+}
+
 bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
   std::ifstream f(path);
   if (!f) {
@@ -514,6 +537,10 @@ bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
       cfg->hook_retry_delays_ms.push_back(x.GetInt64());
     }
   }
+  if (auto v = b.Amount(d, "authorization_window_seconds", false)) {
+    cfg->authorization_window_seconds = std::max<int64_t>(1, *v);
+  }
+  if (auto v = b.Str(d, "iauth_key_file", false)) cfg->iauth_key_file = *v;
   if (auto it = d.FindMember("plugins"); it != d.MemberEnd()) {
     if (!it->value.IsObject()) {
       *err = "plugins: must be an object";
@@ -551,6 +578,16 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
   if (auto v = Flag(argc, argv, "--client-ca"); !v.empty()) app.cfg.client_ca = v;
   if (auto v = Flag(argc, argv, "--shard"); !v.empty()) app.cfg.shard = v;
   if (auto v = Flag(argc, argv, "--shard-map"); !v.empty()) app.cfg.shard_map = v;
+  if (auto v = Flag(argc, argv, "--iauth-key-file"); !v.empty()) app.cfg.iauth_key_file = v;
+  if (auto v = Flag(argc, argv, "--authorization-window"); !v.empty()) {
+    char* end = nullptr;
+    long long secs = std::strtoll(v.c_str(), &end, 10);
+    if (end == v.c_str() || *end != '\0' || secs <= 0) {
+      std::cerr << "serve: --authorization-window takes a positive number of seconds\n";
+      return 2;
+    }
+    app.cfg.authorization_window_seconds = secs;
+  }
   if (!app.cfg.shard.empty() || !app.cfg.shard_map.empty()) {
     std::string shard_error;
     if (app.cfg.shard.empty() || app.cfg.shard_map.empty()) {
@@ -622,10 +659,17 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
                                      std::to_string(r.snapshot_records));
   }
 
-  // PSP adapters: a refused plugin is logged and left out; the service starts regardless.
-  if (!app.cfg.plugins_json.empty()) {
+  // PSP adapters: a refused plugin is logged and left out; the service starts regardless. With
+  // no "plugins" section, the bundled sandbox is the test environment's connection.
+  {
     plugins::PluginHostConfig pc;
-    if (Status st = plugins::ParsePluginHostConfig(app.cfg.plugins_json, &pc); !st.ok()) {
+    if (app.cfg.plugins_json.empty()) {
+      if (std::string sandbox = BundledAdapter("psp_sandbox.so"); !sandbox.empty()) {
+        pc.adapters.push_back({"sandbox", sandbox, "test", "{}", 0});
+      } else {
+        app.log.Write(LogLevel::kWarn, "bundled sandbox adapter not found", {}, true);
+      }
+    } else if (Status st = plugins::ParsePluginHostConfig(app.cfg.plugins_json, &pc); !st.ok()) {
       app.log.Write(LogLevel::kError, "plugins: bad configuration", "\"error\":" + JsonQuote(st.ToString()), true);
       app.service->Stop();
       return 2;
@@ -643,6 +687,24 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
         app.log.Write(LogLevel::kError, "adapter refused", fields + ",\"error\":" + JsonQuote(e.error), true);
       }
     }
+    std::vector<service::Connection> connections;
+    for (const auto& e : app.adapters->entries()) {
+      connections.push_back({e.spec.name, e.spec.environment, e.adapter.get(),
+                             e.spec.authorization_window_s > 0 ? e.spec.authorization_window_s
+                                                               : app.cfg.authorization_window_seconds});
+    }
+    app.orchestrator = std::make_unique<service::Orchestrator>(*app.service, app.adapters->transport(),
+                                                               std::move(connections));
+  }
+  {
+    std::string path = app.cfg.iauth_key_file.empty() ? DefaultIauthKeyPath(app.cfg.db) : app.cfg.iauth_key_file;
+    auto key = LoadOrCreateIauthKey(path);
+    if (!key.ok()) {
+      app.log.Write(LogLevel::kError, "iauth key", "\"error\":" + JsonQuote(key.status().ToString()), true);
+      app.service->Stop();
+      return 2;
+    }
+    app.iauth_key = std::move(*key);
   }
 
   // Connections cost file descriptors, not threads: allow as many as the hard limit permits.
@@ -721,6 +783,7 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
   hook_options.poll_ms = app.cfg.hook_poll_ms;
   HookDeliverer hooks(*app.service, hook_options, app.log);
   hooks.Start();
+  app.orchestrator->Start();
 
   std::atomic<bool> done{false};
   std::thread flusher([&] {
@@ -745,6 +808,7 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
   app.failed_handshakes = nullptr;
   WithdrawAdminEndpoint(app);
   hooks.Stop();  // what it has not recorded is sent again after the restart
+  app.orchestrator->Stop();  // open operations are synced again after the restart
   for (auto& ext : extensions) ext->Stop();
   app.service->Stop();
   done = true;

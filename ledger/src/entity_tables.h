@@ -7,6 +7,7 @@
 
 #include "splitledger/core/codec.h"
 #include "splitledger/core/entities.h"
+#include "splitledger/core/payment.h"
 #include "splitledger/core/settlement.h"
 #include "splitledger/ledger/store.h"
 #include "table.h"
@@ -134,6 +135,10 @@ void Describe(V& v, HookDelivery& d) {
 inline const Table<TokenRecord> kTokensTable{"oauth_tokens", {"token_hash"}};
 inline const Table<ClientCertificate> kCertificatesTable{"client_certificates", {"fingerprint"}};
 inline const Table<AdminUser> kAdminUsersTable{"admin_users", {"name"}};
+inline const Table<Payment> kPaymentsTable{"payments", {"id"}};
+inline const Table<PaymentAttempt> kAttemptsTable{"payment_attempts", {"id"}};
+inline const Table<PspOperation> kPspOperationsTable{"psp_operations", {"id"}};
+inline const Table<ApiKey> kApiKeysTable{"api_keys", {"key_hash"}};
 inline const Table<Hook> kHooksTable{"hooks", {"id"}};
 inline const Table<HookDelivery> kHookDeliveriesTable{"hook_deliveries", {"id"}};
 inline const Table<SettlementRow> kSettlementsTable{"settlements", {"id"}};
@@ -173,6 +178,10 @@ inline void SyncEntityTables(soci::session& sql, Backend backend) {
   SyncTable(sql, backend, kTokensTable);
   SyncTable(sql, backend, kCertificatesTable);
   SyncTable(sql, backend, kAdminUsersTable);
+  SyncTable(sql, backend, kPaymentsTable);
+  SyncTable(sql, backend, kAttemptsTable);
+  SyncTable(sql, backend, kPspOperationsTable);
+  SyncTable(sql, backend, kApiKeysTable);
   SyncTable(sql, backend, kEventsTable);
   SyncTable(sql, backend, kIdempotencyTable);
   SyncTable(sql, backend, kWalletOwnersTable);

@@ -17,6 +17,7 @@ inline const std::vector<const TableSchema*>& LoggedTables() {
       &kTokensTable,       &kIdempotencyTable,   &kUsersTable,       &kWalletsTable,
       &kWalletOwnersTable, &kClientWalletsTable, &kEventsTable,       &kSplitsTable,
       &kSettlementsTable,  &kHooksTable,        &kHookDeliveriesTable, &kCertificatesTable, &kAdminUsersTable,
+      &kPaymentsTable,     &kAttemptsTable,      &kPspOperationsTable, &kApiKeysTable,
   };
   return tables;
 }

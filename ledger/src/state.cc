@@ -257,6 +257,132 @@ void State::PutAdminUser(AdminUser user) {
   admin_users_[user.name] = std::move(user);
 }
 
+// ---- orchestrated payments ----
+
+namespace {
+std::string PaymentRefKey(std::string_view client, std::string_view env, std::string_view ref) {
+  std::string k(client);
+  k.push_back('|');
+  k.append(env);
+  k.push_back('|');
+  k.append(ref);
+  return k;
+}
+}  // namespace
+
+const Payment* State::FindPayment(std::string_view id) const {
+  return payments_.Find(std::string(id));
+}
+
+const Payment* State::FindPaymentByReference(std::string_view client_id,
+                                             std::string_view environment,
+                                             std::string_view reference_id) const {
+  auto it = payment_by_ref_.find(PaymentRefKey(client_id, environment, reference_id));
+  return it == payment_by_ref_.end() ? nullptr : FindPayment(it->second);
+}
+
+void State::IndexPayment(const Payment* before, const Payment& p) {
+  if (before == nullptr) {
+    payment_by_ref_[PaymentRefKey(p.client_id, p.environment, p.reference_id)] = p.id;
+  }
+  if (before != nullptr && before->expires_at > 0) expiring_.erase({before->expires_at, p.id});
+  if (p.state() == PaymentStatus::kAuthorized && p.expires_at > 0) {
+    expiring_.insert({p.expires_at, p.id});
+  }
+}
+
+void State::PutPayment(Payment payment) {
+  IndexPayment(FindPayment(payment.id), payment);
+  std::string id = payment.id;
+  payments_.Put(id, std::move(payment));
+}
+
+void State::LoadPayment(Payment p) {
+  IndexPayment(nullptr, p);
+  std::string id = p.id;
+  payments_.Load(id, std::move(p));
+}
+
+const PaymentAttempt* State::FindAttempt(int64_t id) const {
+  return attempts_.Find(std::to_string(id));
+}
+
+void State::PutAttempt(PaymentAttempt attempt) {
+  if (FindAttempt(attempt.id) == nullptr) attempts_by_payment_[attempt.payment_id].push_back(attempt.id);
+  std::string key = std::to_string(attempt.id);
+  attempts_.Put(key, std::move(attempt));
+}
+
+void State::LoadAttempt(PaymentAttempt a) {
+  attempts_by_payment_[a.payment_id].push_back(a.id);
+  next_attempt_id_ = std::max(next_attempt_id_, a.id + 1);
+  std::string key = std::to_string(a.id);
+  attempts_.Load(key, std::move(a));
+}
+
+std::vector<const PaymentAttempt*> State::AttemptsOf(std::string_view payment_id) const {
+  std::vector<const PaymentAttempt*> out;
+  auto it = attempts_by_payment_.find(std::string(payment_id));
+  if (it == attempts_by_payment_.end()) return out;
+  std::vector<int64_t> ids = it->second;
+  std::sort(ids.begin(), ids.end());
+  for (int64_t id : ids) out.push_back(FindAttempt(id));
+  return out;
+}
+
+const PspOperation* State::FindPspOperation(std::string_view id) const {
+  return psp_ops_.Find(std::string(id));
+}
+
+void State::PutPspOperation(PspOperation op) {
+  if (FindPspOperation(op.id) == nullptr) ops_by_payment_[op.payment_id].push_back(op.id);
+  if (op.open()) {
+    open_psp_ops_.insert(op.id);
+  } else {
+    open_psp_ops_.erase(op.id);
+  }
+  std::string id = op.id;
+  psp_ops_.Put(id, std::move(op));
+}
+
+void State::LoadPspOperation(PspOperation op) {
+  ops_by_payment_[op.payment_id].push_back(op.id);
+  if (op.open()) open_psp_ops_.insert(op.id);
+  next_refund_number_ = std::max(next_refund_number_, op.refund_number + 1);
+  std::string id = op.id;
+  psp_ops_.Load(id, std::move(op));
+}
+
+std::vector<const PspOperation*> State::PspOperationsOf(std::string_view payment_id) const {
+  std::vector<const PspOperation*> out;
+  auto it = ops_by_payment_.find(std::string(payment_id));
+  if (it == ops_by_payment_.end()) return out;
+  for (const std::string& id : it->second) out.push_back(FindPspOperation(id));
+  std::stable_sort(out.begin(), out.end(), [](const PspOperation* a, const PspOperation* b) {
+    return a->created_at < b->created_at;
+  });
+  return out;
+}
+
+const ApiKey* State::FindApiKey(std::string_view key_hash) const {
+  return api_keys_.Find(std::string(key_hash));
+}
+
+void State::PutApiKey(ApiKey key) {
+  std::string k = key.key_hash;
+  api_keys_.Put(k, std::move(key));
+}
+
+std::vector<const ApiKey*> State::ApiKeysOf(std::string_view client_id) const {
+  std::vector<const ApiKey*> out;
+  for (const auto& [h, k] : api_keys_.all()) {
+    if (k.client_id == client_id) out.push_back(&k);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ApiKey* a, const ApiKey* b) { return a->created_at < b->created_at; });
+  return out;
+}
+
 const IdempotencyRecord* State::FindIdempotency(std::string_view client_id,
                                                 std::string_view key) const {
   auto it = idempotency_.find(IntentKey(client_id, key));
@@ -422,6 +548,7 @@ bool State::HasChanges() const {
   return book_.HasChanges() || !dirty_intents_.empty() || !dirty_settlements_.empty() ||
          !dirty_hooks_.empty() || !changed_deliveries_.empty() ||
          !dirty_clients_.empty() || !dirty_certificates_.empty() || !dirty_admin_users_.empty() ||
+         payments_.dirty() || attempts_.dirty() || psp_ops_.dirty() || api_keys_.dirty() ||
          !new_tokens_.empty() || !new_idempotency_.empty() || !dirty_users_.empty() ||
          !dirty_wallets_.empty() || !new_client_wallets_.empty() || !new_events_.empty();
 }
@@ -459,6 +586,10 @@ ChangeSet State::TakeChanges() {
   cs.tokens = std::move(new_tokens_);
   for (const std::string& k : dirty_certificates_) cs.certificates.push_back(&certificates_.at(k));
   for (const std::string& k : dirty_admin_users_) cs.admin_users.push_back(&admin_users_.at(k));
+  cs.payments = payments_.TakeDirty();
+  cs.attempts = attempts_.TakeDirty();
+  cs.psp_operations = psp_ops_.TakeDirty();
+  cs.api_keys = api_keys_.TakeDirty();
   for (const std::string& k : new_idempotency_) cs.idempotency.push_back(&idempotency_.at(k));
   for (const std::string& k : dirty_users_) cs.users.push_back(&users_.at(k));
   for (const std::string& k : dirty_wallets_) cs.wallets.push_back(&wallets_.at(k));
@@ -506,6 +637,17 @@ void State::Clear() {
   tokens_.clear();
   certificates_.clear();
   admin_users_.clear();
+  payments_.Clear();
+  attempts_.Clear();
+  psp_ops_.Clear();
+  api_keys_.Clear();
+  payment_by_ref_.clear();
+  attempts_by_payment_.clear();
+  ops_by_payment_.clear();
+  open_psp_ops_.clear();
+  expiring_.clear();
+  next_attempt_id_ = 1001;
+  next_refund_number_ = 1;
   idempotency_.clear();
   users_.clear();
   wallets_.clear();

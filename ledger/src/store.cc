@@ -24,6 +24,22 @@ namespace splitledger::ledger {
 using namespace sqlite_api;  // NOLINT: the raw SQLite API, as wrapped by SOCI
 namespace {
 
+// Upserts of one described entity type's changed rows.
+template <class T>
+void AddUpserts(PreparedWrite& w, const Table<T>& table, const std::vector<const T*>& items) {
+  Rows rows = table.NewRows();
+  for (const T* x : items) table.Append(rows, *x);
+  w.Add(std::move(rows), WriteMode::kUpsert);
+}
+
+// Reads every row of a described table into `load`.
+template <class T, class F>
+void LoadAll(soci::session& sql, const Table<T>& table, const char* order_by, F&& load) {
+  soci::rowset<soci::row> rs =
+      sql.prepare << "SELECT " + table.ColumnNames() + " FROM " + std::string(table.name) + order_by;
+  for (const soci::row& r : rs) load(table.Read(r));
+}
+
 // Schema migrations, applied in order. Never edit a released migration: append a new one.
 // Types are chosen to mean the same on both backends (BIGINT = int64, TEXT = UTF-8 string).
 struct Migration {
@@ -636,6 +652,11 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     for (const AdminUser* u : cs.admin_users) kAdminUsersTable.Append(admins, *u);
     w->Add(std::move(admins), WriteMode::kUpsert);
 
+    AddUpserts(*w, kPaymentsTable, cs.payments);
+    AddUpserts(*w, kAttemptsTable, cs.attempts);
+    AddUpserts(*w, kPspOperationsTable, cs.psp_operations);
+    AddUpserts(*w, kApiKeysTable, cs.api_keys);
+
     Rows idem = kIdempotencyTable.NewRows();
     for (const IdempotencyRecord* r : cs.idempotency) kIdempotencyTable.Append(idem, *r);
     w->Add(std::move(idem), WriteMode::kInsert);
@@ -944,6 +965,12 @@ Status Store::Load(State& state) {
                                                       " FROM admin_users";
       for (const soci::row& r : rs) state.LoadAdminUser(kAdminUsersTable.Read(r));
     }
+    LoadAll(sql, kPaymentsTable, "", [&](Payment p) { state.LoadPayment(std::move(p)); });
+    LoadAll(sql, kAttemptsTable, " ORDER BY id",
+            [&](PaymentAttempt a) { state.LoadAttempt(std::move(a)); });
+    LoadAll(sql, kPspOperationsTable, " ORDER BY created_at, id",
+            [&](PspOperation o) { state.LoadPspOperation(std::move(o)); });
+    LoadAll(sql, kApiKeysTable, "", [&](ApiKey k) { state.LoadApiKey(std::move(k)); });
     {
       soci::rowset<soci::row> rs =
           sql.prepare << "SELECT " + kIdempotencyTable.ColumnNames() + " FROM idempotency_keys";

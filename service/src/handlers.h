@@ -106,6 +106,16 @@ Outcome Apply(ApplyContext& ctx, const ListHooks& c);
 Outcome Apply(ApplyContext& ctx, const TakeDueDeliveries& c);
 Outcome Apply(ApplyContext& ctx, const RecordDeliveries& c);
 
+// Orchestrated payments (handlers_payments.cc).
+Outcome Apply(ApplyContext& ctx, const PutApiKey& c);
+Outcome Apply(ApplyContext& ctx, const FindApiKey& c);
+Status Preflight(const CreatePayment& c, const Caller&, std::vector<FieldError>* errors);
+Outcome Apply(ApplyContext& ctx, const CreatePayment& c);
+Outcome Apply(ApplyContext& ctx, const GetPayment& c);
+Outcome Apply(ApplyContext& ctx, const BeginPspOperation& c);
+Outcome Apply(ApplyContext& ctx, const RecordPspResult& c);
+Outcome Apply(ApplyContext& ctx, const ListDuePspWork& c);
+
 // Idempotency (service.cc).
 Outcome Apply(ApplyContext& ctx, const GetStoredResponse& c);
 Outcome Apply(ApplyContext& ctx, const Refused& c);

@@ -58,6 +58,9 @@ Status Preflight(const PutClientCredentials& c, const Caller&, std::vector<Field
   }
   if (c.api_key_salt.empty() || c.api_key_hash.empty()) return Status::Invalid("no key", "api_key");
   if (FindCurrency(c.currency) == nullptr) return Status::Invalid("unknown currency", "currency");
+  if (c.environment != "test" && c.environment != "live") {
+    return Status::Invalid("the environment is test or live", "environment");
+  }
   return Status::Ok();
 }
 
@@ -73,6 +76,14 @@ Outcome Apply(ApplyContext& ctx, const PutClientCredentials& c) {
   client.api_key_hash = c.api_key_hash;
   ctx.state.PutClient(client);
   if (existing == nullptr) EnsureClientWallets(ctx, c.client_id, c.currency);
+  if (!c.bearer_key_hash.empty()) {
+    ApiKey key;
+    key.key_hash = c.bearer_key_hash;
+    key.client_id = c.client_id;
+    key.environment = c.environment;
+    key.prefix = c.key_prefix;
+    (void)Apply(ctx, PutApiKey{key});  // cannot fail: the client exists now
+  }
   return Outcome::Of(Profile(client));
 }
 

@@ -265,7 +265,7 @@ TEST_P(ServiceTest, EntitiesSurviveARestartAndStayWithTheirClient) {
   {
     auto svc = OpenService();
     ASSERT_TRUE(svc);
-    ASSERT_TRUE(Run(*svc, PutClientCredentials{"cli", "aa", "bb", "EUR"}).ok());
+    ASSERT_TRUE(Run(*svc, PutClientCredentials{"cli", "aa", "bb", "EUR", "", "test", ""}).ok());
     ASSERT_TRUE(Run(*svc, CreateUser{Box<User>(Payer("user_m_a"))}).ok());
     CreateWallet cw;
     cw.wallet.id = wallet_id = "wlt_m_a";
@@ -311,8 +311,8 @@ TEST_P(ServiceTest, ClientCertificatesBindTokensAndRevocationSurvivesARestart) {
   {
     auto svc = OpenService();
     ASSERT_TRUE(svc);
-    ASSERT_TRUE(Run(*svc, PutClientCredentials{"cli", "aa", "bb", "EUR"}).ok());
-    ASSERT_TRUE(Run(*svc, PutClientCredentials{"other", "cc", "dd", "EUR"}).ok());
+    ASSERT_TRUE(Run(*svc, PutClientCredentials{"cli", "aa", "bb", "EUR", "", "test", ""}).ok());
+    ASSERT_TRUE(Run(*svc, PutClientCredentials{"other", "cc", "dd", "EUR", "", "test", ""}).ok());
     std::vector<FieldError> errors;
     AddClientCertificate bad{cert("ABC")};
     EXPECT_EQ(Preflight(Command(bad), Caller{"cli", kNow}, &errors).code(),
@@ -459,7 +459,7 @@ TEST_P(ServiceTest, ARefusedPreflightWithAKeyIsRecordedAndBlocksTheKey) {
 // the same books, entities and intents (ids and times come with the commands).
 TEST_P(ServiceTest, TheSameCommandsGiveTheSameLedger) {
   auto make = [](Service& svc) {
-    Run(svc, PutClientCredentials{"cli", "aa", "bb", "EUR"});
+    Run(svc, PutClientCredentials{"cli", "aa", "bb", "EUR", "", "test", ""});
     Run(svc, CreateUser{Box<User>(Payer("user_m_d"))});
     CreateWallet cw;
     cw.wallet.id = "wlt_m_d";

@@ -14,8 +14,8 @@
 //   06  failed           AUTHORIZE → FAILED (processing_error)
 //   anything else        approve: AUTHORIZED (capture_mode manual / prefer_delay) or SUCCEEDED
 //                        (immediate, captured)
-// A payment_id ending in "-decline", "-pending", "-unknown", "-action" or "-fail" selects the
-// script regardless of the amount.
+// A payment_id ending in "-approve", "-decline", "-pending", "-unknown", "-action" or "-fail"
+// selects the script regardless of the amount (the hosted checkout's sandbox buttons use them).
 //
 // Captures may be partial and several (up to the authorized amount); refunds may be partial and
 // several (up to the captured amount). State is kept in memory per instance: a restarted host
@@ -49,6 +49,7 @@ Script ChooseScript(const psp::OpInput& in) {
     return in.payment_id.size() >= suffix.size() &&
            in.payment_id.compare(in.payment_id.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
+  if (ends("-approve")) return Script::kApprove;
   if (ends("-decline")) return Script::kDecline;
   if (ends("-pending")) return Script::kPending;
   if (ends("-unknown")) return Script::kUnknown;

@@ -124,6 +124,17 @@ Status ParsePluginHostConfig(const std::string& json_object, PluginHostConfig* o
       spec.name = Str(a, "name");
       spec.library = Str(a, "library");
       spec.environment = Str(a, "environment", "test");
+      if (spec.environment != "test" && spec.environment != "live") {
+        return Status::Invalid("adapter '" + spec.name + "': environment is test or live", "adapters");
+      }
+      if (auto w = a.FindMember("authorization_window_seconds"); w != a.MemberEnd()) {
+        if (!w->value.IsInt64() || w->value.GetInt64() <= 0) {
+          return Status::Invalid("adapter '" + spec.name +
+                                     "': authorization_window_seconds must be a positive integer",
+                                 "adapters");
+        }
+        spec.authorization_window_s = w->value.GetInt64();
+      }
       if (spec.name.empty() || spec.library.empty()) {
         return Status::Invalid("each adapter needs a name and a library", "adapters");
       }

@@ -18,6 +18,12 @@
 //                          (authorized with capture_mode prefer_delay, success with immediate).
 //   refunds                listed in the intent object; a pending refund settles when the intent
 //                          is next read.
+//   POST /__fake/delay     {"path": "capture", "ms": 3000}: the next API request whose path holds
+//                          "capture" waits that long before the fake handles it (a slow PSP: a
+//                          client may give up or die while the operation is still to happen)
+//   GET /__fake/calls      how many times each operation reached the fake, per intent:
+//                          {"<intent id>": {"create": 1, "capture": 1, …}}
+//   return_url             https, as NjiaPay requires, or http on a loopback host (a test server)
 //   GET /__fake/webhooks   every webhook the fake would have sent, as
 //                          [{"signature": "v0=…,v0=…", "body": "<raw>"}], signed with HMAC-SHA256
 //                          under each --webhook-secret (NjiaPay's sample-merchant scheme).
@@ -43,6 +49,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+#include <thread>
+#include <chrono>
 
 namespace {
 
@@ -73,6 +81,9 @@ struct World {
   std::map<std::string, std::string> by_reference;
   std::vector<Webhook> webhooks;
   int64_t next_attempt = 1000, next_refund = 1;
+  std::string delay_path;  // /__fake/delay
+  int delay_ms = 0;
+  std::map<std::string, std::map<std::string, int>> calls;  // intent id -> operation -> count
 };
 World g;
 
@@ -182,7 +193,43 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     std::string path = req.getURI();
     if (size_t q = path.find('?'); q != std::string::npos) path.resize(q);
     const std::string& m = req.getMethod();
+    int delay = 0;
+    {
+      std::lock_guard<std::mutex> lock(g.mu);
+      if (g.delay_ms > 0 && path.rfind("/api/", 0) == 0 && path.find(g.delay_path) != std::string::npos) {
+        delay = g.delay_ms;
+        g.delay_ms = 0;
+      }
+    }
+    if (delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     std::lock_guard<std::mutex> lock(g.mu);
+    if (path == "/__fake/delay" && m == "POST") {
+      rapidjson::Document d;
+      d.Parse(body.c_str(), body.size());
+      if (d.HasParseError() || !d.IsObject() || !d.HasMember("ms") || !d["ms"].IsInt() ||
+          !d.HasMember("path") || !d["path"].IsString()) {
+        return Send(resp, 400, Detail("{\"path\": string, \"ms\": integer}"));
+      }
+      g.delay_ms = d["ms"].GetInt();
+      g.delay_path = d["path"].GetString();
+      return Send(resp, 200, "{}");
+    }
+    if (path == "/__fake/calls" && m == "GET") {
+      rapidjson::StringBuffer buf;
+      Writer w(buf);
+      w.StartObject();
+      for (const auto& [id, ops] : g.calls) {
+        w.Key(id.c_str());
+        w.StartObject();
+        for (const auto& [op, n] : ops) {
+          w.Key(op.c_str());
+          w.Int(n);
+        }
+        w.EndObject();
+      }
+      w.EndObject();
+      return Send(resp, 200, buf.GetString());
+    }
 
     if (path == "/__fake/webhooks" && m == "GET") {
       rapidjson::StringBuffer buf;
@@ -223,6 +270,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (it == g.intents.end()) return Send(resp, 404, Detail("Payment intent not found"));
     Intent& in = it->second;
     bool v2 = path.rfind("/api/v2/", 0) == 0;
+    if (!action.empty()) ++g.calls[in.id][action];
     if (!v2 && action.empty() && m == "GET") return Read(resp, in);
     if (!v2 && action == "refund" && m == "POST") return RefundIntent(resp, in, body);
     if (v2 && action == "capture" && (m == "GET" || m == "POST")) return Capture(resp, in);
@@ -279,7 +327,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       return Send(resp, 422, Detail("purchaser_id: at least 3 characters"));
     }
     const auto* ret = str("return_url");
-    if (!ret || std::strncmp(ret->GetString(), "https://", 8) != 0) {
+    auto loopback_http = [](const char* url) {
+      return std::strncmp(url, "http://127.0.0.1:", 17) == 0 || std::strncmp(url, "http://localhost:", 17) == 0;
+    };
+    if (!ret || (std::strncmp(ret->GetString(), "https://", 8) != 0 && !loopback_http(ret->GetString()))) {
       return Send(resp, 422, Detail("return_url: must be an https URL"));
     }
     auto remember = d.FindMember("allow_remember_credentials");
@@ -305,6 +356,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     in.created = Now();
     g.by_reference[in.reference_id] = in.id;
     auto& stored = g.intents[in.id] = in;
+    ++g.calls[in.id]["create"];
     Send(resp, 201, IntentJson(stored));
   }
 

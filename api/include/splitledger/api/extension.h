@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,5 +59,8 @@ class ServeExtension {
 };
 
 using Extensions = std::vector<std::unique_ptr<ServeExtension>>;
+
+// Text made safe inside HTML elements and quoted attributes (& < > " ').
+std::string HtmlEscape(std::string_view text);
 
 }  // namespace splitledger::api

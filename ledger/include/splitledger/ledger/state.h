@@ -17,6 +17,7 @@
 
 #include "splitledger/core/entities.h"
 #include "splitledger/core/intent.h"
+#include "splitledger/core/payment.h"
 #include "splitledger/core/settlement.h"
 #include "splitledger/ledger/journal.h"
 
@@ -77,6 +78,41 @@ struct HookDelivery {
   bool pending() const { return delivered_at == 0 && !abandoned; }
 };
 
+// One described entity type kept whole in memory by key, with the keys changed since the last
+// TakeChanges (in first-change order). Pointers stay valid: the map never moves its values.
+template <class T>
+class EntitySet {
+ public:
+  const T* Find(const std::string& key) const {
+    auto it = items_.find(key);
+    return it == items_.end() ? nullptr : &it->second;
+  }
+  void Put(const std::string& key, T value) {
+    if (dirty_set_.insert(key).second) dirty_.push_back(key);
+    items_[key] = std::move(value);
+  }
+  void Load(const std::string& key, T value) { items_[key] = std::move(value); }
+  bool dirty() const { return !dirty_.empty(); }
+  std::vector<const T*> TakeDirty() {
+    std::vector<const T*> out;
+    for (const std::string& k : dirty_) out.push_back(&items_.at(k));
+    dirty_.clear();
+    dirty_set_.clear();
+    return out;
+  }
+  void Clear() {
+    items_.clear();
+    dirty_.clear();
+    dirty_set_.clear();
+  }
+  const std::map<std::string, T>& all() const { return items_; }
+
+ private:
+  std::map<std::string, T> items_;
+  std::vector<std::string> dirty_;
+  std::set<std::string> dirty_set_;
+};
+
 // What a batch of commands changed, for Store::Write.
 struct ChangeSet {
   // Views of the Book's accounts (stable: the Book never moves an account).
@@ -95,6 +131,10 @@ struct ChangeSet {
   std::vector<TokenRecord> tokens;
   std::vector<const ClientCertificate*> certificates;  // upsert these
   std::vector<const AdminUser*> admin_users;           // upsert these
+  std::vector<const Payment*> payments;                 // upsert these (orchestration)
+  std::vector<const PaymentAttempt*> attempts;
+  std::vector<const PspOperation*> psp_operations;
+  std::vector<const ApiKey*> api_keys;
   std::vector<const IdempotencyRecord*> idempotency;
   std::vector<const User*> users;
   std::vector<const Wallet*> wallets;
@@ -106,7 +146,8 @@ struct ChangeSet {
     return new_accounts.empty() && changed_accounts.empty() && transactions.empty() &&
            intents.empty() && clients.empty() && tokens.empty() && idempotency.empty() &&
            users.empty() && wallets.empty() && client_wallets.empty() && events.empty() &&
-           settlements.empty() && hooks.empty() && deliveries.empty() && certificates.empty() && admin_users.empty();
+           settlements.empty() && hooks.empty() && deliveries.empty() && certificates.empty() && admin_users.empty() &&
+           payments.empty() && attempts.empty() && psp_operations.empty() && api_keys.empty();
   }
   size_t postings() const;
 };
@@ -179,6 +220,29 @@ class State {
   // A client's certificates in the order they were added.
   std::vector<const ClientCertificate*> CertificatesOf(std::string_view client_id) const;
 
+  // --- orchestrated payments (core/payment.h) ---
+  // nullptr for an unknown id (any client: the caller checks the owner).
+  const Payment* FindPayment(std::string_view id) const;
+  // The payment of this client, environment and reference_id, or nullptr.
+  const Payment* FindPaymentByReference(std::string_view client_id, std::string_view environment,
+                                        std::string_view reference_id) const;
+  void PutPayment(Payment payment);  // insert or replace
+  const PaymentAttempt* FindAttempt(int64_t id) const;
+  void PutAttempt(PaymentAttempt attempt);
+  int64_t NextAttemptId() { return next_attempt_id_++; }
+  std::vector<const PaymentAttempt*> AttemptsOf(std::string_view payment_id) const;
+  const PspOperation* FindPspOperation(std::string_view id) const;
+  void PutPspOperation(PspOperation op);
+  std::vector<const PspOperation*> PspOperationsOf(std::string_view payment_id) const;
+  int64_t NextRefundNumber() { return next_refund_number_++; }
+  // Operations still open (recorded or unknown), by id: what the reconciler looks at.
+  const std::set<std::string>& OpenPspOperations() const { return open_psp_ops_; }
+  // Authorised payments by when their authorisation lapses: (expires_at, id).
+  const std::set<std::pair<int64_t, std::string>>& Expiring() const { return expiring_; }
+  const ApiKey* FindApiKey(std::string_view key_hash) const;
+  void PutApiKey(ApiKey key);
+  std::vector<const ApiKey*> ApiKeysOf(std::string_view client_id) const;
+
   // --- idempotency ---
   const IdempotencyRecord* FindIdempotency(std::string_view client_id, std::string_view key) const;
   void PutIdempotency(IdempotencyRecord record);
@@ -223,6 +287,13 @@ class State {
   void LoadToken(TokenRecord t) { tokens_[t.token_hash] = std::move(t); }
   void LoadCertificate(ClientCertificate c) { certificates_[c.fingerprint] = std::move(c); }
   void LoadAdminUser(AdminUser u) { admin_users_[u.name] = std::move(u); }
+  void LoadPayment(Payment p);
+  void LoadAttempt(PaymentAttempt a);
+  void LoadPspOperation(PspOperation op);
+  void LoadApiKey(ApiKey k) {
+    std::string key = k.key_hash;  // not k.key_hash itself: k is moved from in the same call
+    api_keys_.Load(key, std::move(k));
+  }
   void LoadIdempotency(IdempotencyRecord r);
   void LoadUser(User u);
   void LoadWallet(Wallet w);
@@ -249,6 +320,18 @@ class State {
   std::vector<std::string> dirty_admin_users_;
   std::set<std::string> dirty_admin_user_set_;
   std::unordered_map<std::string, IdempotencyRecord> idempotency_;  // client|key
+  EntitySet<Payment> payments_;                // id
+  EntitySet<PaymentAttempt> attempts_;         // decimal id
+  EntitySet<PspOperation> psp_ops_;            // id
+  EntitySet<ApiKey> api_keys_;                 // key hash
+  std::unordered_map<std::string, std::string> payment_by_ref_;  // client|env|reference -> id
+  std::unordered_map<std::string, std::vector<int64_t>> attempts_by_payment_;
+  std::unordered_map<std::string, std::vector<std::string>> ops_by_payment_;
+  std::set<std::string> open_psp_ops_;
+  std::set<std::pair<int64_t, std::string>> expiring_;
+  int64_t next_attempt_id_ = 1001;
+  int64_t next_refund_number_ = 1;
+  void IndexPayment(const Payment* before, const Payment& p);
   std::unordered_map<std::string, User> users_;      // id
   std::unordered_map<std::string, Wallet> wallets_;  // id
   std::unordered_map<std::string, std::vector<std::string>> wallets_by_owner_;  // client|owner -> ids

@@ -24,6 +24,7 @@
 #include "splitledger/core/entities.h"
 #include "splitledger/core/intent.h"
 #include "splitledger/core/money.h"
+#include "splitledger/core/payment.h"
 #include "splitledger/core/settlement.h"
 #include "splitledger/core/settlement_file.h"
 #include "splitledger/core/status.h"
@@ -68,6 +69,11 @@ struct PutClientCredentials {
   std::string api_key_salt;
   std::string api_key_hash;
   std::string currency = "EUR";
+  // The same key as the orchestration dialect's bearer key (PutApiKey), when set: its SHA-256,
+  // its environment and its first characters.
+  std::string bearer_key_hash;
+  std::string environment = "test";
+  std::string key_prefix;
 };
 // The salt and hash of a client's key, to check a presented key off the writer.
 struct GetCredentials {
@@ -319,6 +325,59 @@ struct RecordDeliveries {
   int64_t max_failures = 100;
 };
 
+// ---- orchestrated payments (core/payment.h; the orchestration dialect) ----------------------
+// An API key of the orchestration dialect; the client's other active keys of that environment are
+// revoked (a client has one key per environment; `client create` makes it).
+struct PutApiKey {
+  ApiKey key;
+};
+// The active key with this hash (kUnauthenticated otherwise): the request thread's lookup.
+struct FindApiKey {
+  std::string key_hash;
+};
+// A new payment in `selection`. Id, environment, connection and authorisation window are fixed by
+// the caller; a reference_id already used in the environment is refused (kAlreadyExists).
+struct CreatePayment {
+  Box<Payment> payment;
+};
+// kNotFound for an unknown id, kPermissionDenied for another client's payment (the orchestration
+// dialect tells them apart: 404 and 403).
+struct GetPayment {
+  std::string payment_id;
+};
+// Records a PSP operation before it is sent: the payment must allow it (CheckCanStart) and have
+// no other operation open; an authorisation opens a new attempt. Returns the view with `op` set.
+struct BeginPspOperation {
+  PspOperation op;             // id, payment_id, kind, amount (refunds), reason, expiry
+  std::string psp_payment_id;  // authorisations: the merchant reference sent to the PSP
+};
+// What the adapter said about an operation, reduced by the orchestrator.
+struct PspReport {
+  PspVerdict verdict = PspVerdict::kUnknown;
+  std::string outcome;  // the adapter's outcome name, for the record
+  std::string psp_payment_ref;
+  std::string psp_refund_ref;
+  std::string failure_reason;  // NjiaPay's spelling ("CardDeclined")
+  std::string error_code;
+  std::string error_message;
+  std::string action_url;
+  std::optional<CaptureMode> applied_capture_mode;
+};
+// The outcome of an open operation: applies PlanPspResult and its ledger effect. An operation
+// that is no longer open is left alone (a late or repeated result). Still unknown: the next sync
+// is due at `next_sync_at` (unix ms).
+struct RecordPspResult {
+  std::string op_id;
+  PspReport report;
+  int64_t next_sync_at = 0;
+};
+// The reconciler's work at `now_ms` (all clients): open operations not in `in_flight` whose next
+// sync is due, and authorised payments whose window has passed with no operation open.
+struct ListDuePspWork {
+  std::vector<std::string> in_flight;
+  int64_t limit = 64;
+};
+
 // ---- idempotency ----------------------------------------------------------------------------
 struct GetStoredResponse {
   std::string key;
@@ -339,8 +398,9 @@ using Command =
                  DisputeCapture, DecideDispute, CreateSplits, GetSplit, UpdateSplit, ExecuteSplit,
                  ReverseSplit, ExecuteDueSplits, ReceiveEscrowFunds, CreateSettlement, NewSettlementUploadUrl,
                  GetSettlement, CancelSettlement, UploadSettlementFile, CreateHook, UpdateHook,
-                 GetHook, ListHooks, TakeDueDeliveries, RecordDeliveries, GetStoredResponse,
-                 Refused>;
+                 GetHook, ListHooks, TakeDueDeliveries, RecordDeliveries, PutApiKey, FindApiKey,
+                 CreatePayment, GetPayment, BeginPspOperation, RecordPspResult, ListDuePspWork,
+                 GetStoredResponse, Refused>;
 
 // ---- results (values, snapshots taken on the writer) ----------------------------------------
 struct Credentials {
@@ -438,6 +498,32 @@ struct SettlementView {
   Amount funds_missing = 0;  // ActualSettlementAmount − funded while it awaits funds, else 0
 };
 
+// An orchestrated payment with its attempts and operations, and its money as the ledger has it.
+struct PaymentView {
+  Payment payment;
+  std::vector<PaymentAttempt> attempts;  // oldest first
+  std::vector<PspOperation> operations;  // oldest first (refunds among them)
+  Amount captured = 0;    // from the ledger (0 before the authorisation is posted)
+  Amount refunded = 0;    // from the ledger
+  Amount refundable = 0;  // captured − refunded − refunds still open at the PSP
+  std::optional<PspOperation> op;  // BeginPspOperation / RecordPspResult: the operation
+  const PaymentAttempt* Attempt(int64_t id) const {
+    for (const PaymentAttempt& a : attempts) {
+      if (a.id == id) return &a;
+    }
+    return nullptr;
+  }
+};
+struct PspWorkItem {
+  Payment payment;
+  std::optional<PaymentAttempt> attempt;
+  std::optional<PspOperation> op;  // empty: the payment's authorisation expired
+  Amount refunded = 0;             // ledger refunds of the payment (refund syncs compare totals)
+};
+struct PspWork {
+  std::vector<PspWorkItem> items;
+};
+
 struct HookList {
   std::vector<Hook> items;
 };
@@ -492,7 +578,8 @@ using Value = std::variant<std::monostate, Credentials, TokenGrant, Box<Client>,
                            WalletView, WalletList, ClientWalletView, ClientWalletList,
                            TransactionList, IntentSnapshot, StoredResponse, IdempotencyConflict,
                            SplitView, SplitList, EscrowReceipt, Box<SettlementView>, Box<Hook>,
-                           HookList, DeliveryBatch, CertificateList, Box<AdminUser>>;
+                           HookList, DeliveryBatch, CertificateList, Box<AdminUser>,
+                           Box<PaymentView>, PspWork, ApiKey>;
 
 // One error about one field (validation reports every bad field at once).
 struct FieldError {

@@ -29,6 +29,9 @@ struct AdapterSpec {
   std::string library;  // path of the .so
   std::string environment = "test";
   std::string config_json = "{}";
+  // Orchestration: how long an authorisation made through this connection may wait for its
+  // capture ("authorization_window_seconds"); 0 = the server's default (7 days).
+  int64_t authorization_window_s = 0;
 };
 
 struct PluginHostConfig {

@@ -1,0 +1,197 @@
+// The orchestration dialect driving the NjiaPay adapter against the local fake NjiaPay: the PSP's
+// own hosted page, capture, cancel, refunds settled by the reconciler, a lost answer resolved by a
+// sync, and a server killed while its capture was at the PSP: resolved after the restart, never
+// sent twice, verify clean.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { BIN, BACKENDS, rand, createClient, startServer, stopServer, verify, req } from './lib.mjs';
+
+const FAKE = resolve(dirname(BIN), 'fake-njiapay');
+const LIB = resolve(dirname(BIN), '../lib');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function startFake(apiKey, secret) {
+  const child = spawn(FAKE, ['--listen', '127.0.0.1:0', '--api-key', apiKey, '--webhook-secret', secret],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  for (let i = 0; i < 100 && !/listening/.test(out); i++) await sleep(50);
+  const m = /"listening":"([^"]+)"/.exec(out);
+  assert.ok(m, `fake-njiapay did not start: ${out}`);
+  return { child, base: `http://${m[1]}` };
+}
+
+for (const backend of BACKENDS) {
+  describe(`orchestration with the NjiaPay adapter [${backend.name}]`, () => {
+    const ctx = {};
+    const auth = () => ({ Authorization: `Bearer ${ctx.key}` });
+    const create = (extra = {}) => req(ctx.base, 'POST', '/api/intents', {
+      headers: auth(),
+      body: {
+        amount: 10000, currency: 'EUR', reference_id: `order-${rand(6)}`, purchaser_id: 'customer-1',
+        return_url: 'https://shop.example/return', allow_remember_credentials: false, connection: 'njiapay', ...extra,
+      },
+    });
+    const get = (id) => req(ctx.base, 'GET', `/api/intents/${id}`, { headers: auth() });
+    const calls = async () => (await fetch(`${ctx.fake.base}/__fake/calls`)).json();
+    async function waitStatus(id, want, ms = 20_000) {
+      const deadline = Date.now() + ms;
+      let last;
+      while (Date.now() < deadline) {
+        last = await get(id);
+        if (last.status === 200 && want.includes(last.json.status)) return last.json;
+        await sleep(200);
+      }
+      assert.fail(`intent ${id} never reached ${want}: ${last?.text}`);
+    }
+    // The customer's way through: our checkout → NjiaPay's page → back to us → the shop.
+    async function pay(intent) {
+      const u = new URL(intent.redirect_url);
+      const r = await fetch(`${ctx.base}${u.pathname}`, {
+        method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ iauth: u.searchParams.get('iauth'), outcome: 'pay' }).toString(),
+      });
+      await r.text();
+      assert.equal(r.status, 303);
+      const psp = r.headers.get('location');
+      assert.ok(psp.startsWith(`${ctx.fake.base}/checkout/`), `sent to NjiaPay's page: ${psp}`);
+      const played = await fetch(psp);
+      assert.equal(played.status, 200, await played.text());
+      const back = await fetch(`${ctx.base}${u.pathname}/return?iauth=${u.searchParams.get('iauth')}`, { redirect: 'manual' });
+      await back.text();
+      assert.equal(back.status, 303);
+      return back.headers.get('location');
+    }
+
+    async function start(extraArgs = []) {
+      ctx.srv = await startServer(ctx.db.url, ['--config', ctx.config, ...extraArgs]);
+      ctx.base = ctx.srv.base;
+    }
+
+    before(async () => {
+      ctx.dir = mkdtempSync(join(tmpdir(), 'splitledger-njia-'));
+      const pspKey = `sk_test_${rand(8)}`;
+      ctx.fake = await startFake(pspKey, `whsec_${rand(8)}`);
+      ctx.config = join(ctx.dir, 'serve.json');
+      writeFileSync(ctx.config, JSON.stringify({
+        plugins: {
+          secrets: { 'njiapay.key': pspKey },
+          adapters: [
+            { name: 'sandbox', library: join(LIB, 'psp_sandbox.so'), environment: 'test' },
+            { name: 'njiapay', library: join(LIB, 'psp_njiapay.so'), environment: 'test',
+              config: { base_url: ctx.fake.base, api_key_secret: 'njiapay.key', webhook_secrets: [], timeout_ms: 1500 } },
+          ],
+        },
+      }));
+      ctx.db = await backend.create();
+      ctx.client = `cl-nj-${rand(4)}`;
+      ctx.key = `key-nj-${rand(16)}`;
+      await createClient(ctx.db.url, ctx.client, ctx.key);
+      await start();
+    });
+    after(async () => {
+      try {
+        const r = await stopServer(ctx.srv);
+        assert.equal(r.code, 0, ctx.srv.log.slice(-2000));
+        const v = await verify(ctx.db.url);
+        assert.equal(v.code, 0, `verify: ${v.stdout}${v.stderr}`);
+      } finally {
+        ctx.fake.child.kill('SIGTERM');
+        await ctx.db.drop();
+        rmSync(ctx.dir, { recursive: true, force: true });
+      }
+    });
+
+    it('pays on NjiaPay\'s own page, comes back, and ends success (immediate)', async () => {
+      const c = await create();
+      assert.equal(c.status, 201, c.text);
+      assert.equal(c.json.connection, 'njiapay');
+      const to = await pay(c.json);
+      assert.equal(to, `https://shop.example/return?intent_id=${c.json.id}`);
+      const g = (await get(c.json.id)).json;
+      assert.equal(g.status, 'success');
+      assert.equal(g.captured_amount, 10000);
+      const n = await calls();
+      const pspIds = Object.keys(n).filter((id) => n[id].create);
+      assert.ok(pspIds.length >= 1);
+    });
+
+    it('prefer_delay: capture and cancel-authorization go through NjiaPay; a refund settles by sync', async () => {
+      const c = await create({ capture_mode: 'prefer_delay' });
+      await pay(c.json);
+      assert.equal((await get(c.json.id)).json.status, 'authorized');
+      const cap = await req(ctx.base, 'GET', `/api/v2/intents/${c.json.id}/capture`, { headers: auth() });
+      assert.equal(cap.status, 200, cap.text);
+      assert.equal(cap.json.status, 'success');
+      const r = await req(ctx.base, 'POST', `/api/intents/${c.json.id}/refund`, { headers: auth(), body: { amount: 2500, reason: 'return' } });
+      assert.equal(r.status, 201, r.text);
+      assert.equal(r.json.status, 'pending', 'NjiaPay answers a refund pending');
+      const deadline = Date.now() + 20_000;
+      let g;
+      do {
+        await sleep(200);
+        g = (await get(c.json.id)).json;
+      } while (g.refunds[0].status !== 'success' && Date.now() < deadline);
+      assert.equal(g.refunds[0].status, 'success');
+      assert.equal(g.refunded_amount, 2500);
+
+      const d = await create({ capture_mode: 'prefer_delay' });
+      await pay(d.json);
+      const x = await req(ctx.base, 'GET', `/api/v2/intents/${d.json.id}/cancel-authorization`, { headers: auth() });
+      assert.equal(x.status, 200, x.text);
+      assert.equal(x.json.intent_status, 'canceled');
+      assert.equal(x.json.attempt_status, 'canceled');
+    });
+
+    it('a declined card at NjiaPay is a failed attempt, never a held authorization', async () => {
+      const c = await create({ amount: 10002 });
+      const to = await pay(c.json);
+      assert.match(to, /declined=1$/);
+      const g = (await get(c.json.id)).json;
+      assert.equal(g.status, 'selection');
+      assert.equal(g.attempts.at(-1).status, 'failed');
+    });
+
+    it('a capture whose answer is lost answers 202 and is confirmed by a sync, sent once', async () => {
+      const c = await create({ capture_mode: 'prefer_delay' });
+      await pay(c.json);
+      const before = await calls();
+      await fetch(`${ctx.fake.base}/__fake/delay`, { method: 'POST', body: JSON.stringify({ path: 'capture', ms: 2500 }) });
+      const cap = await req(ctx.base, 'GET', `/api/v2/intents/${c.json.id}/capture`, { headers: auth() });
+      assert.equal(cap.status, 202, cap.text);
+      assert.match(cap.json.detail, /being confirmed/);
+      assert.equal(cap.json.status, 'authorized');
+      const done = await waitStatus(c.json.id, ['success']);
+      assert.equal(done.captured_amount, 10000);
+      const after = await calls();
+      const captures = (o) => Object.values(o).reduce((n, ops) => n + (ops.capture || 0), 0);
+      assert.equal(captures(after) - captures(before), 1, 'the capture reached NjiaPay once');
+    });
+
+    it('SIGKILL while the capture is at NjiaPay: after the restart the reconciler finds it, never charged twice', async () => {
+      const c = await create({ capture_mode: 'prefer_delay' });
+      await pay(c.json);
+      const before = await calls();
+      await fetch(`${ctx.fake.base}/__fake/delay`, { method: 'POST', body: JSON.stringify({ path: 'capture', ms: 1200 }) });
+      const pending = req(ctx.base, 'GET', `/api/v2/intents/${c.json.id}/capture`, { headers: auth() }).catch((e) => e);
+      await sleep(400);  // recorded, sent, not answered yet
+      ctx.srv.child.kill('SIGKILL');
+      await ctx.srv.exited;
+      await pending;
+      await sleep(1500);  // NjiaPay performs the capture nobody is waiting for any more
+      await start();
+      const done = await waitStatus(c.json.id, ['success']);
+      assert.equal(done.captured_amount, 10000);
+      const after = await calls();
+      const captures = (o) => Object.values(o).reduce((n, ops) => n + (ops.capture || 0), 0);
+      assert.equal(captures(after) - captures(before), 1, 'one capture at NjiaPay');
+      // The ledger agrees: a restart and verify are clean (after()).
+      const again = await req(ctx.base, 'GET', `/api/v2/intents/${c.json.id}/capture`, { headers: auth() });
+      assert.equal(again.status, 422);
+    });
+  });
+}
