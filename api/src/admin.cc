@@ -55,12 +55,14 @@ Status PublishAdminEndpoint(App& app, const std::string& address) {
     }
   }
   // Only this user reads it: created 0600, never through a link someone else placed.
-  int fd = ::open(app.admin_secret_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int fd = ::open(app.admin_secret_file.c_str(),
+                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) {
     std::string why = std::strerror(errno);
     app.admin_secret.clear();  // no file, no endpoint: nobody could present the secret
     app.admin_secret_file.clear();
-    return Status::Unavailable("cannot create the admin secret file in " + dir.string() + ": " + why);
+    return Status::Unavailable("cannot create the admin secret file in " + dir.string() + ": " +
+                               why);
   }
   bool written = ::write(fd, app.admin_secret.data(), app.admin_secret.size()) ==
                  static_cast<ssize_t>(app.admin_secret.size());
@@ -166,17 +168,20 @@ Reply HandleAdminUsers(App& app, Request& req) {
       toggles ? Run(app, req, service::SetAdminUserDisabled{cmd.user.name, d["Disabled"].GetBool()})
               : Run(app, req, std::move(cmd));
   if (!o.ok()) return ErrorReply(Dialect::kV2, ErrorFromStatus(o.status));
-  return JsonReply("{\"Name\":" + JsonQuote(std::get<service::Box<AdminUser>>(o.value)->name) + "}");
+  return JsonReply("{\"Name\":" + JsonQuote(std::get<service::Box<AdminUser>>(o.value)->name) +
+                   "}");
 }
 
 std::string RenderEscrowReceipt(const std::string& client_id, const service::EscrowReceipt& r) {
-  std::string out = "{\"ClientId\":" + JsonQuote(client_id) + ",\"Currency\":" + JsonQuote(r.currency) +
+  std::string out = "{\"ClientId\":" + JsonQuote(client_id) +
+                    ",\"Currency\":" + JsonQuote(r.currency) +
                     ",\"Amount\":" + std::to_string(r.amount) +
                     ",\"EscrowBalance\":" + std::to_string(r.balance) +
                     ",\"UnallocatedAmount\":" + std::to_string(r.unallocated) +
                     ",\"AlreadyRecorded\":" + (r.already_recorded ? "true" : "false") +
                     ",\"ReconciledSettlements\":[";
-  for (size_t i = 0; i < r.reconciled.size(); ++i) out += (i ? "," : "") + JsonQuote(r.reconciled[i]);
+  for (size_t i = 0; i < r.reconciled.size(); ++i)
+    out += (i ? "," : "") + JsonQuote(r.reconciled[i]);
   return out + "]}";
 }
 
@@ -252,17 +257,26 @@ Status CliWrite(const std::string& db, const std::string& client_id, service::Co
                 const std::string& path, const std::string& admin_body,
                 const std::function<std::string(const service::Outcome&)>& render,
                 std::string* response) {
+  return CliCall(
+      db, path, admin_body,
+      [&](service::Service& svc, std::string* out) -> Status {
+        service::Envelope env{{client_id, NowMs()}, std::move(command), std::nullopt};
+        service::Outcome o = svc.Execute(std::move(env));
+        if (!o.ok()) return o.status;
+        *out = render(o);
+        return Status::Ok();
+      },
+      response);
+}
+
+Status CliCall(const std::string& db, const std::string& path, const std::string& admin_body,
+               const std::function<Status(service::Service&, std::string*)>& local,
+               std::string* response) {
   service::ServiceOptions options;
   options.db_url = db;
   options.lease_wait_ms = 0;
   auto svc = service::Service::Open(options);
-  if (svc.ok()) {
-    service::Envelope env{{client_id, NowMs()}, std::move(command), std::nullopt};
-    service::Outcome o = (*svc)->Execute(std::move(env));
-    if (!o.ok()) return o.status;
-    *response = render(o);
-    return Status::Ok();
-  }
+  if (svc.ok()) return local(**svc, response);
   if (svc.status().code() != ErrorCode::kUnavailable ||
       svc.status().message().find("in use") == std::string::npos) {
     return svc.status();

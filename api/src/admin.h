@@ -42,4 +42,10 @@ std::string RenderEscrowReceipt(const std::string& client_id, const service::Esc
 // {"Name","Disabled":true|false} (`admin user disable|enable`).
 Reply HandleAdminUsers(App& app, Request& req);
 
+// POST /admin/webhooks: `splitledger webhook …` next to a running server (webhooks_cli.cc).
+Reply HandleAdminWebhooks(App& app, Request& req);
+std::string RenderWebhookEndpoints(const std::vector<WebhookEndpoint>& items,
+                                   const std::string& new_secret);
+std::string RenderWebhookDeliveries(const std::vector<WebhookMessage>& items);
+
 }  // namespace splitledger::api

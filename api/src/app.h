@@ -20,6 +20,7 @@
 #include "splitledger/plugins/host_config.h"
 #include "splitledger/service/orchestrator.h"
 #include "splitledger/service/service.h"
+#include "webhook_delivery.h"
 
 namespace splitledger::api {
 
@@ -29,12 +30,12 @@ struct Config {
   int64_t max_body_bytes = 1 << 20;
   int64_t token_ttl_seconds = 3600;
   std::string log_level = "info";
-  int max_threads = 256;    // workers: requests in flight at once (not connections)
-  int max_queued = 4096;     // complete requests waiting for a worker (503 past it)
+  int max_threads = 256;        // workers: requests in flight at once (not connections)
+  int max_queued = 4096;        // complete requests waiting for a worker (503 past it)
   int max_connections = 10000;  // open connections (503 and close past it; capped by RLIMIT_NOFILE)
   int keep_alive_timeout_seconds = 15;
-  int header_timeout_seconds = 10;  // a request's headers must arrive within this (408)
-  int body_timeout_seconds = 30;    // and its body within this after them (408)
+  int header_timeout_seconds = 10;          // a request's headers must arrive within this (408)
+  int body_timeout_seconds = 30;            // and its body within this after them (408)
   int64_t rate_limit_per_window = 1000000;  // advertised in x-ratelimit-* (not enforced)
   std::string plugins_json;  // the "plugins" section (docs/plugins.md), "" = no adapters
   // TLS listeners beside the plain one (docs/operations.md): HOST:PORT, "" = none. Both use the
@@ -56,7 +57,12 @@ struct Config {
   // Orchestration (docs/api-orchestration.md): the authorisation window of connections that do
   // not set one, and where the iauth signing key lives ("" = beside the database).
   int64_t authorization_window_seconds = 7 * 86400;
+  // The scheme and host customers and PSPs reach this server at (checkout links, PSP return
+  // URLs), e.g. "https://pay.example.com". "" = the request's own Host header.
+  std::string public_url;
   std::string iauth_key_file;
+  // Outgoing webhooks: retries from 10 s doubling to 10 min for 7 days (configurable).
+  WebhookOptions webhooks;
 };
 
 struct App {

@@ -62,7 +62,7 @@ Reply ErrorPage(int status, const std::string& message) {
 
 std::string MoneyText(const Payment& p) {
   const Currency* c = FindCurrency(p.currency);
-  return (c != nullptr ? FormatMoney(p.amount, *c) : std::to_string(p.amount)) + " " + p.currency;
+  return c != nullptr ? FormatMoney(p.amount, *c) : std::to_string(p.amount) + " " + p.currency;
 }
 
 bool Sandbox(const App& app, const Payment& p) {
@@ -101,7 +101,7 @@ Reply Show(App& app, const PaymentView& v, const std::string& iauth, const std::
           "<button class=\"primary\" name=\"outcome\" value=\"approve\" id=\"approve\">Pay "
           "(approve)</button><button name=\"outcome\" value=\"decline\" "
           "id=\"decline\">Decline</button><button name=\"outcome\" value=\"3ds\" "
-          "id=\"3ds\">3-D Secure</button><button name=\"outcome\" value=\"pending\" "
+          "id=\"three-ds\">3-D Secure</button><button name=\"outcome\" value=\"pending\" "
           "id=\"pending\">Pending</button>";
     } else {
       body += "<button class=\"primary\" name=\"outcome\" value=\"pay\" id=\"pay\">Pay " +

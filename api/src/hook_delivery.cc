@@ -17,7 +17,9 @@ HookDeliverer::HookDeliverer(service::Service& service, HookDeliveryOptions opti
 
 HookDeliverer::~HookDeliverer() { Stop(); }
 
-void HookDeliverer::Start() { thread_ = std::thread([this] { Loop(); }); }
+void HookDeliverer::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void HookDeliverer::Stop() {
   {
@@ -28,35 +30,53 @@ void HookDeliverer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::string HookDeliverer::Send(const service::DueDelivery& d) const {
+OutboundResult SendOutbound(const std::string& method, const std::string& url,
+                            const std::vector<std::pair<std::string, std::string>>& headers,
+                            const std::string& body, int timeout_ms) {
+  OutboundResult out;
   try {
-    Poco::URI uri(d.url);
-    uri.addQueryParameter("EventType", d.event_type);
-    uri.addQueryParameter("RessourceId", d.resource_id);  // sic: Echo spells it with two s
-    uri.addQueryParameter("Date", std::to_string(d.date));
+    Poco::URI uri(url);
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
     if (uri.getScheme() == "https") {
       session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort());
     } else {
       session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
     }
-    Poco::Timespan timeout(0, options_.timeout_ms * 1000);
+    Poco::Timespan timeout(0, timeout_ms * 1000);
     session->setTimeout(timeout, timeout, timeout);
-    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, uri.getPathAndQuery(),
-                               Poco::Net::HTTPMessage::HTTP_1_1);
-    req.set("User-Agent", "splitledger-hooks");
-    session->sendRequest(req);
+    Poco::Net::HTTPRequest req(method, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
+    for (const auto& [k, v] : headers) req.set(k, v);
+    if (!body.empty() || method == Poco::Net::HTTPRequest::HTTP_POST) {
+      req.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    session->sendRequest(req) << body;
     Poco::Net::HTTPResponse res;
-    std::istream& body = session->receiveResponse(res);
-    body.ignore(1 << 16);  // drain a little; the answer's body means nothing
-    int status = static_cast<int>(res.getStatus());
-    if (status >= 200 && status < 300) return {};
-    return "HTTP " + std::to_string(status);
+    std::istream& answer = session->receiveResponse(res);
+    answer.ignore(1 << 16);  // drain a little; the answer's body means nothing
+    out.status = static_cast<int>(res.getStatus());
+    if (out.status < 200 || out.status >= 300) out.error = "HTTP " + std::to_string(out.status);
   } catch (const Poco::Exception& e) {
-    return e.displayText().empty() ? std::string(e.name()) : e.displayText();
+    out.error = e.displayText().empty() ? std::string(e.name()) : e.displayText();
   } catch (const std::exception& e) {
-    return e.what();
+    out.error = e.what();
   }
+  return out;
+}
+
+std::string HookDeliverer::Send(const service::DueDelivery& d) const {
+  std::string url;
+  try {
+    Poco::URI uri(d.url);
+    uri.addQueryParameter("EventType", d.event_type);
+    uri.addQueryParameter("RessourceId", d.resource_id);  // sic: Echo spells it with two s
+    uri.addQueryParameter("Date", std::to_string(d.date));
+    url = uri.toString();
+  } catch (const Poco::Exception& e) {
+    return e.displayText();
+  }
+  return SendOutbound(Poco::Net::HTTPRequest::HTTP_GET, url, {{"User-Agent", "splitledger-hooks"}},
+                      "", options_.timeout_ms)
+      .error;
 }
 
 void HookDeliverer::Loop() {
@@ -79,7 +99,8 @@ void HookDeliverer::Loop() {
       if (!error.empty()) {
         log_.Write(LogLevel::kWarn, "hook delivery failed",
                    "\"url\":" + JsonQuote(d.url) + ",\"event_type\":" + JsonQuote(d.event_type) +
-                       ",\"resource_id\":" + JsonQuote(d.resource_id) + ",\"error\":" + JsonQuote(error));
+                       ",\"resource_id\":" + JsonQuote(d.resource_id) +
+                       ",\"error\":" + JsonQuote(error));
       }
       record.results.push_back({d.id, error.empty(), error});
     }

@@ -19,9 +19,9 @@
 namespace splitledger::api {
 
 struct HookDeliveryOptions {
-  int poll_ms = 500;        // how often the outbox is looked at
-  int timeout_ms = 2000;    // per notification
-  int batch = 16;           // notifications per round
+  int poll_ms = 500;      // how often the outbox is looked at
+  int timeout_ms = 2000;  // per notification
+  int batch = 16;         // notifications per round
   // Delay before attempt n+1 after n failures; the schedule's end abandons the notification.
   // Echo's: every 10 minutes for the first hour, then every 8 hours for 3 days.
   std::vector<int64_t> retry_delays_ms = {600000,   600000,   600000,   600000,   600000,
@@ -29,6 +29,17 @@ struct HookDeliveryOptions {
                                           28800000, 28800000, 28800000, 28800000, 28800000};
   int64_t max_failures = 100;  // failures in a row before the hook turns INVALID
 };
+
+// One outbound HTTP request of the notification workers (Echo hooks, orchestration webhooks):
+// its status (0 when no answer came) and, unless it was a 2xx, why it failed.
+struct OutboundResult {
+  int status = 0;
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+OutboundResult SendOutbound(const std::string& method, const std::string& url,
+                            const std::vector<std::pair<std::string, std::string>>& headers,
+                            const std::string& body, int timeout_ms);
 
 class HookDeliverer {
  public:

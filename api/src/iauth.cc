@@ -65,10 +65,10 @@ std::string Sign(const std::string& key, std::string_view data) {
 
 std::string IssueIauth(const std::string& key, const IauthClaims& c) {
   std::string header = B64UrlEncode(R"({"alg":"HS256","typ":"JWT"})");
-  std::string claims =
-      B64UrlEncode("{\"sub\":" + JsonQuote(c.payment_id) + ",\"cid\":" + JsonQuote(c.client_id) +
-                   ",\"env\":" + JsonQuote(c.environment) +
-                   ",\"exp\":" + std::to_string(c.expires_at) + ",\"scope\":\"intent\"}");
+  std::string claims = B64UrlEncode(
+      "{\"sub\":" + JsonQuote(c.payment_id) + ",\"cid\":" + JsonQuote(c.client_id) +
+      ",\"env\":" + JsonQuote(c.environment) + ",\"exp\":" + std::to_string(c.expires_at) +
+      ",\"scope\":" + JsonQuote(c.scope) + "}");
   std::string signing_input = header + "." + claims;
   return signing_input + "." + Sign(key, signing_input);
 }
@@ -101,10 +101,12 @@ std::optional<IauthClaims> VerifyIauth(const std::string& key, const std::string
   const JValue* scope = Member(d, "scope");
   if (sub == nullptr || !sub->IsString() || cid == nullptr || !cid->IsString() || env == nullptr ||
       !env->IsString() || exp == nullptr || !exp->IsInt64() || scope == nullptr ||
-      !scope->IsString() || std::string(scope->GetString()) != "intent") {
+      !scope->IsString()) {
     return std::nullopt;
   }
-  IauthClaims c{sub->GetString(), cid->GetString(), env->GetString(), exp->GetInt64()};
+  IauthClaims c{sub->GetString(), cid->GetString(), env->GetString(), exp->GetInt64(),
+                scope->GetString()};
+  if (c.scope != "intent" && c.scope != "checkout") return std::nullopt;
   if (c.expires_at <= now_s) return std::nullopt;
   return c;
 }

@@ -3,7 +3,10 @@
 // expires. A JWT (RFC 7519) signed with HS256 under a key only the servers hold:
 //   header  {"alg":"HS256","typ":"JWT"}
 //   claims  {"sub": payment id, "cid": client id, "env": "test"|"live", "exp": unix seconds,
-//            "scope": "intent"}
+//            "scope": "intent" | "checkout"}
+// Two scopes: "intent", given to the merchant (read the intent, cancel its authorisation), and
+// "checkout", carried in the link the customer sees (the checkout pages and reading the intent:
+// a customer holding the link cannot cancel what the merchant is about to capture).
 // Verification recomputes the signature over the raw header and claims and compares it in
 // constant time before anything in the token is read.
 #pragma once
@@ -21,6 +24,7 @@ struct IauthClaims {
   std::string client_id;
   std::string environment;
   int64_t expires_at = 0;
+  std::string scope = "intent";
 };
 
 std::string IssueIauth(const std::string& key, const IauthClaims& claims);

@@ -3,6 +3,7 @@
 
 #include <ctime>
 
+#include "admin.h"
 #include "auth.h"
 #include "iauth.h"
 #include "observe.h"
@@ -143,7 +144,7 @@ std::string IntentJson(const App& app, const PaymentView& v, const std::string& 
   }
   if (with_iauth) {
     WKey(w, "iauth");
-    WStr(w, IauthOf(app, p));
+    WStr(w, IauthOf(app, p, "intent"));
   }
   WKey(w, "created");
   WTime(w, p.created_at);
@@ -175,10 +176,14 @@ std::string IntentJson(const App& app, const PaymentView& v, const std::string& 
 
 // ---- authentication --------------------------------------------------------------------------
 
+// Whether an iauth token may stand in for the key on a route: no; the merchant's token only
+// (scope "intent"); or also the customer's checkout token (scope "checkout").
+enum class IauthUse { kNo, kMerchant, kAny };
+
 // `Authorization: Bearer KEY` → the key's client and environment; else an `iauth` token (query)
 // → the one payment it was issued for. 401 without either.
 std::optional<Reply> Authenticate(App& app, const HttpRequest& hreq, Request& req,
-                                  bool iauth_allowed) {
+                                  IauthUse iauth_use) {
   std::string key = ParseBearer(hreq.HeaderOr("authorization"));
   if (!key.empty()) {
     Outcome o =
@@ -190,9 +195,12 @@ std::optional<Reply> Authenticate(App& app, const HttpRequest& hreq, Request& re
     return std::nullopt;
   }
   auto it = req.query.find("iauth");
-  if (iauth_allowed && it != req.query.end()) {
+  if (iauth_use != IauthUse::kNo && it != req.query.end()) {
     std::optional<IauthClaims> c = VerifyIauth(app.iauth_key, it->second, req.now_ms / 1000);
     if (!c) return Detail(403, "Invalid or expired iauth token");
+    if (iauth_use == IauthUse::kMerchant && c->scope != "intent") {
+      return Detail(403, "This iauth token is for the checkout only");
+    }
     req.client_id = c->client_id;
     req.environment = c->environment;
     req.iauth_payment = c->payment_id;
@@ -426,25 +434,74 @@ Reply RefundIntent(App& app, Request& req, const std::string&) {
   return JsonReply(RefundJson(done->payment, *done->op), 201);
 }
 
+// GET /api/webhooks: the merchant's endpoints. POST: adds one (or a secret to one: rotation),
+// {"url", "secret"?, "naming"?: "pascal"|"snake"}; the secret is shown once.
+Reply ListWebhooks(App& app, Request& req, const std::string&) {
+  Outcome o = app.service->Execute({CallerOf(req), service::ListWebhookEndpoints{}, std::nullopt});
+  if (!o.ok()) return FromStatus(o.status, "Not authorized");
+  return JsonReply(
+      RenderWebhookEndpoints(std::get<service::WebhookEndpointList>(o.value).items, ""));
+}
+
+Reply AddWebhook(App& app, Request& req, const std::string&) {
+  rapidjson::Document d;
+  if (Status st = ParseJsonObject(req.body, &d); !st.ok()) {
+    return Detail(422, "The body must be a JSON object: " + st.message());
+  }
+  Binder b;
+  std::string url = b.Str(d, "url", true).value_or("");
+  std::string secret = b.Str(d, "secret", false).value_or("");
+  std::string naming = b.Str(d, "naming", false).value_or("pascal");
+  if (naming != "pascal" && naming != "snake") b.Add("naming", "must be pascal or snake");
+  if (!b.ok()) return Detail(422, JoinErrors(b.errors()));
+  if (secret.empty()) secret = "whsec_" + RandomHex(24);
+  service::PutWebhookEndpoint cmd{
+      NewId("whe_", req.now_ms), url, secret,
+      naming == "snake" ? WebhookNaming::kSnake : WebhookNaming::kPascal};
+  Outcome o = app.service->Execute({CallerOf(req), std::move(cmd), std::nullopt});
+  if (!o.ok()) return FromStatus(o.status, "Not authorized");
+  return JsonReply(RenderWebhookEndpoints({std::get<WebhookEndpoint>(o.value)}, secret), 201);
+}
+
+// GET /api/webhooks/deliveries[?intent_id=ID&limit=N]: the delivery log, newest first.
+Reply ListDeliveries(App& app, Request& req, const std::string&) {
+  std::string intent = req.query.count("intent_id") ? req.query.at("intent_id") : "";
+  int64_t limit = 100;
+  if (auto it = req.query.find("limit"); it != req.query.end()) {
+    char* end = nullptr;
+    long long v = std::strtoll(it->second.c_str(), &end, 10);
+    if (end == it->second.c_str() || *end != '\0' || v <= 0 || v > 1000) {
+      return Detail(422, "limit: must be an integer from 1 to 1000");
+    }
+    limit = v;
+  }
+  auto list = app.service->ListWebhookMessages(req.client_id, intent, limit);
+  if (!list.ok()) return FromStatus(list.status(), "Not authorized");
+  return JsonReply(RenderWebhookDeliveries(*list));
+}
+
 using OrchTranslator = Reply (*)(App&, Request&, const std::string& base_url);
 struct OrchRoute {
   Route route;
   OrchTranslator handler;
-  bool iauth = false;  // an iauth token may stand in for the key
+  IauthUse iauth = IauthUse::kNo;
 };
 
 Reply Unused(App&, Request&) { return Detail(500, "Internal error"); }
 
 const std::vector<OrchRoute>& Table() {
   static const std::vector<OrchRoute> table = {
-      {{"POST", "api/intents", Unused}, CreateIntent, false},
-      {{"GET", "api/intents/{IntentId}", Unused}, GetIntent, true},
-      {{"GET", "api/v2/intents/{IntentId}/capture", Unused}, Capture, false},
-      {{"POST", "api/v2/intents/{IntentId}/capture", Unused}, Capture, false},
+      {{"POST", "api/intents", Unused}, CreateIntent},
+      {{"GET", "api/intents/{IntentId}", Unused}, GetIntent, IauthUse::kAny},
+      {{"GET", "api/v2/intents/{IntentId}/capture", Unused}, Capture},
+      {{"POST", "api/v2/intents/{IntentId}/capture", Unused}, Capture},
       {{"GET", "api/v2/intents/{IntentId}/cancel-authorization", Unused},
        CancelAuthorization,
-       true},
-      {{"POST", "api/intents/{IntentId}/refund", Unused}, RefundIntent, false},
+       IauthUse::kMerchant},
+      {{"POST", "api/intents/{IntentId}/refund", Unused}, RefundIntent},
+      {{"GET", "api/webhooks", Unused}, ListWebhooks},
+      {{"POST", "api/webhooks", Unused}, AddWebhook},
+      {{"GET", "api/webhooks/deliveries", Unused}, ListDeliveries},
   };
   return table;
 }
@@ -465,15 +522,16 @@ bool IsOrchestrationPath(const std::vector<std::string>& segments) {
          (segments[0] == "api" || segments[0] == "checkout" || segments[0] == "psp");
 }
 
-std::string IauthOf(const App& app, const Payment& p) {
-  // Valid as long as the payment can still change hands: its checkout, then its authorisation.
+std::string IauthOf(const App& app, const Payment& p, const std::string& scope) {
+  // Valid for the authorisation window plus a day, counted from the intent's creation: as long
+  // as the customer may still pay and the authorisation may still be cancelled.
   int64_t window = p.authorization_window_s > 0 ? p.authorization_window_s : 7 * 86400;
   return IssueIauth(app.iauth_key,
-                    {p.id, p.client_id, p.environment, p.created_at + window + 86400});
+                    {p.id, p.client_id, p.environment, p.created_at + window + 86400, scope});
 }
 
 std::string CheckoutUrl(const App& app, const Payment& p, const std::string& base_url) {
-  return base_url + "/checkout/" + p.id + "?iauth=" + IauthOf(app, p);
+  return base_url + "/checkout/" + p.id + "?iauth=" + IauthOf(app, p, "checkout");
 }
 
 std::string ReturnUrl(const Payment& p) {

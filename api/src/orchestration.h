@@ -30,7 +30,8 @@ Reply HandleCheckout(App& app, HttpRequest& hreq, Request& req,
 
 // The payment's hosted checkout link, carrying its iauth token.
 std::string CheckoutUrl(const App& app, const Payment& p, const std::string& base_url);
-std::string IauthOf(const App& app, const Payment& p);
+// An iauth token of the payment: scope "intent" (the merchant's) or "checkout" (the customer's).
+std::string IauthOf(const App& app, const Payment& p, const std::string& scope);
 // `return_url` with intent_id=ID added to its query.
 std::string ReturnUrl(const Payment& p);
 

@@ -13,17 +13,18 @@
 #include <sstream>
 #include <thread>
 
-#include "app.h"
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include "dialects.h"
 #include "admin.h"
-#include "hook_delivery.h"
-#include "settlements.h"
+#include "app.h"
+#include "dialects.h"
 #include "front_door.h"
+#include "hook_delivery.h"
 #include "iauth.h"
 #include "orchestration.h"
+#include "settlements.h"
 #include "splitledger/api/commands.h"
+#include "webhook_delivery.h"
 
 namespace splitledger::api {
 namespace openapi {
@@ -33,7 +34,6 @@ extern const unsigned char kEchoV3[];
 extern const size_t kEchoV3_size;
 }  // namespace openapi
 namespace {
-
 
 // x-ratelimit headers (§4.3): four windows of 15, 30, 60 and 1440 minutes. Counts are per process.
 class RateWindows {
@@ -88,7 +88,8 @@ bool ValidIdempotencyKey(std::string_view k) {
 }
 
 Reply PlainNotFound() {
-  return JsonReply("{\"Message\":\"Not found\",\"Type\":\"ressource_not_found\",\"errors\":null}", 404);
+  return JsonReply("{\"Message\":\"Not found\",\"Type\":\"ressource_not_found\",\"errors\":null}",
+                   404);
 }
 
 // The dialects the server speaks: path prefix, error format, routing table. Adding a dialect
@@ -126,13 +127,15 @@ class ApiHandler {
     try {
       reply = Dispatch(hreq, req);
     } catch (const std::exception&) {
-      reply = ErrorReply(req.dialect == Dialect::kPlain ? Dialect::kV2 : req.dialect, ErrorFromStatus(Status::Internal("")));
+      reply = ErrorReply(req.dialect == Dialect::kPlain ? Dialect::kV2 : req.dialect,
+                         ErrorFromStatus(Status::Internal("")));
     } catch (...) {
       reply = ErrorReply(Dialect::kV2, ErrorFromStatus(Status::Internal("")));
     }
     g_rate.Add(reply, NowMs() / 1000, app_.cfg.rate_limit_per_window);
-    int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::steady_clock::now() - t0).count();
+    int64_t micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+            .count();
     app_.metrics.Record(req.method, req.route, reply.status, micros);
     app_.log.Request(req.method, req.route, reply.status, micros, reply.log_detail);
     return reply;
@@ -159,28 +162,31 @@ class ApiHandler {
       r.body = app_.metrics.Render(*app_.service);
       if (app_.connection_counts) {
         auto [open, refused] = app_.connection_counts();
-        r.body += "# HELP splitledger_http_connections Open client connections.\n"
-                  "# TYPE splitledger_http_connections gauge\nsplitledger_http_connections " +
-                  std::to_string(open) +
-                  "\n# HELP splitledger_http_connections_refused_total Connections refused at "
-                  "max_connections.\n# TYPE splitledger_http_connections_refused_total counter\n"
-                  "splitledger_http_connections_refused_total " +
-                  std::to_string(refused) + "\n";
+        r.body +=
+            "# HELP splitledger_http_connections Open client connections.\n"
+            "# TYPE splitledger_http_connections gauge\nsplitledger_http_connections " +
+            std::to_string(open) +
+            "\n# HELP splitledger_http_connections_refused_total Connections refused at "
+            "max_connections.\n# TYPE splitledger_http_connections_refused_total counter\n"
+            "splitledger_http_connections_refused_total " +
+            std::to_string(refused) + "\n";
       }
       if (app_.failed_handshakes) {
-        r.body += "# HELP splitledger_tls_handshake_failures_total TLS handshakes refused (no, "
-                  "unknown, expired certificate; not TLS).\n# TYPE "
-                  "splitledger_tls_handshake_failures_total counter\n"
-                  "splitledger_tls_handshake_failures_total " +
-                  std::to_string(app_.failed_handshakes()) + "\n";
+        r.body +=
+            "# HELP splitledger_tls_handshake_failures_total TLS handshakes refused (no, "
+            "unknown, expired certificate; not TLS).\n# TYPE "
+            "splitledger_tls_handshake_failures_total counter\n"
+            "splitledger_tls_handshake_failures_total " +
+            std::to_string(app_.failed_handshakes()) + "\n";
       }
       return r;
     }
     // Extensions (extension.h): their own prefix, their own replies.
     for (const auto& ext : extensions_) {
       const std::string prefix = ext->prefix();
-      if (path == prefix || (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
-                             path[prefix.size()] == '/')) {
+      if (path == prefix ||
+          (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+           path[prefix.size()] == '/')) {
         req.route = prefix;
         WebRequest w;
         w.method = hreq.method;
@@ -211,13 +217,15 @@ class ApiHandler {
       return PlainNotFound();
     }
     if (IsOrchestrationPath(segs)) {
-      std::string base = scheme + hreq.HeaderOr("host", app_.cfg.listen);
+      std::string base = !app_.cfg.public_url.empty()
+                             ? app_.cfg.public_url
+                             : scheme + hreq.HeaderOr("host", app_.cfg.listen);
       return HandleOrchestration(app_, hreq, req, segs, base);
     }
     if (segs.size() < 2) return PlainNotFound();
     if (segs.size() == 2 && segs[0] == "admin" &&
         (segs[1] == "clients" || segs[1] == "escrow" || segs[1] == "certificates" ||
-         segs[1] == "users")) {
+         segs[1] == "users" || segs[1] == "webhooks")) {
       req.route = "/admin/" + segs[1];
       return HandleAdmin(hreq, req);
     }
@@ -250,7 +258,8 @@ class ApiHandler {
     if (dialect->errors == Dialect::kV2 && IEquals(segs[1], "oauth")) req.dialect = Dialect::kOAuth;
 
     // The body: the front door has read it within max_body_bytes (413 otherwise).
-    if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") req.body = std::move(hreq.body);
+    if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH")
+      req.body = std::move(hreq.body);
     std::string host = hreq.HeaderOr("host", app_.cfg.listen);
     req.url = scheme + host + std::string(path);
 
@@ -274,7 +283,8 @@ class ApiHandler {
           e.message = "This client's mTLS listener is on another shard: connect to it directly";
           return ErrorReply(req.dialect, e);
         }
-        if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") hreq.body = std::move(req.body);
+        if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH")
+          hreq.body = std::move(req.body);
         return app_.shards->Forward(*there, hreq, req.dialect);
       }
     }
@@ -286,10 +296,14 @@ class ApiHandler {
     }
 
     if (req.dialect == Dialect::kOAuth) {
-      if (segs.size() != 3 || !IEquals(segs[2], "token")) return ErrorReply(Dialect::kV2, NotFoundError("Path", "Unknown route"));
+      if (segs.size() != 3 || !IEquals(segs[2], "token"))
+        return ErrorReply(Dialect::kV2, NotFoundError("Path", "Unknown route"));
       req.route = "/v2.01/oauth/token";
       if (req.method != "POST") {
-        ApiError e; e.status = 405; e.type = "method_not_allowed"; e.message = "Use POST";
+        ApiError e;
+        e.status = 405;
+        e.type = "method_not_allowed";
+        e.message = "Use POST";
         return ErrorReply(Dialect::kOAuth, e);
       }
       return HandleOAuth(app_, req, hreq.HeaderOr("authorization"));
@@ -312,7 +326,9 @@ class ApiHandler {
     req.client_id = segs[1];
     std::string token = ParseBearer(hreq.HeaderOr("authorization"));
     if (token.empty()) {
-      ApiError e; e.status = 401; e.type = "authentication_error";
+      ApiError e;
+      e.status = 401;
+      e.type = "authentication_error";
       e.message = "Authorization has been denied for this request.";
       return ErrorReply(req.dialect, e);
     }
@@ -327,7 +343,9 @@ class ApiHandler {
       }
     }
     if (!entry || entry->expires_at <= req.now_ms / 1000) {
-      ApiError e; e.status = 401; e.type = "authentication_error";
+      ApiError e;
+      e.status = 401;
+      e.type = "authentication_error";
       e.message = "Authorization has been denied for this request.";
       return ErrorReply(req.dialect, e);
     }
@@ -335,17 +353,23 @@ class ApiHandler {
     if (!entry->cert_fingerprint.empty() &&
         (req.transport != Transport::kMtls ||
          !ConstantTimeEquals(entry->cert_fingerprint, req.client_cert))) {
-      ApiError e; e.status = 401; e.type = "authentication_error";
+      ApiError e;
+      e.status = 401;
+      e.type = "authentication_error";
       e.message = "The token is bound to a client certificate this connection did not present";
       return ErrorReply(req.dialect, e);
     }
     if (entry->client_id != req.client_id) {
-      ApiError e; e.status = 403; e.type = "forbidden_ressource";
+      ApiError e;
+      e.status = 403;
+      e.type = "forbidden_ressource";
       e.message = "The token does not grant access to this ClientId";
       return ErrorReply(req.dialect, e);
     }
     if (req.transport == Transport::kMtls && req.cert_client != req.client_id) {
-      ApiError e; e.status = 403; e.type = "forbidden_ressource";
+      ApiError e;
+      e.status = 403;
+      e.type = "forbidden_ressource";
       e.message = "The client certificate does not grant access to this ClientId";
       return ErrorReply(req.dialect, e);
     }
@@ -358,8 +382,10 @@ class ApiHandler {
     if (const std::string* idem = hreq.Header("idempotency-key"); req.method == "POST" && idem) {
       const std::string& key = *idem;
       if (!ValidIdempotencyKey(key)) {
-        return ErrorReply(req.dialect, ParamError("Idempotency-Key",
-                                                  "The Idempotency-Key must be 16 to 36 characters of A-Z, a-z, 0-9 or '-'."));
+        return ErrorReply(
+            req.dialect,
+            ParamError("Idempotency-Key",
+                       "The Idempotency-Key must be 16 to 36 characters of A-Z, a-z, 0-9 or '-'."));
       }
       req.idem_key = key;
     }
@@ -383,7 +409,8 @@ class ApiHandler {
     std::optional<CertRegistry::Entry> cert = app_.certs.Find(req.client_cert);
     if (!cert && !req.client_cert.empty()) {
       service::Outcome o = Run(app_, req, service::FindClientCertificate{req.client_cert});
-      if (o.status.code() == ErrorCode::kUnavailable) return ErrorReply(req.dialect, ErrorFromStatus(o.status));
+      if (o.status.code() == ErrorCode::kUnavailable)
+        return ErrorReply(req.dialect, ErrorFromStatus(o.status));
       if (o.ok()) {
         const ClientCertificate& c = std::get<service::CertificateList>(o.value).items.at(0);
         cert = CertRegistry::Entry{c.client_id, c.active()};
@@ -411,7 +438,8 @@ class ApiHandler {
     // Every declaration counts (query and body, field names in any case, escaped or not): one
     // USER_NOT_PRESENT anywhere is a proxy action.
     std::vector<std::string> declared;
-    if (auto it = req.query.find("scacontext"); it != req.query.end()) declared.push_back(it->second);
+    if (auto it = req.query.find("scacontext"); it != req.query.end())
+      declared.push_back(it->second);
     auto ieq = [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; };
     static constexpr std::string_view kName = "scacontext";
     bool named = std::search(req.body.begin(), req.body.end(), kName.begin(), kName.end(), ieq) !=
@@ -420,7 +448,9 @@ class ApiHandler {
       rapidjson::Document d;
       if (ParseJsonObject(req.body, &d).ok()) {
         for (const auto& m : d.GetObject()) {
-          if (!IEquals(std::string_view(m.name.GetString(), m.name.GetStringLength()), "ScaContext")) continue;
+          if (!IEquals(std::string_view(m.name.GetString(), m.name.GetStringLength()),
+                       "ScaContext"))
+            continue;
           declared.push_back(m.value.IsString() ? m.value.GetString() : "");
         }
       }
@@ -428,7 +458,9 @@ class ApiHandler {
     bool proxy = false;
     for (const std::string& sca : declared) {
       if (sca != "USER_PRESENT" && sca != "USER_NOT_PRESENT")
-        return ErrorReply(req.dialect, ParamError("ScaContext", "ScaContext must be USER_PRESENT or USER_NOT_PRESENT"));
+        return ErrorReply(
+            req.dialect,
+            ParamError("ScaContext", "ScaContext must be USER_PRESENT or USER_NOT_PRESENT"));
       proxy = proxy || sca == "USER_NOT_PRESENT";
     }
     if (!proxy) return std::nullopt;
@@ -436,8 +468,9 @@ class ApiHandler {
     ApiError e;
     e.status = 403;
     e.type = "forbidden_ressource";
-    e.message = "ScaContext USER_NOT_PRESENT (acting under proxy) requires the mTLS host and a "
-                "certificate-bound token";
+    e.message =
+        "ScaContext USER_NOT_PRESENT (acting under proxy) requires the mTLS host and a "
+        "certificate-bound token";
     return ErrorReply(req.dialect, e);
   }
 
@@ -462,6 +495,7 @@ class ApiHandler {
     if (req.route == "/admin/escrow") return HandleAdminEscrow(app_, req);
     if (req.route == "/admin/certificates") return HandleAdminCertificates(app_, req);
     if (req.route == "/admin/users") return HandleAdminUsers(app_, req);
+    if (req.route == "/admin/webhooks") return HandleAdminWebhooks(app_, req);
     return HandleAdminClients(app_, req);
   }
 
@@ -483,8 +517,9 @@ std::string BundledAdapter(const std::string& file) {
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return {};
   std::filesystem::path root = exe.parent_path().parent_path();
-  for (const char* dir : {"lib", "lib/splitledger/adapters", "lib/x86_64-linux-gnu/splitledger/adapters",
-                          "lib/aarch64-linux-gnu/splitledger/adapters"}) {
+  for (const char* dir :
+       {"lib", "lib/splitledger/adapters", "lib/x86_64-linux-gnu/splitledger/adapters",
+        "lib/aarch64-linux-gnu/splitledger/adapters"}) {
     std::filesystem::path p = root / dir / file;
     if (std::filesystem::exists(p, ec)) return p.string();
   }
@@ -521,13 +556,18 @@ bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
   if (auto v = b.Str(d, "log_level", false)) cfg->log_level = *v;
   if (auto v = b.Amount(d, "max_threads", false)) cfg->max_threads = static_cast<int>(*v);
   if (auto v = b.Amount(d, "max_queued", false)) cfg->max_queued = static_cast<int>(*v);
-  if (auto v = b.Amount(d, "keep_alive_timeout_seconds", false)) cfg->keep_alive_timeout_seconds = static_cast<int>(*v);
+  if (auto v = b.Amount(d, "keep_alive_timeout_seconds", false))
+    cfg->keep_alive_timeout_seconds = static_cast<int>(*v);
   if (auto v = b.Amount(d, "max_connections", false)) cfg->max_connections = static_cast<int>(*v);
-  if (auto v = b.Amount(d, "header_timeout_seconds", false)) cfg->header_timeout_seconds = static_cast<int>(*v);
-  if (auto v = b.Amount(d, "body_timeout_seconds", false)) cfg->body_timeout_seconds = static_cast<int>(*v);
+  if (auto v = b.Amount(d, "header_timeout_seconds", false))
+    cfg->header_timeout_seconds = static_cast<int>(*v);
+  if (auto v = b.Amount(d, "body_timeout_seconds", false))
+    cfg->body_timeout_seconds = static_cast<int>(*v);
   if (auto v = b.Amount(d, "rate_limit_per_window", false)) cfg->rate_limit_per_window = *v;
-  if (auto v = b.Amount(d, "hook_max_failures", false)) cfg->hook_max_failures = std::max<int64_t>(1, *v);
-  if (auto v = b.Amount(d, "hook_poll_ms", false)) cfg->hook_poll_ms = static_cast<int>(std::clamp<int64_t>(*v, 10, 60000));
+  if (auto v = b.Amount(d, "hook_max_failures", false))
+    cfg->hook_max_failures = std::max<int64_t>(1, *v);
+  if (auto v = b.Amount(d, "hook_poll_ms", false))
+    cfg->hook_poll_ms = static_cast<int>(std::clamp<int64_t>(*v, 10, 60000));
   if (const JValue* a = b.Arr(d, "hook_retry_delays_ms", false)) {
     for (const JValue& x : a->GetArray()) {
       if (!x.IsInt64() || x.GetInt64() < 0) {
@@ -541,6 +581,15 @@ bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
     cfg->authorization_window_seconds = std::max<int64_t>(1, *v);
   }
   if (auto v = b.Str(d, "iauth_key_file", false)) cfg->iauth_key_file = *v;
+  if (auto v = b.Str(d, "public_url", false)) cfg->public_url = *v;
+  if (auto v = b.Amount(d, "webhook_retry_first_ms", false))
+    cfg->webhooks.first_delay_ms = std::max<int64_t>(10, *v);
+  if (auto v = b.Amount(d, "webhook_retry_max_ms", false))
+    cfg->webhooks.max_delay_ms = std::max<int64_t>(10, *v);
+  if (auto v = b.Amount(d, "webhook_retry_for_seconds", false))
+    cfg->webhooks.give_up_after_s = std::max<int64_t>(1, *v);
+  if (auto v = b.Amount(d, "webhook_poll_ms", false))
+    cfg->webhooks.poll_ms = static_cast<int>(std::clamp<int64_t>(*v, 10, 60000));
   if (auto it = d.FindMember("plugins"); it != d.MemberEnd()) {
     if (!it->value.IsObject()) {
       *err = "plugins: must be an object";
@@ -579,6 +628,9 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
   if (auto v = Flag(argc, argv, "--shard"); !v.empty()) app.cfg.shard = v;
   if (auto v = Flag(argc, argv, "--shard-map"); !v.empty()) app.cfg.shard_map = v;
   if (auto v = Flag(argc, argv, "--iauth-key-file"); !v.empty()) app.cfg.iauth_key_file = v;
+  if (auto v = Flag(argc, argv, "--public-url"); !v.empty()) app.cfg.public_url = v;
+  while (!app.cfg.public_url.empty() && app.cfg.public_url.back() == '/')
+    app.cfg.public_url.pop_back();
   if (auto v = Flag(argc, argv, "--authorization-window"); !v.empty()) {
     char* end = nullptr;
     long long secs = std::strtoll(v.c_str(), &end, 10);
@@ -604,11 +656,13 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
   std::shared_ptr<TlsContext> tls, mtls;
   if (!app.cfg.listen_tls.empty() || !app.cfg.listen_mtls.empty()) {
     if (app.cfg.tls_cert.empty() || app.cfg.tls_key.empty()) {
-      std::cerr << "serve: --listen-tls and --listen-mtls need --tls-cert FILE and --tls-key FILE\n";
+      std::cerr
+          << "serve: --listen-tls and --listen-mtls need --tls-cert FILE and --tls-key FILE\n";
       return 2;
     }
     if (!app.cfg.listen_mtls.empty() && app.cfg.client_ca.empty()) {
-      std::cerr << "serve: --listen-mtls needs --client-ca FILE (the CA that issues client certificates)\n";
+      std::cerr << "serve: --listen-mtls needs --client-ca FILE (the CA that issues client "
+                   "certificates)\n";
       return 2;
     }
     std::string tls_error;
@@ -618,7 +672,8 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
       return 2;
     }
     if (!app.cfg.listen_mtls.empty() &&
-        !(mtls = TlsContext::Create({app.cfg.tls_cert, app.cfg.tls_key, app.cfg.client_ca}, &tls_error))) {
+        !(mtls = TlsContext::Create({app.cfg.tls_cert, app.cfg.tls_key, app.cfg.client_ca},
+                                    &tls_error))) {
       std::cerr << "serve: mTLS: " << tls_error << "\n";
       return 2;
     }
@@ -646,17 +701,18 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
   so.db_url = app.cfg.db;
   auto svc = service::Service::Open(so);
   if (!svc.ok()) {
-    app.log.Write(LogLevel::kError, "cannot open database", "\"error\":" + JsonQuote(svc.status().ToString()), true);
+    app.log.Write(LogLevel::kError, "cannot open database",
+                  "\"error\":" + JsonQuote(svc.status().ToString()), true);
     return 2;
   }
   app.service = std::move(*svc);
   {
     const service::StartReport r = app.service->start_report();
-    app.log.Always("log opened", "\"records\":" + std::to_string(r.log_records) +
-                                     ",\"replayed_into_tables\":" + std::to_string(r.replayed) +
-                                     ",\"torn_bytes_cut\":" + std::to_string(r.torn_bytes_cut) +
-                                     ",\"snapshot_records_written\":" +
-                                     std::to_string(r.snapshot_records));
+    app.log.Always("log opened",
+                   "\"records\":" + std::to_string(r.log_records) +
+                       ",\"replayed_into_tables\":" + std::to_string(r.replayed) +
+                       ",\"torn_bytes_cut\":" + std::to_string(r.torn_bytes_cut) +
+                       ",\"snapshot_records_written\":" + std::to_string(r.snapshot_records));
   }
 
   // PSP adapters: a refused plugin is logged and left out; the service starts regardless. With
@@ -670,37 +726,48 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
         app.log.Write(LogLevel::kWarn, "bundled sandbox adapter not found", {}, true);
       }
     } else if (Status st = plugins::ParsePluginHostConfig(app.cfg.plugins_json, &pc); !st.ok()) {
-      app.log.Write(LogLevel::kError, "plugins: bad configuration", "\"error\":" + JsonQuote(st.ToString()), true);
+      app.log.Write(LogLevel::kError, "plugins: bad configuration",
+                    "\"error\":" + JsonQuote(st.ToString()), true);
       app.service->Stop();
       return 2;
     }
-    app.adapters = plugins::AdapterRegistry::Load(pc, [&app](int level, const std::string& adapter, const std::string& line) {
-      app.log.Write(level >= PSP_LOG_ERROR ? LogLevel::kError : level >= PSP_LOG_WARN ? LogLevel::kWarn : LogLevel::kInfo,
-                    "adapter log", "\"adapter\":" + JsonQuote(adapter) + ",\"line\":" + JsonQuote(line));
-    });
+    app.adapters = plugins::AdapterRegistry::Load(
+        pc, [&app](int level, const std::string& adapter, const std::string& line) {
+          app.log.Write(level >= PSP_LOG_ERROR  ? LogLevel::kError
+                        : level >= PSP_LOG_WARN ? LogLevel::kWarn
+                                                : LogLevel::kInfo,
+                        "adapter log",
+                        "\"adapter\":" + JsonQuote(adapter) + ",\"line\":" + JsonQuote(line));
+        });
     for (const auto& e : app.adapters->entries()) {
-      std::string fields = "\"name\":" + JsonQuote(e.spec.name) + ",\"library\":" + JsonQuote(e.spec.library);
+      std::string fields =
+          "\"name\":" + JsonQuote(e.spec.name) + ",\"library\":" + JsonQuote(e.spec.library);
       if (e.adapter) {
-        app.log.Always("adapter loaded", fields + ",\"adapter\":" + JsonQuote(e.adapter->library().name() + " " +
-                                                                         e.adapter->library().version()));
+        app.log.Always("adapter loaded", fields + ",\"adapter\":" +
+                                             JsonQuote(e.adapter->library().name() + " " +
+                                                       e.adapter->library().version()));
       } else {
-        app.log.Write(LogLevel::kError, "adapter refused", fields + ",\"error\":" + JsonQuote(e.error), true);
+        app.log.Write(LogLevel::kError, "adapter refused",
+                      fields + ",\"error\":" + JsonQuote(e.error), true);
       }
     }
     std::vector<service::Connection> connections;
     for (const auto& e : app.adapters->entries()) {
       connections.push_back({e.spec.name, e.spec.environment, e.adapter.get(),
-                             e.spec.authorization_window_s > 0 ? e.spec.authorization_window_s
-                                                               : app.cfg.authorization_window_seconds});
+                             e.spec.authorization_window_s > 0
+                                 ? e.spec.authorization_window_s
+                                 : app.cfg.authorization_window_seconds});
     }
-    app.orchestrator = std::make_unique<service::Orchestrator>(*app.service, app.adapters->transport(),
-                                                               std::move(connections));
+    app.orchestrator = std::make_unique<service::Orchestrator>(
+        *app.service, app.adapters->transport(), std::move(connections));
   }
   {
-    std::string path = app.cfg.iauth_key_file.empty() ? DefaultIauthKeyPath(app.cfg.db) : app.cfg.iauth_key_file;
+    std::string path =
+        app.cfg.iauth_key_file.empty() ? DefaultIauthKeyPath(app.cfg.db) : app.cfg.iauth_key_file;
     auto key = LoadOrCreateIauthKey(path);
     if (!key.ok()) {
-      app.log.Write(LogLevel::kError, "iauth key", "\"error\":" + JsonQuote(key.status().ToString()), true);
+      app.log.Write(LogLevel::kError, "iauth key",
+                    "\"error\":" + JsonQuote(key.status().ToString()), true);
       app.service->Stop();
       return 2;
     }
@@ -731,7 +798,8 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
   ApiHandler handler(app, extensions);
   FrontDoor server(
       fo, [&handler](HttpRequest& r) { return handler.Handle(r); },
-      [&app](int status, const std::string& type, const std::string& message, std::string_view target) {
+      [&app](int status, const std::string& type, const std::string& message,
+             std::string_view target) {
         ApiError e;
         e.status = status;
         e.type = type;
@@ -757,7 +825,8 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
     // Publish the admin endpoint for `client create` (admin.h) before serving: the sequencer is
     // still idle, so the store is free. A failure only disables it.
     if (Status st = PublishAdminEndpoint(app, socket.address().toString()); !st.ok()) {
-      app.log.Write(LogLevel::kWarn, "admin endpoint not published", "\"error\":" + JsonQuote(st.ToString()), true);
+      app.log.Write(LogLevel::kWarn, "admin endpoint not published",
+                    "\"error\":" + JsonQuote(st.ToString()), true);
     }
     address = socket.address().toString();
     app.connection_counts = [&server] {
@@ -767,23 +836,25 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
     server.Start(std::move(listeners));
   } catch (const Poco::Exception& e) {
     WithdrawAdminEndpoint(app);
-    app.log.Write(LogLevel::kError, "cannot listen", "\"error\":" + JsonQuote(e.displayText()), true);
+    app.log.Write(LogLevel::kError, "cannot listen", "\"error\":" + JsonQuote(e.displayText()),
+                  true);
     app.service->Stop();
     return 2;
   }
   // Tests parse this line: keep the "msg":"listening" and "address" keys.
-  app.log.Always("listening",
-                "\"address\":" + JsonQuote(address) + listening_fields + ",\"db\":" +
-                    JsonQuote(app.service->sqlite() ? "sqlite" : "postgresql"));
-
+  app.log.Always("listening", "\"address\":" + JsonQuote(address) + listening_fields + ",\"db\":" +
+                                  JsonQuote(app.service->sqlite() ? "sqlite" : "postgresql"));
 
   HookDeliveryOptions hook_options;
-  if (!app.cfg.hook_retry_delays_ms.empty()) hook_options.retry_delays_ms = app.cfg.hook_retry_delays_ms;
+  if (!app.cfg.hook_retry_delays_ms.empty())
+    hook_options.retry_delays_ms = app.cfg.hook_retry_delays_ms;
   hook_options.max_failures = app.cfg.hook_max_failures;
   hook_options.poll_ms = app.cfg.hook_poll_ms;
   HookDeliverer hooks(*app.service, hook_options, app.log);
   hooks.Start();
   app.orchestrator->Start();
+  WebhookDeliverer webhooks(*app.service, app.cfg.webhooks, app.log);
+  webhooks.Start();
 
   std::atomic<bool> done{false};
   std::thread flusher([&] {
@@ -807,8 +878,9 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
   app.connection_counts = nullptr;
   app.failed_handshakes = nullptr;
   WithdrawAdminEndpoint(app);
-  hooks.Stop();  // what it has not recorded is sent again after the restart
+  hooks.Stop();              // what it has not recorded is sent again after the restart
   app.orchestrator->Stop();  // open operations are synced again after the restart
+  webhooks.Stop();           // messages not recorded as delivered are sent again
   for (auto& ext : extensions) ext->Stop();
   app.service->Stop();
   done = true;

@@ -79,10 +79,10 @@ int VerifyMain(int argc, char** argv) {
     std::cout << "log: none yet (no writer of this release has opened the database)\n";
   }
   std::cout << "verified " << report->transactions << " transactions, " << report->postings
-            << " postings, " << report->accounts << " accounts, " << report->intents
-            << " intents, " << report->line_items << " line items: "
-            << (report->ok() ? "no difference" : std::to_string(report->differences.size()) +
-                                                     " difference(s)")
+            << " postings, " << report->accounts << " accounts, " << report->intents << " intents, "
+            << report->line_items << " line items: "
+            << (report->ok() ? "no difference"
+                             : std::to_string(report->differences.size()) + " difference(s)")
             << "\n";
   return report->ok() ? 0 : 1;
 }
@@ -101,8 +101,8 @@ int RebuildMain(int argc, char** argv) {
     return 2;
   }
   const RecoveryReport& r = (*store)->recovery();
-  std::cout << "rebuilt the tables from " << r.log_records << " log records ("
-            << r.torn_bytes_cut << " torn bytes cut)\n";
+  std::cout << "rebuilt the tables from " << r.log_records << " log records (" << r.torn_bytes_cut
+            << " torn bytes cut)\n";
   auto report = Verify(**store);
   if (!report.ok()) {
     std::cerr << "rebuild: verify: " << report.status().ToString() << "\n";
@@ -127,14 +127,18 @@ int main(int argc, char** argv) {
     extensions.push_back(splitledger::admin::MakeConsole());  // /console
     return splitledger::api::ServeMain(argc - 2, argv + 2, std::move(extensions));
   }
-  if (cmd == "client" && sub == "create") return splitledger::api::ClientCreateMain(argc - 3, argv + 3);
+  if (cmd == "client" && sub == "create")
+    return splitledger::api::ClientCreateMain(argc - 3, argv + 3);
   if (cmd == "client" && sub == "cert") return splitledger::api::ClientCertMain(argc - 3, argv + 3);
   if (cmd == "routes") return splitledger::api::RoutesMain(argc - 2, argv + 2);
-  if (cmd == "escrow" && sub == "receive") return splitledger::api::EscrowReceiveMain(argc - 3, argv + 3);
+  if (cmd == "webhook" && !sub.empty()) return splitledger::api::WebhookMain(argc - 2, argv + 2);
+  if (cmd == "escrow" && sub == "receive")
+    return splitledger::api::EscrowReceiveMain(argc - 3, argv + 3);
   if (cmd == "admin") return splitledger::admin::AdminMain(argc - 2, argv + 2);
   if (cmd == "verify") return VerifyMain(argc - 2, argv + 2);
   if (cmd == "rebuild") return RebuildMain(argc - 2, argv + 2);
-  if (cmd == "bench" && sub == "ledger") return splitledger::bench::LedgerBenchMain(argc - 3, argv + 3);
+  if (cmd == "bench" && sub == "ledger")
+    return splitledger::bench::LedgerBenchMain(argc - 3, argv + 3);
 #ifdef SPLITLEDGER_HAVE_PLUGIN_CHECK
   if (cmd == "plugin" && sub == "check") return splitledger::RunPluginCheck(argc - 3, argv + 3);
 #endif

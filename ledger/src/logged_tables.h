@@ -12,12 +12,20 @@ namespace splitledger::ledger {
 
 inline const std::vector<const TableSchema*>& LoggedTables() {
   static const std::vector<const TableSchema*> tables = {
-      &kAccountsTable,     &kJournalTable,       &kPostingsTable,    &kIntentsTable,
-      &kLinesTable,        &kActionsTable,       &kActionLinesTable, &kClientsTable,
-      &kTokensTable,       &kIdempotencyTable,   &kUsersTable,       &kWalletsTable,
-      &kWalletOwnersTable, &kClientWalletsTable, &kEventsTable,       &kSplitsTable,
-      &kSettlementsTable,  &kHooksTable,        &kHookDeliveriesTable, &kCertificatesTable, &kAdminUsersTable,
-      &kPaymentsTable,     &kAttemptsTable,      &kPspOperationsTable, &kApiKeysTable,
+      &kAccountsTable,        &kJournalTable,
+      &kPostingsTable,        &kIntentsTable,
+      &kLinesTable,           &kActionsTable,
+      &kActionLinesTable,     &kClientsTable,
+      &kTokensTable,          &kIdempotencyTable,
+      &kUsersTable,           &kWalletsTable,
+      &kWalletOwnersTable,    &kClientWalletsTable,
+      &kEventsTable,          &kSplitsTable,
+      &kSettlementsTable,     &kHooksTable,
+      &kHookDeliveriesTable,  &kCertificatesTable,
+      &kAdminUsersTable,      &kPaymentsTable,
+      &kAttemptsTable,        &kPspOperationsTable,
+      &kApiKeysTable,         &kWebhookEndpointsTable,
+      &kWebhookMessagesTable,
   };
   return tables;
 }

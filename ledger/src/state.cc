@@ -33,10 +33,12 @@ std::string State::IntentKey(std::string_view client, std::string_view id) {
   return k;
 }
 
-std::string State::RefKey(std::string_view client, std::string_view provider, std::string_view ref) {
+std::string State::RefKey(std::string_view client, std::string_view provider,
+                          std::string_view ref) {
   std::string k(client);
   k.push_back('|');
-  for (char c : provider) k.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  for (char c : provider)
+    k.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   k.push_back('|');
   k.append(ref);
   return k;
@@ -241,9 +243,10 @@ std::vector<const ClientCertificate*> State::CertificatesOf(std::string_view cli
   for (const auto& [fp, c] : certificates_) {
     if (c.client_id == client_id) out.push_back(&c);
   }
-  std::stable_sort(out.begin(), out.end(), [](const ClientCertificate* a, const ClientCertificate* b) {
-    return a->added_at < b->added_at;
-  });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ClientCertificate* a, const ClientCertificate* b) {
+                     return a->added_at < b->added_at;
+                   });
   return out;
 }
 
@@ -289,6 +292,11 @@ void State::IndexPayment(const Payment* before, const Payment& p) {
   if (p.state() == PaymentStatus::kAuthorized && p.expires_at > 0) {
     expiring_.insert({p.expires_at, p.id});
   }
+  if (p.state() == PaymentStatus::kPending) {
+    pending_payments_.insert(p.id);
+  } else {
+    pending_payments_.erase(p.id);
+  }
 }
 
 void State::PutPayment(Payment payment) {
@@ -308,7 +316,8 @@ const PaymentAttempt* State::FindAttempt(int64_t id) const {
 }
 
 void State::PutAttempt(PaymentAttempt attempt) {
-  if (FindAttempt(attempt.id) == nullptr) attempts_by_payment_[attempt.payment_id].push_back(attempt.id);
+  if (FindAttempt(attempt.id) == nullptr)
+    attempts_by_payment_[attempt.payment_id].push_back(attempt.id);
   std::string key = std::to_string(attempt.id);
   attempts_.Put(key, std::move(attempt));
 }
@@ -383,6 +392,41 @@ std::vector<const ApiKey*> State::ApiKeysOf(std::string_view client_id) const {
   return out;
 }
 
+std::vector<const WebhookEndpoint*> State::WebhookEndpointsOf(std::string_view client_id) const {
+  std::vector<const WebhookEndpoint*> out;
+  for (const auto& [id, e] : webhook_endpoints_.all()) {
+    if (e.client_id == client_id && !e.removed) out.push_back(&e);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const WebhookEndpoint* a, const WebhookEndpoint* b) {
+    return a->created_at < b->created_at;
+  });
+  return out;
+}
+
+const WebhookEndpoint* State::FindWebhookEndpoint(std::string_view id) const {
+  return webhook_endpoints_.Find(std::string(id));
+}
+
+void State::PutWebhookEndpoint(WebhookEndpoint endpoint) {
+  std::string id = endpoint.id;
+  webhook_endpoints_.Put(id, std::move(endpoint));
+}
+
+void State::PutWebhookMessage(WebhookMessage m) {
+  if (m.id == 0) m.id = next_webhook_id_++;
+  changed_webhooks_.push_back(m);
+  if (m.phase() == DeliveryState::kPending) {
+    pending_webhooks_[m.id] = std::move(m);
+  } else {
+    pending_webhooks_.erase(m.id);
+  }
+}
+
+void State::LoadWebhookMessage(WebhookMessage m) {
+  next_webhook_id_ = std::max(next_webhook_id_, m.id + 1);
+  if (m.phase() == DeliveryState::kPending) pending_webhooks_[m.id] = std::move(m);
+}
+
 const IdempotencyRecord* State::FindIdempotency(std::string_view client_id,
                                                 std::string_view key) const {
   auto it = idempotency_.find(IntentKey(client_id, key));
@@ -399,7 +443,6 @@ void State::LoadIdempotency(IdempotencyRecord r) {
   std::string k = IntentKey(r.client_id, r.key);
   idempotency_[k] = std::move(r);
 }
-
 
 const User* State::FindUser(std::string_view client_id, std::string_view id) const {
   auto it = users_.find(std::string(id));
@@ -546,11 +589,12 @@ void State::LoadDelivery(HookDelivery d) {
 
 bool State::HasChanges() const {
   return book_.HasChanges() || !dirty_intents_.empty() || !dirty_settlements_.empty() ||
-         !dirty_hooks_.empty() || !changed_deliveries_.empty() ||
-         !dirty_clients_.empty() || !dirty_certificates_.empty() || !dirty_admin_users_.empty() ||
-         payments_.dirty() || attempts_.dirty() || psp_ops_.dirty() || api_keys_.dirty() ||
-         !new_tokens_.empty() || !new_idempotency_.empty() || !dirty_users_.empty() ||
-         !dirty_wallets_.empty() || !new_client_wallets_.empty() || !new_events_.empty();
+         !dirty_hooks_.empty() || !changed_deliveries_.empty() || !dirty_clients_.empty() ||
+         !dirty_certificates_.empty() || !dirty_admin_users_.empty() || payments_.dirty() ||
+         attempts_.dirty() || psp_ops_.dirty() || api_keys_.dirty() || webhook_endpoints_.dirty() ||
+         !changed_webhooks_.empty() || !new_tokens_.empty() || !new_idempotency_.empty() ||
+         !dirty_users_.empty() || !dirty_wallets_.empty() || !new_client_wallets_.empty() ||
+         !new_events_.empty();
 }
 
 ChangeSet State::TakeChanges() {
@@ -590,11 +634,22 @@ ChangeSet State::TakeChanges() {
   cs.attempts = attempts_.TakeDirty();
   cs.psp_operations = psp_ops_.TakeDirty();
   cs.api_keys = api_keys_.TakeDirty();
+  cs.webhook_endpoints = webhook_endpoints_.TakeDirty();
+  // A message changed twice in one batch is written once, as it ended.
+  for (size_t i = 0; i < changed_webhooks_.size(); ++i) {
+    bool later = false;
+    for (size_t j = i + 1; j < changed_webhooks_.size() && !later; ++j) {
+      later = changed_webhooks_[j].id == changed_webhooks_[i].id;
+    }
+    if (!later) cs.webhook_messages.push_back(std::move(changed_webhooks_[i]));
+  }
+  changed_webhooks_.clear();
   for (const std::string& k : new_idempotency_) cs.idempotency.push_back(&idempotency_.at(k));
   for (const std::string& k : dirty_users_) cs.users.push_back(&users_.at(k));
   for (const std::string& k : dirty_wallets_) cs.wallets.push_back(&wallets_.at(k));
   for (const std::string& k : new_wallets_) cs.new_wallets.push_back(&wallets_.at(k));
-  for (const std::string& k : new_client_wallets_) cs.client_wallets.push_back(&client_wallets_.at(k));
+  for (const std::string& k : new_client_wallets_)
+    cs.client_wallets.push_back(&client_wallets_.at(k));
   cs.events = std::move(new_events_);
 
   dirty_intents_.clear();
@@ -641,11 +696,16 @@ void State::Clear() {
   attempts_.Clear();
   psp_ops_.Clear();
   api_keys_.Clear();
+  webhook_endpoints_.Clear();
+  pending_webhooks_.clear();
+  changed_webhooks_.clear();
+  next_webhook_id_ = 1;
   payment_by_ref_.clear();
   attempts_by_payment_.clear();
   ops_by_payment_.clear();
   open_psp_ops_.clear();
   expiring_.clear();
+  pending_payments_.clear();
   next_attempt_id_ = 1001;
   next_refund_number_ = 1;
   idempotency_.clear();

@@ -35,8 +35,8 @@ void AddUpserts(PreparedWrite& w, const Table<T>& table, const std::vector<const
 // Reads every row of a described table into `load`.
 template <class T, class F>
 void LoadAll(soci::session& sql, const Table<T>& table, const char* order_by, F&& load) {
-  soci::rowset<soci::row> rs =
-      sql.prepare << "SELECT " + table.ColumnNames() + " FROM " + std::string(table.name) + order_by;
+  soci::rowset<soci::row> rs = sql.prepare << "SELECT " + table.ColumnNames() + " FROM " +
+                                                  std::string(table.name) + order_by;
   for (const soci::row& r : rs) load(table.Read(r));
 }
 
@@ -82,7 +82,8 @@ const std::vector<Migration> kMigrations = {
              ext_merchant_reference TEXT NOT NULL, ext_provider_name TEXT NOT NULL,
              ext_payment_method TEXT NOT NULL,
              created_at BIGINT NOT NULL, execution_date BIGINT NOT NULL){WITHOUT_ROWID})",
-        "CREATE INDEX intents_by_reference ON intents (client_id, ext_provider_name, ext_provider_reference)",
+        "CREATE INDEX intents_by_reference ON intents (client_id, ext_provider_name, "
+        "ext_provider_reference)",
         R"(CREATE TABLE intent_line_items (
              id TEXT PRIMARY KEY, intent_id TEXT NOT NULL, position BIGINT NOT NULL,
              sku TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL,
@@ -163,10 +164,7 @@ const std::vector<Migration> kMigrations = {
 
 void PreparedWriteDeleter::operator()(PreparedWrite* w) const { delete w; }
 
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 // libpq accepts URIs, but SOCI 4.0 re-parses the connection string as key=value pairs and
 // mangles them, so convert postgresql://user:pass@host:port/db?k=v to "host=… port=… …".
@@ -209,8 +207,8 @@ Result<std::string> PostgresConnectString(std::string_view url) {
     add("user", userinfo);
   }
   std::string_view host = hostport, port;
-  if (size_t colon = hostport.rfind(':'); colon != std::string_view::npos &&
-                                          hostport.find(']') == std::string_view::npos) {
+  if (size_t colon = hostport.rfind(':');
+      colon != std::string_view::npos && hostport.find(']') == std::string_view::npos) {
     host = hostport.substr(0, colon);
     port = hostport.substr(colon + 1);
   }
@@ -221,7 +219,8 @@ Result<std::string> PostgresConnectString(std::string_view url) {
   while (pos < query.size()) {
     size_t amp = query.find('&', pos);
     std::string kv = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    if (size_t eq = kv.find('='); eq != std::string::npos) add(kv.substr(0, eq).c_str(), kv.substr(eq + 1));
+    if (size_t eq = kv.find('='); eq != std::string::npos)
+      add(kv.substr(0, eq).c_str(), kv.substr(eq + 1));
     if (amp == std::string::npos) break;
     pos = amp + 1;
   }
@@ -313,8 +312,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
                                      ")");
         }
       }
-      store->sql_ = std::make_unique<soci::session>(
-          soci::sqlite3, "db=\"" + path.string() + "\" timeout=30");
+      store->sql_ =
+          std::make_unique<soci::session>(soci::sqlite3, "db=\"" + path.string() + "\" timeout=30");
       soci::session& sql = *store->sql_;
       std::string mode;
       sql << "PRAGMA journal_mode=WAL", soci::into(mode);
@@ -335,8 +334,9 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
         *store->log_sql_ << "SET synchronous_commit = on";
         *store->log_sql_ << "SET client_min_messages = warning";
         if (!TakePostgresLease(*store->log_sql_, options.lease_wait_ms)) {
-          return Status::Unavailable("database is in use by another splitledger writer "
-                                     "(advisory lock 1397771332)");
+          return Status::Unavailable(
+              "database is in use by another splitledger writer "
+              "(advisory lock 1397771332)");
         }
       }
       store->sql_ = std::make_unique<soci::session>(soci::postgresql, *conn);
@@ -400,7 +400,8 @@ Status Store::EmptyTables() {
   std::lock_guard<std::mutex> lock(sql_mu_);
   try {
     soci::transaction tx(*sql_);
-    for (const TableSchema* table : LoggedTables()) *sql_ << "DELETE FROM " + std::string(table->name);
+    for (const TableSchema* table : LoggedTables())
+      *sql_ << "DELETE FROM " + std::string(table->name);
     *sql_ << "DELETE FROM projection_state";
     Rows position = kProjectionTable.NewRows();
     kProjectionTable.Append(position, ProjectionRow{1, 0, 0, HexEncode(LogPosition{}.hash)});
@@ -463,7 +464,8 @@ Status Store::SeedLogFromTables() {
     return Status::Ok();
   }));
   if (batches > 0) {
-    return Status::Corruption(log_->Describe() + " holds batches but the tables have no log "
+    return Status::Corruption(log_->Describe() +
+                              " holds batches but the tables have no log "
                               "position: is this the database the log belongs to? If the "
                               "database was lost, `splitledger rebuild` projects the log into "
                               "fresh tables");
@@ -493,8 +495,8 @@ Status Store::SeedLogFromTables() {
       ++recovery_.snapshot_records;
       return Status::Ok();
     };
-    soci::rowset<soci::row> rs =
-        sql_->prepare << "SELECT " + table->ColumnNames() + " FROM " + table->name;
+    soci::rowset<soci::row> rs = sql_->prepare
+                                 << "SELECT " + table->ColumnNames() + " FROM " + table->name;
     for (const soci::row& r : rs) {
       table->AppendStored(rows, r);
       if (rows.size() >= kChunkRows) SL_RETURN_IF_ERROR(append());
@@ -518,8 +520,8 @@ Status Store::Migrate() {
     if (kMigrations[v].convert != nullptr) kMigrations[v].convert(sql, backend_);
     long long version = static_cast<long long>(v + 1);
     long long now = static_cast<long long>(std::time(nullptr));
-    sql << "INSERT INTO schema_migrations (version, applied_at) VALUES (:v, :t)", soci::use(version),
-        soci::use(now);
+    sql << "INSERT INTO schema_migrations (version, applied_at) VALUES (:v, :t)",
+        soci::use(version), soci::use(now);
     tx.commit();
   }
   // Described tables follow their description (additive changes need no written migration).
@@ -534,8 +536,8 @@ Status Store::CheckSchemaCurrent() {
   int current = SchemaVersion();
   if (current < static_cast<int>(kMigrations.size())) {
     return Status::Unavailable(
-        "the database is at schema version " + std::to_string(current) + " and this release reads " +
-        std::to_string(kMigrations.size()) +
+        "the database is at schema version " + std::to_string(current) +
+        " and this release reads " + std::to_string(kMigrations.size()) +
         ": start this release's `splitledger serve` on it first (the writer migrates), then retry");
   }
   return Status::Ok();
@@ -551,7 +553,6 @@ int Store::SchemaVersion() {
 PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
   PreparedWritePtr w(new PreparedWrite());
   {
-
     // New accounts are plain inserts (PostgreSQL: COPY straight into the table, no staging);
     // only accounts that existed before the batch need the upsert.
     Rows new_accounts = kAccountsTable.NewRows();
@@ -575,8 +576,9 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     // Views of the State's intents: nothing is copied but the row values themselves.
     Rows intents = kIntentsTable.NewRows();
     for (const Intent* in : cs.intents) {
-      kIntentsTable.Append(intents, IntentRowRef{const_cast<Intent*>(in), in->amount(),
-                                                 in->platform_fees(), IntentStatusName(in->status)});
+      kIntentsTable.Append(intents,
+                           IntentRowRef{const_cast<Intent*>(in), in->amount(), in->platform_fees(),
+                                        IntentStatusName(in->status)});
     }
     w->Add(std::move(intents), WriteMode::kUpsert);
 
@@ -600,12 +602,12 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     for (const auto& [in, idx] : cs.actions) {
       Intent* mut = const_cast<Intent*>(in);
       ActionRecord& a = mut->actions[idx];
-      kActionsTable.Append(actions, ActionRowRef{&mut->id, static_cast<int64_t>(idx), &a,
-                                                 ActionKindName(a.kind)});
+      kActionsTable.Append(
+          actions, ActionRowRef{&mut->id, static_cast<int64_t>(idx), &a, ActionKindName(a.kind)});
       for (size_t i = 0; i < a.lines.size(); ++i) {
-        kActionLinesTable.Append(action_lines,
-                                 ActionLineRowRef{&a.id, static_cast<int64_t>(i),
-                                                  &mut->lines[a.lines[i].line_index].id, &a.lines[i]});
+        kActionLinesTable.Append(
+            action_lines, ActionLineRowRef{&a.id, static_cast<int64_t>(i),
+                                           &mut->lines[a.lines[i].line_index].id, &a.lines[i]});
       }
     }
     w->Add(std::move(actions), WriteMode::kInsert);
@@ -616,9 +618,9 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     for (const auto& [in, idx] : cs.splits) {
       Intent* mut = const_cast<Intent*>(in);
       Split& sp = mut->splits[idx];
-      kSplitsTable.Append(splits, SplitRowRef{&mut->id, static_cast<int64_t>(idx),
-                                              &mut->lines[sp.line_index].id, &sp,
-                                              SplitStatusName(sp.status)});
+      kSplitsTable.Append(
+          splits, SplitRowRef{&mut->id, static_cast<int64_t>(idx), &mut->lines[sp.line_index].id,
+                              &sp, SplitStatusName(sp.status)});
     }
     w->Add(std::move(splits), WriteMode::kUpsert);
 
@@ -656,6 +658,10 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     AddUpserts(*w, kAttemptsTable, cs.attempts);
     AddUpserts(*w, kPspOperationsTable, cs.psp_operations);
     AddUpserts(*w, kApiKeysTable, cs.api_keys);
+    AddUpserts(*w, kWebhookEndpointsTable, cs.webhook_endpoints);
+    Rows hooks_out = kWebhookMessagesTable.NewRows();
+    for (const WebhookMessage& m : cs.webhook_messages) kWebhookMessagesTable.Append(hooks_out, m);
+    w->Add(std::move(hooks_out), WriteMode::kUpsert);
 
     Rows idem = kIdempotencyTable.NewRows();
     for (const IdempotencyRecord* r : cs.idempotency) kIdempotencyTable.Append(idem, *r);
@@ -669,7 +675,8 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     w->Add(std::move(wallets), WriteMode::kUpsert);
     Rows owners = kWalletOwnersTable.NewRows();
     for (const Wallet* x : cs.new_wallets) {
-      for (const std::string& o : x->owners) kWalletOwnersTable.Append(owners, {x->client_id, o, x->id});
+      for (const std::string& o : x->owners)
+        kWalletOwnersTable.Append(owners, {x->client_id, o, x->id});
     }
     w->Add(std::move(owners), WriteMode::kInsertOrIgnore);
     Rows client_wallets = kClientWalletsTable.NewRows();
@@ -679,7 +686,6 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     Rows events = kEventsTable.NewRows();
     for (const EventRecord& e : cs.events) kEventsTable.Append(events, e);
     w->Add(std::move(events), WriteMode::kInsert);
-
   }
   return w;
 }
@@ -708,13 +714,14 @@ Status Store::Project(const std::vector<PreparedWrite*>& writes) {
     } else {
       // SQLite runs cached statements in-process: merging would only copy the rows.
       for (PreparedWrite* w : writes) {
-        for (auto& [rows, mode] : w->statements) rows.Insert(sql, backend_, sqlite_cache_.get(), mode);
+        for (auto& [rows, mode] : w->statements)
+          rows.Insert(sql, backend_, sqlite_cache_.get(), mode);
       }
     }
     Rows position = kProjectionTable.NewRows();
-    kProjectionTable.Append(position, ProjectionRow{1, static_cast<int64_t>(end.lsn),
-                                                    static_cast<int64_t>(end.offset),
-                                                    HexEncode(end.hash)});
+    kProjectionTable.Append(
+        position, ProjectionRow{1, static_cast<int64_t>(end.lsn), static_cast<int64_t>(end.offset),
+                                HexEncode(end.hash)});
     position.Insert(sql, backend_, sqlite_cache_.get(), WriteMode::kUpsert);
     tx.commit();
   } catch (const std::exception& e) {
@@ -789,12 +796,39 @@ Result<AdminEndpoint> Store::ReadAdminEndpoint() {
   return Status::NotFound("no admin endpoint published");
 }
 
+Result<std::vector<WebhookMessage>> Store::QueryWebhookMessages(const std::string& client_id,
+                                                                const std::string& intent_id,
+                                                                int64_t limit) {
+  std::lock_guard<std::mutex> lock(sql_mu_);
+  std::vector<WebhookMessage> out;
+  try {
+    std::string client = client_id, intent = intent_id;
+    long long lim = limit;
+    std::string select = "SELECT " + kWebhookMessagesTable.ColumnNames() +
+                         " FROM webhook_messages WHERE client_id = :c" +
+                         (intent.empty() ? "" : " AND intent_id = :i") +
+                         " ORDER BY id DESC LIMIT :l";
+    auto read = [&](const soci::rowset<soci::row>& rs) {
+      for (const soci::row& r : rs) out.push_back(kWebhookMessagesTable.Read(r));
+    };
+    if (intent.empty()) {
+      read((sql_->prepare << select, soci::use(client), soci::use(lim)));
+    } else {
+      read((sql_->prepare << select, soci::use(client), soci::use(intent), soci::use(lim)));
+    }
+  } catch (const std::exception& e) {
+    return Status::Unavailable(std::string("cannot read webhook messages: ") + e.what());
+  }
+  return out;
+}
+
 Result<EventPage> Store::QueryEvents(const EventQuery& q) {
   std::lock_guard<std::mutex> lock(sql_mu_);
   EventPage page;
   try {
     std::string client = q.client_id, type = q.event_type;
-    long long after = q.after_date, before = q.before_date, limit = q.limit, offset = q.offset, total = 0;
+    long long after = q.after_date, before = q.before_date, limit = q.limit, offset = q.offset,
+              total = 0;
     const std::string where = std::string(" FROM events WHERE client_id = :c") +
                               (type.empty() ? "" : " AND event_type = :t") +
                               " AND date >= :a AND date <= :b";
@@ -827,8 +861,8 @@ Status Store::Load(State& state) {
   soci::session& sql = *sql_;
   try {
     {
-      soci::rowset<soci::row> rs =
-          sql.prepare << "SELECT " + kAccountsTable.ColumnNames() + " FROM accounts";
+      soci::rowset<soci::row> rs = sql.prepare
+                                   << "SELECT " + kAccountsTable.ColumnNames() + " FROM accounts";
       for (const soci::row& r : rs) state.book().LoadAccount(kAccountsTable.Read(r));
       soci::indicator ind;
       long long max_tx = 0;
@@ -856,8 +890,9 @@ Status Store::Load(State& state) {
       }
     }
     {
-      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kLinesTable.ColumnNames() +
-                                                      " FROM intent_line_items ORDER BY intent_id, position";
+      soci::rowset<soci::row> rs = sql.prepare
+                                   << "SELECT " + kLinesTable.ColumnNames() +
+                                          " FROM intent_line_items ORDER BY intent_id, position";
       for (const soci::row& r : rs) {
         LineRow row = kLinesTable.Read(r);
         auto it = intents.find(row.intent_id);
@@ -870,21 +905,23 @@ Status Store::Load(State& state) {
     }
     {
       std::unordered_map<std::string, std::pair<std::string, size_t>> action_pos;
-      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kActionsTable.ColumnNames() +
-                                                      " FROM intent_actions ORDER BY intent_id, position";
+      soci::rowset<soci::row> rs = sql.prepare
+                                   << "SELECT " + kActionsTable.ColumnNames() +
+                                          " FROM intent_actions ORDER BY intent_id, position";
       for (const soci::row& r : rs) {
         ActionRow row = kActionsTable.Read(r);
         auto it = intents.find(row.intent_id);
         if (it == intents.end()) return Status::Internal("action without intent");
         auto kind = ParseActionKind(row.kind);
-        if (!kind) return Status::Corruption("action " + row.action.id + " of unknown kind " + row.kind);
+        if (!kind)
+          return Status::Corruption("action " + row.action.id + " of unknown kind " + row.kind);
         row.action.kind = *kind;
         action_pos[row.action.id] = {it->first, it->second.actions.size()};
         it->second.actions.push_back(std::move(row.action));
       }
-      soci::rowset<soci::row> ls =
-          sql.prepare << "SELECT " + kActionLinesTable.ColumnNames() +
-                             " FROM intent_action_lines ORDER BY action_id, position";
+      soci::rowset<soci::row> ls = sql.prepare
+                                   << "SELECT " + kActionLinesTable.ColumnNames() +
+                                          " FROM intent_action_lines ORDER BY action_id, position";
       for (const soci::row& r : ls) {
         ActionLineRow row = kActionLinesTable.Read(r);
         auto pos = action_pos.find(row.action_id);
@@ -897,12 +934,14 @@ Status Store::Load(State& state) {
       }
     }
     {
-      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kSplitsTable.ColumnNames() +
-                                                      " FROM intent_splits ORDER BY intent_id, position";
+      soci::rowset<soci::row> rs = sql.prepare
+                                   << "SELECT " + kSplitsTable.ColumnNames() +
+                                          " FROM intent_splits ORDER BY intent_id, position";
       for (const soci::row& r : rs) {
         SplitRow row = kSplitsTable.Read(r);
         auto it = intents.find(row.intent_id);
-        if (it == intents.end()) return Status::Corruption("split " + row.split.id + " without intent");
+        if (it == intents.end())
+          return Status::Corruption("split " + row.split.id + " without intent");
         int line = it->second.FindLine(row.line_item_id);
         auto status = ParseSplitStatus(row.status);
         if (line < 0 || !status || static_cast<size_t>(row.position) != it->second.splits.size()) {
@@ -929,11 +968,13 @@ Status Store::Load(State& state) {
       }
     }
     {
-      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kClientsTable.ColumnNames() + " FROM clients";
+      soci::rowset<soci::row> rs = sql.prepare
+                                   << "SELECT " + kClientsTable.ColumnNames() + " FROM clients";
       for (const soci::row& r : rs) state.LoadClient(kClientsTable.Read(r));
     }
     {
-      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kUsersTable.ColumnNames() + " FROM users";
+      soci::rowset<soci::row> rs = sql.prepare
+                                   << "SELECT " + kUsersTable.ColumnNames() + " FROM users";
       for (const soci::row& r : rs) state.LoadUser(kUsersTable.Read(r));
     }
     {
@@ -956,13 +997,13 @@ Status Store::Load(State& state) {
       for (const soci::row& r : rs) state.LoadToken(kTokensTable.Read(r));
     }
     {
-      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kCertificatesTable.ColumnNames() +
-                                                      " FROM client_certificates";
+      soci::rowset<soci::row> rs =
+          sql.prepare << "SELECT " + kCertificatesTable.ColumnNames() + " FROM client_certificates";
       for (const soci::row& r : rs) state.LoadCertificate(kCertificatesTable.Read(r));
     }
     {
-      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kAdminUsersTable.ColumnNames() +
-                                                      " FROM admin_users";
+      soci::rowset<soci::row> rs =
+          sql.prepare << "SELECT " + kAdminUsersTable.ColumnNames() + " FROM admin_users";
       for (const soci::row& r : rs) state.LoadAdminUser(kAdminUsersTable.Read(r));
     }
     LoadAll(sql, kPaymentsTable, "", [&](Payment p) { state.LoadPayment(std::move(p)); });
@@ -971,6 +1012,17 @@ Status Store::Load(State& state) {
     LoadAll(sql, kPspOperationsTable, " ORDER BY created_at, id",
             [&](PspOperation o) { state.LoadPspOperation(std::move(o)); });
     LoadAll(sql, kApiKeysTable, "", [&](ApiKey k) { state.LoadApiKey(std::move(k)); });
+    LoadAll(sql, kWebhookEndpointsTable, "",
+            [&](WebhookEndpoint e) { state.LoadWebhookEndpoint(std::move(e)); });
+    // Only what is still to be delivered comes back into memory; the ids continue after all.
+    LoadAll(sql, kWebhookMessagesTable, " WHERE state = 0 ORDER BY id",
+            [&](WebhookMessage m) { state.LoadWebhookMessage(std::move(m)); });
+    {
+      soci::indicator ind;
+      long long max_id = 0;
+      sql << "SELECT MAX(id) FROM webhook_messages", soci::into(max_id, ind);
+      if (ind == soci::i_ok) state.SetNextWebhookId(max_id + 1);
+    }
     {
       soci::rowset<soci::row> rs =
           sql.prepare << "SELECT " + kIdempotencyTable.ColumnNames() + " FROM idempotency_keys";
@@ -985,9 +1037,10 @@ Status Store::Load(State& state) {
     {
       // The references of escrow funds recorded (the escrow_bank posting comes first).
       soci::rowset<soci::row> rs =
-          sql.prepare << "SELECT t.client_id, a.currency, t.ref, p.amount FROM journal_transactions t "
-                         "JOIN postings p ON p.tx_id = t.id AND p.seq = 0 "
-                         "JOIN accounts a ON a.id = p.account_id WHERE t.kind = 'escrow.receive'";
+          sql.prepare
+          << "SELECT t.client_id, a.currency, t.ref, p.amount FROM journal_transactions t "
+             "JOIN postings p ON p.tx_id = t.id AND p.seq = 0 "
+             "JOIN accounts a ON a.id = p.account_id WHERE t.kind = 'escrow.receive'";
       for (const soci::row& r : rs) {
         state.NoteEscrowReceipt(GetText(r, 0), GetText(r, 1), GetText(r, 2), GetInt(r, 3));
       }
@@ -998,8 +1051,9 @@ Status Store::Load(State& state) {
                                                       " FROM hooks ORDER BY created_at, id";
       for (const soci::row& r : hs) state.LoadHook(kHooksTable.Read(r));
       soci::rowset<soci::row> ds =
-          sql.prepare << "SELECT " + kHookDeliveriesTable.ColumnNames() +
-                             " FROM hook_deliveries WHERE delivered_at = 0 AND abandoned = 0 ORDER BY id";
+          sql.prepare
+          << "SELECT " + kHookDeliveriesTable.ColumnNames() +
+                 " FROM hook_deliveries WHERE delivered_at = 0 AND abandoned = 0 ORDER BY id";
       for (const soci::row& r : ds) state.LoadDelivery(kHookDeliveriesTable.Read(r));
       soci::indicator dind;
       long long max_delivery = 0;

@@ -17,6 +17,10 @@ namespace splitledger::service {
 struct ApplyContext {
   ledger::State& state;
   const Caller& caller;
+  // Set when the orchestration dialect posts a PSP's result through the Echo intent handlers:
+  // the only way its intents' money may move (an Echo request may not capture, cancel or refund
+  // what a PSP has not).
+  bool from_orchestration = false;
   int64_t now_s() const { return caller.now_ms / 1000; }
 };
 
@@ -115,6 +119,15 @@ Outcome Apply(ApplyContext& ctx, const GetPayment& c);
 Outcome Apply(ApplyContext& ctx, const BeginPspOperation& c);
 Outcome Apply(ApplyContext& ctx, const RecordPspResult& c);
 Outcome Apply(ApplyContext& ctx, const ListDuePspWork& c);
+// Writes a message to every webhook endpoint of the payment's client (`refund`: a Refund event).
+void NotifyPayment(ApplyContext& ctx, const Payment& p, WebhookEvent event,
+                   const PspOperation* refund = nullptr);
+Status Preflight(const PutWebhookEndpoint& c, const Caller&, std::vector<FieldError>* errors);
+Outcome Apply(ApplyContext& ctx, const PutWebhookEndpoint& c);
+Outcome Apply(ApplyContext& ctx, const RemoveWebhookEndpoint& c);
+Outcome Apply(ApplyContext& ctx, const ListWebhookEndpoints& c);
+Outcome Apply(ApplyContext& ctx, const TakeDueWebhooks& c);
+Outcome Apply(ApplyContext& ctx, const RecordWebhookAttempts& c);
 
 // Idempotency (service.cc).
 Outcome Apply(ApplyContext& ctx, const GetStoredResponse& c);

@@ -23,6 +23,18 @@ Outcome Acted(ApplyContext& ctx, const Result<ledger::IntentActionResult>& r, In
   return Outcome::Of(ViewOf(ctx.state, *r->intent, action, r->action_id));
 }
 
+// An intent the orchestration dialect drives moves money only when its PSP did (ApplyContext).
+Status CheckNotOrchestrated(const ApplyContext& ctx, const std::string& intent_id) {
+  const Payment* p = ctx.state.FindPayment(intent_id);
+  if (ctx.from_orchestration || p == nullptr || p->client_id != ctx.caller.client_id) {
+    return Status::Ok();
+  }
+  return Status::Rule(
+      "This intent is paid through the orchestration dialect: capture, cancel and refund it "
+      "there (/api/v2/intents/{id}/capture, …/cancel-authorization, /api/intents/{id}/refund)",
+      "intent_id");
+}
+
 }  // namespace
 
 Status Preflight(const CreateIntent& c, const Caller&, std::vector<FieldError>*) {
@@ -49,6 +61,12 @@ Outcome Apply(ApplyContext& ctx, const CreateIntent& c) {
       return Outcome::Invalid({{field, "The wallet currency differs from the Intent currency."}});
     }
   }
+  if (const Intent* existing = st.FindIntentByReference(client, c.input->external.provider_name,
+                                                        c.input->external.provider_reference);
+      existing != nullptr && !c.input->external.provider_reference.empty()) {
+    // A mixed basket may not add lines to an orchestrated intent (its PSP knows nothing of them).
+    if (Status s = CheckNotOrchestrated(ctx, existing->id); !s.ok()) return Outcome::Error(s);
+  }
   auto r = ledger::CreateIntent(st, client, *c.input, c.intent_id, c.line_ids, ctx.caller.now_ms);
   if (!r.ok()) return Outcome::Error(r.status());
   EnsureClientWallets(ctx, client, currency);
@@ -57,6 +75,7 @@ Outcome Apply(ApplyContext& ctx, const CreateIntent& c) {
 }
 
 Outcome Apply(ApplyContext& ctx, const CaptureIntent& c) {
+  if (Status s = CheckNotOrchestrated(ctx, c.intent_id); !s.ok()) return Outcome::Error(s);
   return Acted(ctx,
                ledger::CaptureIntent(ctx.state, ctx.caller.client_id, c.intent_id, c.input,
                                      c.capture_id, ctx.caller.now_ms),
@@ -64,6 +83,7 @@ Outcome Apply(ApplyContext& ctx, const CaptureIntent& c) {
 }
 
 Outcome Apply(ApplyContext& ctx, const CancelIntent& c) {
+  if (Status s = CheckNotOrchestrated(ctx, c.intent_id); !s.ok()) return Outcome::Error(s);
   auto r = ledger::CancelIntent(ctx.state, ctx.caller.client_id, c.intent_id, c.input, c.cancel_id,
                                 ctx.caller.now_ms);
   if (!r.ok()) return Outcome::Error(r.status());
@@ -76,8 +96,8 @@ Outcome Apply(ApplyContext& ctx, const GetIntent& c) {
   return Outcome::Of(ViewOf(ctx.state, *in));
 }
 
-
 Outcome Apply(ApplyContext& ctx, const RefundIntent& c) {
+  if (Status s = CheckNotOrchestrated(ctx, c.intent_id); !s.ok()) return Outcome::Error(s);
   return Acted(ctx,
                ledger::RefundIntent(ctx.state, ctx.caller.client_id, c.intent_id, c.input,
                                     c.refund_id, ctx.caller.now_ms),
@@ -85,6 +105,7 @@ Outcome Apply(ApplyContext& ctx, const RefundIntent& c) {
 }
 
 Outcome Apply(ApplyContext& ctx, const ReverseRefund& c) {
+  if (Status s = CheckNotOrchestrated(ctx, c.intent_id); !s.ok()) return Outcome::Error(s);
   return Acted(ctx,
                ledger::ReverseRefund(ctx.state, ctx.caller.client_id, c.intent_id, c.refund_id,
                                      c.input, c.reversal_id, ctx.caller.now_ms),

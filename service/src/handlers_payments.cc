@@ -16,7 +16,7 @@ Box<PaymentView> ViewOf(const ledger::State& st, const Payment& p,
   PaymentView v;
   v.payment = p;
   for (const PaymentAttempt* a : st.AttemptsOf(p.id)) v.attempts.push_back(*a);
-  Amount open_refunds = 0;
+  Amount open_refunds = 0, disputed = 0;
   for (const PspOperation* o : st.PspOperationsOf(p.id)) {
     v.operations.push_back(*o);
     if (o->op() == PspOpKind::kRefund && o->open()) open_refunds += o->amount;
@@ -27,10 +27,11 @@ Box<PaymentView> ViewOf(const ledger::State& st, const Payment& p,
       for (const LineFigures& l : f.lines) {
         v.captured += l.captured;
         v.refunded += l.refunded;
+        disputed += l.disputed;
       }
     }
   }
-  v.refundable = std::max<Amount>(0, v.captured - v.refunded - open_refunds);
+  v.refundable = std::max<Amount>(0, v.captured - v.refunded - disputed - open_refunds);
   if (op != nullptr) v.op = *op;
   return Box<PaymentView>(std::move(v));
 }
@@ -75,8 +76,9 @@ Result<ActionInput> RefundLines(const Intent& in, Amount amount) {
 }
 
 // Posts what a resolved operation did to the money (LedgerEffect), through the Echo handlers.
-Status PostEffect(ApplyContext& ctx, Payment& p, const PspOperation& op, LedgerEffect effect,
+Status PostEffect(ApplyContext& outer, Payment& p, const PspOperation& op, LedgerEffect effect,
                   const std::string& psp_payment_ref) {
+  ApplyContext ctx{outer.state, outer.caller, true};
   switch (effect) {
     case LedgerEffect::kNone:
       return Status::Ok();
@@ -96,6 +98,13 @@ Status PostEffect(ApplyContext& ctx, Payment& p, const PspOperation& op, LedgerE
       ext.payment_method = "card";
       create.intent_id = p.id;
       create.line_ids = LineIds(p, create.input->lines.size());
+      // Both steps must succeed or neither happen: nothing may stand in the intent's way (an
+      // intent of that id, or one with the reference that a create would add the lines to).
+      if (ctx.state.FindIntent(p.client_id, p.id) != nullptr ||
+          ctx.state.FindIntentByReference(p.client_id, ext.provider_name, ext.provider_reference) !=
+              nullptr) {
+        return Status::Rule("an intent with this id or PSP reference is already in the ledger");
+      }
       SL_RETURN_IF_ERROR(AsStatus(Apply(ctx, create)));
       p.ledger_intent = true;
       if (effect == LedgerEffect::kAuthorize) return Status::Ok();
@@ -125,7 +134,8 @@ Outcome Apply(ApplyContext& ctx, const PutApiKey& c) {
     return Outcome::Error(Status::NotFound("unknown client", "client_id"));
   }
   for (const ApiKey* k : st.ApiKeysOf(c.key.client_id)) {
-    if (k->revoked_at == 0 && k->key_hash != c.key.key_hash) {
+    if (k->revoked_at == 0 && k->key_hash != c.key.key_hash &&
+        k->environment == c.key.environment) {
       ApiKey revoked = *k;
       revoked.revoked_at = ctx.now_s();
       st.PutApiKey(std::move(revoked));
@@ -200,8 +210,10 @@ Outcome Apply(ApplyContext& ctx, const BeginPspOperation& c) {
   }
   // One operation at a time per payment: a second capture (or a cancel racing a capture) waits
   // for the first to be resolved instead of reaching the PSP beside it.
+  // Refunds too: a sync that can only compare the PSP's refunded total with ours must know which
+  // refund it is looking for.
   for (const PspOperation* o : st.PspOperationsOf(p.id)) {
-    if (o->open() && o->op() != PspOpKind::kRefund) {
+    if (o->open()) {
       return Outcome::Error(Status(ErrorCode::kAlreadyExists,
                                    "Another operation on this payment is in progress; retry "
                                    "once it is resolved"));
@@ -229,6 +241,7 @@ Outcome Apply(ApplyContext& ctx, const BeginPspOperation& c) {
     p.psp_payment_ref.clear();
     p.status = static_cast<int64_t>(PaymentStatus::kPending);
     st.PutAttempt(std::move(a));
+    NotifyPayment(ctx, p, WebhookEvent::kStatusChange);
   }
   if (op.op() == PspOpKind::kCapture || op.op() == PspOpKind::kVoid) op.amount = p.amount;
   if (op.op() == PspOpKind::kRefund) {
@@ -263,11 +276,22 @@ Outcome Apply(ApplyContext& ctx, const RecordPspResult& c) {
     p.psp_payment_ref = r.psp_payment_ref;
 
   PaymentTransition t = PlanPspResult(p, attempt, op, r.verdict);
-  // The ledger first: if it refuses, nothing of the result is kept (the reconciler retries).
-  Status posted = PostEffect(ctx, p, op, t.effect, p.psp_payment_ref);
-  if (!posted.ok()) return Outcome::Error(posted);
-
   const int64_t now = ctx.now_s();
+  // The ledger first. If it refuses what the PSP did, the operation stays open with the reason,
+  // for a person to look at; the reconciler looks again with backoff (never in a tight loop).
+  Status posted = PostEffect(ctx, p, op, t.effect, p.psp_payment_ref);
+  if (!posted.ok()) {
+    op.state = static_cast<int64_t>(PspOpState::kUnknown);
+    op.outcome = r.outcome;
+    op.error_code = "ledger_refused";
+    op.error_message = "the PSP reported it done but the ledger refused it: " + posted.message();
+    ++op.syncs;
+    op.next_sync_at = c.next_sync_at;
+    op.updated_at = now;
+    st.PutPspOperation(op);
+    return Outcome::Of(ViewOf(st, *fp, st.FindPspOperation(op.id)));
+  }
+
   op.state = static_cast<int64_t>(t.op);
   op.outcome = r.outcome;
   op.error_code = r.error_code;
@@ -284,7 +308,11 @@ Outcome Apply(ApplyContext& ctx, const RecordPspResult& c) {
       attempt.psp_payment_ref = r.psp_payment_ref;
     }
     if (t.attempt == AttemptStatus::kFailed) attempt.failure_reason = r.failure_reason;
-    attempt.action_url = r.verdict == PspVerdict::kActionRequired ? r.action_url : std::string();
+    if (r.verdict != PspVerdict::kActionRequired) {
+      attempt.action_url.clear();
+    } else if (!r.action_url.empty()) {
+      attempt.action_url = r.action_url;  // a sync may not repeat it: the old one stands
+    }
     attempt.updated_at = now;
     st.PutAttempt(attempt);
   }
@@ -300,6 +328,15 @@ Outcome Apply(ApplyContext& ctx, const RecordPspResult& c) {
   p.updated_at = now;
   st.PutPspOperation(op);
   st.PutPayment(p);
+  // The merchant hears of every change of status (a cancel as a Cancelation) and of every refund
+  // that settled either way, in the same batch.
+  if (p.state() != before) {
+    NotifyPayment(ctx, p,
+                  p.state() == PaymentStatus::kCanceled ? WebhookEvent::kCancelation
+                                                        : WebhookEvent::kStatusChange);
+  }
+  if (op.op() == PspOpKind::kRefund && !op.open())
+    NotifyPayment(ctx, p, WebhookEvent::kRefund, &op);
   return Outcome::Of(ViewOf(st, *st.FindPayment(p.id), st.FindPspOperation(op.id)));
 }
 
@@ -321,6 +358,12 @@ Outcome Apply(ApplyContext& ctx, const ListDuePspWork& c) {
     PspWorkItem item{*p, std::nullopt, *op, ViewOf(st, *p)->refunded};
     if (const PaymentAttempt* a = st.FindAttempt(op->attempt_id)) item.attempt = *a;
     work.items.push_back(std::move(item));
+  }
+  for (const std::string& id : st.PendingPayments()) {
+    if (static_cast<int64_t>(work.items.size()) >= c.limit) break;
+    const Payment* p = st.FindPayment(id);
+    if (busy.count(id) != 0 || p->updated_at + c.pending_sync_s > now_ms / 1000) continue;
+    work.items.push_back(PspWorkItem{*p, std::nullopt, std::nullopt, 0});
   }
   for (const auto& [at, id] : st.Expiring()) {
     if (at > now_ms / 1000 || static_cast<int64_t>(work.items.size()) >= c.limit) break;

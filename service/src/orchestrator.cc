@@ -173,6 +173,11 @@ const Connection* Orchestrator::Find(const std::string& name) const {
   return nullptr;
 }
 
+bool Orchestrator::TryTrack(const std::string& op_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return in_flight_.insert(op_id).second;
+}
+
 void Orchestrator::Track(const std::string& op_id, bool on) {
   std::lock_guard<std::mutex> lock(mu_);
   if (on) {
@@ -325,7 +330,9 @@ void Orchestrator::Resolve(const PspWorkItem& item) {
   const PspOperation& op = *item.op;
   const Payment& p = item.payment;
   Caller caller{p.client_id, NowMs()};
-  Track(op.id, true);
+  // The list was taken before a request thread may have recorded this operation and started
+  // sending it: that thread marked it first, so it is skipped here.
+  if (!TryTrack(op.id)) return;
   PaymentView view;
   view.payment = p;
   if (item.attempt) view.attempts.push_back(*item.attempt);
@@ -353,9 +360,24 @@ void Orchestrator::Resolve(const PspWorkItem& item) {
   // Whether the PSP's state shows the operation did not happen (yet).
   bool not_done = false;
   switch (op.op()) {
+    case PspOpKind::kAuthorize:
+    case PspOpKind::kCompleteAuth:
+    case PspOpKind::kSync:
+      // The PSP does not know the payment: it may still be creating it (a slow or cold PSP).
+      not_done = verdict == PspVerdict::kNotSubmitted;
+      break;
     case PspOpKind::kCapture:
     case PspOpKind::kVoid:
       not_done = verdict == PspVerdict::kAuthorized;
+      // "Captured" may mean part of it: a different amount is for a person, not for the ledger.
+      if (verdict == PspVerdict::kCaptured) {
+        auto it = result.amounts.find("captured");
+        if (it != result.amounts.end() && it->second.minor != p.amount) {
+          verdict = PspVerdict::kUnknown;
+          result.integrity_failure = "the PSP captured " + std::to_string(it->second.minor) +
+                                     " of " + std::to_string(p.amount);
+        }
+      }
       break;
     case PspOpKind::kRefund:
       if (req.kind == PSP_OP_SYNC_PAYMENT && result.outcome == PSP_OUT_SUCCEEDED) {
@@ -411,12 +433,16 @@ size_t Orchestrator::ReconcileOnce() {
     std::lock_guard<std::mutex> lock(mu_);
     list.in_flight.assign(in_flight_.begin(), in_flight_.end());
   }
+  list.pending_sync_s = options_.pending_sync_s;
   Outcome o = service_.Execute({{"", NowMs()}, list, std::nullopt});
   if (!o.ok()) return 0;
   const PspWork& work = std::get<PspWork>(o.value);
   for (const PspWorkItem& item : work.items) {
     if (item.op) {
       Resolve(item);
+    } else if (item.payment.state() == PaymentStatus::kPending) {
+      // Pending with nothing open: the customer is on a PSP's page or never came back from it.
+      (void)Sync({item.payment.client_id, NowMs()}, item.payment.id);
     } else {
       Expire(item);
     }

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <thread>
 
-
 #include "handlers.h"
 #include "outcome_codec.h"
 #include "splitledger/ledger/sequencer.h"
@@ -151,15 +150,21 @@ Outcome Service::Refuse(Envelope envelope, Outcome refusal) {
   return Queue(std::move(envelope), std::move(refusal)).get();
 }
 
-Result<EventList> Service::ListEvents(const std::string& client_id, const EventFilter& filter) {
+Status Service::CatchUpProjection() {
   // Everything acknowledged before this call is durable by now: wait until the tables hold it.
   const uint64_t want = store_->durable_lsn();
   for (int i = 0; store_->projected_lsn() < want; ++i) {
     if (i == 500) return Status::Unavailable("the projection is behind; retry");
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ledger::EventQuery q{client_id,         filter.event_type, filter.after_date, filter.before_date,
-                       filter.newest_first, filter.offset,     filter.limit};
+  return Status::Ok();
+}
+
+Result<EventList> Service::ListEvents(const std::string& client_id, const EventFilter& filter) {
+  SL_RETURN_IF_ERROR(CatchUpProjection());
+  ledger::EventQuery q{client_id,          filter.event_type,   filter.after_date,
+                       filter.before_date, filter.newest_first, filter.offset,
+                       filter.limit};
   auto page = store_->QueryEvents(q);
   if (!page.ok()) return page.status();
   EventList out;
@@ -168,6 +173,13 @@ Result<EventList> Service::ListEvents(const std::string& client_id, const EventF
     out.items.push_back({std::move(e.resource_id), std::move(e.event_type), e.date});
   }
   return out;
+}
+
+Result<std::vector<WebhookMessage>> Service::ListWebhookMessages(const std::string& client_id,
+                                                                 const std::string& intent_id,
+                                                                 int64_t limit) {
+  SL_RETURN_IF_ERROR(CatchUpProjection());
+  return store_->QueryWebhookMessages(client_id, intent_id, limit);
 }
 
 ServiceStats Service::stats() const {
@@ -193,7 +205,8 @@ StartReport Service::start_report() const {
 std::vector<uint32_t> Service::TakeBatchSizes() { return seq_->TakeBatchSizes(); }
 
 Status Service::PublishAdminEndpoint(const AdminEndpoint& endpoint) {
-  return store_->PublishAdminEndpoint({endpoint.address, endpoint.secret_hash, endpoint.secret_file});
+  return store_->PublishAdminEndpoint(
+      {endpoint.address, endpoint.secret_hash, endpoint.secret_file});
 }
 
 Result<AdminEndpoint> ReadAdminEndpoint(const std::string& db_url) {

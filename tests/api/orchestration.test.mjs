@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import {
   BIN, BACKENDS, rand, createClient, startServer, stopServer, verify, getToken, req, Api, makeSeller,
+  externalData,
 } from './lib.mjs';
 
 function cli(args) {
@@ -266,6 +267,13 @@ for (const backend of BACKENDS) {
       // iauth cannot capture or refund: those need the merchant's key.
       const cap = await req(ctx.base, 'GET', `/api/v2/intents/${one.json.id}/capture?iauth=${iauth}`);
       assert.equal(cap.status, 401);
+      // The customer's checkout link may read the intent, never cancel it.
+      const checkoutToken = new URL(one.json.redirect_url).searchParams.get('iauth');
+      assert.notEqual(checkoutToken, iauth);
+      assert.equal((await req(ctx.base, 'GET', `/api/intents/${one.json.id}?iauth=${checkoutToken}`)).status, 200);
+      const byCustomer = await ctx.A.cancel(one.json.id, {}, `?iauth=${checkoutToken}`);
+      assert.equal(byCustomer.status, 403);
+      assert.equal((await ctx.A.get(one.json.id)).json.status, 'authorized');
       const ok = await ctx.A.cancel(one.json.id, {}, `?iauth=${iauth}`);
       assert.equal(ok.status, 200, ok.text);
       assert.equal(ok.json.intent_status, 'canceled');
@@ -283,16 +291,21 @@ for (const backend of BACKENDS) {
       const c = await merchant(ctx.base, live).create(intentBody());
       assert.equal(c.status, 422, c.text);
       assert.match(c.json.detail, /live/);
-      // A test intent read with the live key of its own merchant (re-keyed to live) is refused.
+      // The merchant's live key does not see its test intents; its test key keeps working.
       const t = await ctx.A.create(intentBody());
-      const rekey = `sk_live_${rand(24)}`;
-      const rr = await cli(['client', 'create', '--id', ctx.a.id, '--api-key', rekey, '--environment', 'live', '--db', ctx.db.url]);
+      const liveA = `sk_live_${rand(24)}`;
+      const rr = await cli(['client', 'create', '--id', ctx.a.id, '--api-key', liveA, '--environment', 'live', '--db', ctx.db.url]);
       assert.equal(rr.code, 0, rr.stderr);
-      const seen = await merchant(ctx.base, rekey).get(t.json.id);
+      const seen = await merchant(ctx.base, liveA).get(t.json.id);
       assert.equal(seen.status, 401);
       assert.deepEqual(seen.json, { detail: 'Invalid or missing API key' });
-      // The old key was replaced: it no longer works.
-      assert.equal((await ctx.A.get(t.json.id)).status, 401);
+      assert.equal((await ctx.A.get(t.json.id)).status, 200, 'a key per environment');
+      // A new test key replaces the old test key at once.
+      const newTest = `key-a2-${rand(16)}`;
+      const rt = await cli(['client', 'create', '--id', ctx.a.id, '--api-key', newTest, '--db', ctx.db.url]);
+      assert.equal(rt.code, 0, rt.stderr);
+      assert.equal((await ctx.A.get(t.json.id)).status, 401, 'the replaced key is refused');
+      assert.equal((await merchant(ctx.base, newTest).get(t.json.id)).status, 200);
       const back = await cli(['client', 'create', '--id', ctx.a.id, '--api-key', ctx.a.key, '--db', ctx.db.url]);
       assert.equal(back.code, 0, back.stderr);
       assert.equal((await ctx.A.get(t.json.id)).status, 200);
@@ -382,6 +395,10 @@ for (const backend of BACKENDS) {
       assert.equal(e.json.LineItems.length, 2);
       assert.equal(e.json.PlatformFeesAmount, 500);
       const line = e.json.LineItems[0];
+      // Echo may split it, never capture, cancel or refund it behind the PSP's back.
+      const echoRefund = await ctx.echo.v3('POST', `/payins/intents/${c.json.id}/refunds`, { ExternalData: externalData() });
+      assert.equal(echoRefund.status, 400, echoRefund.text);
+      assert.match(echoRefund.text, /orchestration/);
       const split = await ctx.echo.v3('POST', `/payins/intents/${c.json.id}/splits`, {
         Splits: [{ LineItemId: line.Id, SplitAmount: 3000 }],
       });

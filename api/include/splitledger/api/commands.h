@@ -8,6 +8,7 @@
 #include "splitledger/api/extension.h"
 #include "splitledger/core/status.h"
 #include "splitledger/service/commands.h"
+#include "splitledger/service/service.h"
 
 namespace splitledger::api {
 
@@ -24,11 +25,21 @@ Status CliWrite(const std::string& db, const std::string& client_id, service::Co
                 const std::function<std::string(const service::Outcome&)>& render,
                 std::string* response);
 
+// The same for any CLI call: `local` runs on a sequencer of its own when no server holds the
+// lease; otherwise `admin_body` goes to the server's admin endpoint `path`.
+Status CliCall(const std::string& db, const std::string& path, const std::string& admin_body,
+               const std::function<Status(service::Service&, std::string*)>& local,
+               std::string* response);
+
+// `splitledger webhook add|remove|list|deliveries --db URL --client ID …` (argv[0] is the
+// action; docs/api-orchestration.md).
+int WebhookMain(int argc, char** argv);
+
 // `splitledger client create --id ID [--api-key KEY] [--db URL]`
 int ClientCreateMain(int argc, char** argv);
 
-// `splitledger client cert add|list|revoke --id ID [--cert FILE.pem | --fingerprint HEX] [--db URL]`
-// (argv[0] is the action).
+// `splitledger client cert add|list|revoke --id ID [--cert FILE.pem | --fingerprint HEX] [--db
+// URL]` (argv[0] is the action).
 int ClientCertMain(int argc, char** argv);
 
 // `splitledger routes`: every route, one JSON object per line.

@@ -236,6 +236,84 @@ void Describe(V& v, ApiKey& k) {
   v.Field("revoked_at", k.revoked_at);
 }
 
+// An endpoint of a client's for notifications of its payments (the orchestration dialect's
+// webhooks). Every active secret signs each delivery, newest first: during a rotation the
+// receiver may check either. Secrets are kept in clear: signing needs them.
+struct WebhookEndpoint {
+  std::string id;
+  std::string client_id;
+  std::string url;
+  int64_t naming = 0;                // WebhookNaming
+  std::vector<std::string> secrets;  // newest first, at most kMaxWebhookSecrets
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  bool removed = false;
+};
+template <class V>
+void Describe(V& v, WebhookEndpoint& e) {
+  v.Field("id", e.id);
+  v.Field("client_id", e.client_id);
+  v.Field("url", e.url);
+  v.Field("naming", e.naming);
+  v.Field("secrets", e.secrets);
+  v.Field("created_at", e.created_at);
+  v.Field("updated_at", e.updated_at);
+  v.Field("removed", e.removed);
+}
+inline constexpr size_t kMaxWebhookSecrets = 2;
+enum class WebhookNaming : int64_t { kPascal = 0, kSnake = 1 };  // StatusChange | status_change
+enum class WebhookEvent : int64_t { kStatusChange = 0, kCancelation = 1, kRefund = 2 };
+enum class DeliveryState : int64_t { kPending = 0, kDelivered = 1, kAbandoned = 2 };
+
+// One notification to one endpoint: what happened (rendered by the dialect, the same bytes at
+// every attempt) and how its delivery goes. Messages of one (endpoint, event) go out in order.
+struct WebhookMessage {
+  int64_t id = 0;
+  std::string client_id;
+  std::string endpoint_id;
+  int64_t event = 0;       // WebhookEvent
+  int64_t created_at = 0;  // unix seconds
+  std::string intent_id;
+  std::string reference_id;
+  std::string purchaser_id;
+  Amount amount = 0;  // the intent's; a refund's for kRefund
+  std::string currency;
+  std::string status;       // the intent's status, or the refund's
+  std::string refund_type;  // kRefund: "full" | "partial"
+  int64_t refund_id = 0;
+  int64_t state = 0;  // DeliveryState
+  int64_t attempts = 0;
+  int64_t next_attempt_at = 0;  // unix ms
+  int64_t last_status = 0;      // the receiver's last HTTP status (0: no answer)
+  std::string last_error;
+  int64_t delivered_at = 0;
+
+  WebhookEvent kind() const { return static_cast<WebhookEvent>(event); }
+  DeliveryState phase() const { return static_cast<DeliveryState>(state); }
+};
+template <class V>
+void Describe(V& v, WebhookMessage& m) {
+  v.Field("id", m.id);
+  v.Field("client_id", m.client_id);
+  v.Field("endpoint_id", m.endpoint_id);
+  v.Field("event", m.event);
+  v.Field("created_at", m.created_at);
+  v.Field("intent_id", m.intent_id);
+  v.Field("reference_id", m.reference_id);
+  v.Field("purchaser_id", m.purchaser_id);
+  v.Field("amount", m.amount);
+  v.Field("currency", m.currency);
+  v.Field("status", m.status);
+  v.Field("refund_type", m.refund_type);
+  v.Field("refund_id", m.refund_id);
+  v.Field("state", m.state);
+  v.Field("attempts", m.attempts);
+  v.Field("next_attempt_at", m.next_attempt_at);
+  v.Field("last_status", m.last_status);
+  v.Field("last_error", m.last_error);
+  v.Field("delivered_at", m.delivered_at);
+}
+
 // ---- rules -----------------------------------------------------------------------------------
 
 // What a create asks for, validated by CheckPayment.

@@ -6,8 +6,8 @@
 // database (Store::Load), so memory never runs ahead of disk.
 #pragma once
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -119,9 +119,9 @@ struct ChangeSet {
   std::vector<const Account*> new_accounts;
   std::vector<const Account*> changed_accounts;  // existing accounts whose totals moved
   std::vector<JournalTx> transactions;
-  std::vector<const Intent*> intents;                       // upsert the intent row
-  std::vector<std::pair<const Intent*, size_t>> lines;      // upsert these line rows
-  std::vector<std::pair<const Intent*, size_t>> actions;    // insert these action records
+  std::vector<const Intent*> intents;                             // upsert the intent row
+  std::vector<std::pair<const Intent*, size_t>> lines;            // upsert these line rows
+  std::vector<std::pair<const Intent*, size_t>> actions;          // insert these action records
   std::vector<std::pair<const Intent*, size_t>> changed_actions;  // rewrite these (new status)
   std::vector<std::pair<const Intent*, size_t>> splits;           // upsert these split rows
   std::vector<const Settlement*> settlements;                     // upsert these
@@ -131,10 +131,13 @@ struct ChangeSet {
   std::vector<TokenRecord> tokens;
   std::vector<const ClientCertificate*> certificates;  // upsert these
   std::vector<const AdminUser*> admin_users;           // upsert these
-  std::vector<const Payment*> payments;                 // upsert these (orchestration)
+  std::vector<const Payment*> payments;                // upsert these (orchestration)
   std::vector<const PaymentAttempt*> attempts;
   std::vector<const PspOperation*> psp_operations;
   std::vector<const ApiKey*> api_keys;
+  std::vector<const WebhookEndpoint*> webhook_endpoints;
+  std::vector<WebhookMessage>
+      webhook_messages;  // upsert these (copies: delivered ones leave memory)
   std::vector<const IdempotencyRecord*> idempotency;
   std::vector<const User*> users;
   std::vector<const Wallet*> wallets;
@@ -146,8 +149,9 @@ struct ChangeSet {
     return new_accounts.empty() && changed_accounts.empty() && transactions.empty() &&
            intents.empty() && clients.empty() && tokens.empty() && idempotency.empty() &&
            users.empty() && wallets.empty() && client_wallets.empty() && events.empty() &&
-           settlements.empty() && hooks.empty() && deliveries.empty() && certificates.empty() && admin_users.empty() &&
-           payments.empty() && attempts.empty() && psp_operations.empty() && api_keys.empty();
+           settlements.empty() && hooks.empty() && deliveries.empty() && certificates.empty() &&
+           admin_users.empty() && payments.empty() && attempts.empty() && psp_operations.empty() &&
+           api_keys.empty() && webhook_endpoints.empty() && webhook_messages.empty();
   }
   size_t postings() const;
 };
@@ -168,8 +172,9 @@ class State {
   Intent* MutableIntent(std::string_view client_id, std::string_view intent_id);
   // Records an applied plan: the intent row, the lines it touched, its new action, the existing
   // action whose status it changed, and the splits it added or changed.
-  void MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>& deltas, bool new_action,
-                         size_t lines_before, std::optional<size_t> updated_action = std::nullopt,
+  void MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>& deltas,
+                         bool new_action, size_t lines_before,
+                         std::optional<size_t> updated_action = std::nullopt,
                          const std::vector<size_t>& touched_splits = {});
   const std::unordered_map<std::string, Intent>& intents() const { return intents_; }
 
@@ -201,7 +206,7 @@ class State {
   // Finders return nullptr for an unknown id (FindSettlement: or one of another client).
   const Settlement* FindSettlement(std::string_view client_id, std::string_view id) const;
   const Settlement* FindSettlementById(std::string_view id) const;  // any client (upload URLs)
-  void PutSettlement(Settlement settlement);  // insert or replace
+  void PutSettlement(Settlement settlement);                        // insert or replace
   // A client's settlements in creation order.
   std::vector<const Settlement*> SettlementsOf(std::string_view client_id) const;
 
@@ -239,9 +244,18 @@ class State {
   const std::set<std::string>& OpenPspOperations() const { return open_psp_ops_; }
   // Authorised payments by when their authorisation lapses: (expires_at, id).
   const std::set<std::pair<int64_t, std::string>>& Expiring() const { return expiring_; }
+  // Payments in `pending` (an attempt with the PSP or the customer), by id.
+  const std::set<std::string>& PendingPayments() const { return pending_payments_; }
   const ApiKey* FindApiKey(std::string_view key_hash) const;
   void PutApiKey(ApiKey key);
   std::vector<const ApiKey*> ApiKeysOf(std::string_view client_id) const;
+  // Webhook endpoints (not removed ones) of a client, oldest first; by id.
+  std::vector<const WebhookEndpoint*> WebhookEndpointsOf(std::string_view client_id) const;
+  const WebhookEndpoint* FindWebhookEndpoint(std::string_view id) const;
+  void PutWebhookEndpoint(WebhookEndpoint endpoint);
+  // Messages not yet delivered nor abandoned, by id (a delivered one leaves memory; its row stays).
+  const std::map<int64_t, WebhookMessage>& PendingWebhooks() const { return pending_webhooks_; }
+  void PutWebhookMessage(WebhookMessage message);  // assigns an id to a new one (id 0)
 
   // --- idempotency ---
   const IdempotencyRecord* FindIdempotency(std::string_view client_id, std::string_view key) const;
@@ -254,7 +268,8 @@ class State {
   const Wallet* FindWallet(std::string_view client_id, std::string_view id) const;
   void PutWallet(Wallet wallet);  // insert or replace; owners are fixed at creation
   // Wallets owned by a user, in creation order.
-  std::vector<const Wallet*> WalletsOfOwner(std::string_view client_id, std::string_view owner) const;
+  std::vector<const Wallet*> WalletsOfOwner(std::string_view client_id,
+                                            std::string_view owner) const;
   const ClientWallet* FindClientWallet(std::string_view client_id, ClientFunds funds,
                                        std::string_view currency) const;
   void PutClientWallet(ClientWallet wallet);
@@ -263,7 +278,8 @@ class State {
 
   // --- events and hooks ---
   // Records an event, and its delivery when the client has an enabled, valid hook for its type.
-  void AddEvent(std::string client_id, std::string event_type, std::string resource_id, int64_t date);
+  void AddEvent(std::string client_id, std::string event_type, std::string resource_id,
+                int64_t date);
   int64_t next_event_id() const { return next_event_id_; }
   // Events are written, not kept (GET /events reads the projection: Store::QueryEvents).
   const Hook* FindHook(std::string_view client_id, std::string_view id) const;
@@ -290,6 +306,12 @@ class State {
   void LoadPayment(Payment p);
   void LoadAttempt(PaymentAttempt a);
   void LoadPspOperation(PspOperation op);
+  void LoadWebhookEndpoint(WebhookEndpoint e) {
+    std::string id = e.id;
+    webhook_endpoints_.Load(id, std::move(e));
+  }
+  void LoadWebhookMessage(WebhookMessage m);
+  void SetNextWebhookId(int64_t next) { next_webhook_id_ = std::max(next_webhook_id_, next); }
   void LoadApiKey(ApiKey k) {
     std::string key = k.key_hash;  // not k.key_hash itself: k is moved from in the same call
     api_keys_.Load(key, std::move(k));
@@ -306,10 +328,11 @@ class State {
 
  private:
   static std::string IntentKey(std::string_view client, std::string_view id);
-  static std::string RefKey(std::string_view client, std::string_view provider, std::string_view ref);
+  static std::string RefKey(std::string_view client, std::string_view provider,
+                            std::string_view ref);
 
   Book book_;
-  std::unordered_map<std::string, Intent> intents_;  // client|id
+  std::unordered_map<std::string, Intent> intents_;             // client|id
   std::unordered_map<std::string, std::string> intent_by_ref_;  // client|PROVIDER|ref -> key
   std::map<std::string, Client> clients_;
   std::unordered_map<std::string, TokenRecord> tokens_;
@@ -320,35 +343,42 @@ class State {
   std::vector<std::string> dirty_admin_users_;
   std::set<std::string> dirty_admin_user_set_;
   std::unordered_map<std::string, IdempotencyRecord> idempotency_;  // client|key
-  EntitySet<Payment> payments_;                // id
-  EntitySet<PaymentAttempt> attempts_;         // decimal id
-  EntitySet<PspOperation> psp_ops_;            // id
-  EntitySet<ApiKey> api_keys_;                 // key hash
+  EntitySet<Payment> payments_;                                     // id
+  EntitySet<PaymentAttempt> attempts_;                              // decimal id
+  EntitySet<PspOperation> psp_ops_;                                 // id
+  EntitySet<ApiKey> api_keys_;                                      // key hash
+  EntitySet<WebhookEndpoint> webhook_endpoints_;                    // id
+  std::map<int64_t, WebhookMessage> pending_webhooks_;
+  std::vector<WebhookMessage> changed_webhooks_;
+  int64_t next_webhook_id_ = 1;
   std::unordered_map<std::string, std::string> payment_by_ref_;  // client|env|reference -> id
   std::unordered_map<std::string, std::vector<int64_t>> attempts_by_payment_;
   std::unordered_map<std::string, std::vector<std::string>> ops_by_payment_;
   std::set<std::string> open_psp_ops_;
   std::set<std::pair<int64_t, std::string>> expiring_;
+  std::set<std::string> pending_payments_;
   int64_t next_attempt_id_ = 1001;
   int64_t next_refund_number_ = 1;
   void IndexPayment(const Payment* before, const Payment& p);
   std::unordered_map<std::string, User> users_;      // id
   std::unordered_map<std::string, Wallet> wallets_;  // id
-  std::unordered_map<std::string, std::vector<std::string>> wallets_by_owner_;  // client|owner -> ids
+  std::unordered_map<std::string, std::vector<std::string>>
+      wallets_by_owner_;                                          // client|owner -> ids
   std::unordered_map<std::string, ClientWallet> client_wallets_;  // client|funds|currency
   std::unordered_map<std::string, std::vector<std::string>> client_wallet_order_;  // client -> keys
   int64_t next_event_id_ = 1;
-  std::unordered_map<std::string, std::pair<std::string, size_t>> action_by_ref_;  // ref key -> (intent key, action)
+  std::unordered_map<std::string, std::pair<std::string, size_t>>
+      action_by_ref_;                                        // ref key -> (intent key, action)
   std::unordered_map<std::string, Settlement> settlements_;  // id
-  std::set<std::string> scheduled_;  // intent keys (see ScheduledIntents)
+  std::set<std::string> scheduled_;                          // intent keys (see ScheduledIntents)
   std::unordered_map<std::string, Amount> escrow_receipts_;  // client|CUR|reference -> amount
   void Schedule(const std::string& key, const Intent& intent);
   // client|wallet -> (intent key, split id), in execution order
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> executed_into_;
   std::unordered_map<std::string, std::vector<std::string>> settlement_order_;  // client -> ids
-  std::unordered_map<std::string, Hook> hooks_;                     // id
-  std::unordered_map<std::string, std::string> hook_by_type_;        // client|type -> id
-  std::unordered_map<std::string, std::vector<std::string>> hook_order_;  // client -> ids
+  std::unordered_map<std::string, Hook> hooks_;                                 // id
+  std::unordered_map<std::string, std::string> hook_by_type_;                   // client|type -> id
+  std::unordered_map<std::string, std::vector<std::string>> hook_order_;        // client -> ids
   std::map<int64_t, HookDelivery> pending_deliveries_;
   int64_t next_delivery_id_ = 1;
   std::vector<std::string> dirty_hooks_;

@@ -97,11 +97,11 @@ struct StoreOptions {
 
 // What Open() found in the log and did about it (for the start-up log line and tests).
 struct RecoveryReport {
-  uint64_t log_records = 0;        // the log's last lsn
-  uint64_t replayed = 0;           // records projected at start-up (the projection lagged)
-  uint64_t snapshot_records = 0;   // records written to seed the log from an older database
-  uint64_t torn_bytes_cut = 0;     // an unacknowledged, incomplete last record cut off
-  bool rebuilt = false;            // the tables were emptied and projected from the whole log
+  uint64_t log_records = 0;       // the log's last lsn
+  uint64_t replayed = 0;          // records projected at start-up (the projection lagged)
+  uint64_t snapshot_records = 0;  // records written to seed the log from an older database
+  uint64_t torn_bytes_cut = 0;    // an unacknowledged, incomplete last record cut off
+  bool rebuilt = false;           // the tables were emptied and projected from the whole log
 };
 
 class Store {
@@ -161,6 +161,10 @@ class Store {
   // A page of a client's events from the projection (GET /events). The projection may lag the
   // log: callers that must see their own writes wait for projected_lsn() first.
   Result<EventPage> QueryEvents(const EventQuery& query);
+  // A client's webhook messages, newest first (of one intent when `intent_id` is set).
+  Result<std::vector<WebhookMessage>> QueryWebhookMessages(const std::string& client_id,
+                                                           const std::string& intent_id,
+                                                           int64_t limit);
 
   soci::session& session() { return *sql_; }
 

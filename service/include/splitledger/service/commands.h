@@ -376,6 +376,39 @@ struct RecordPspResult {
 struct ListDuePspWork {
   std::vector<std::string> in_flight;
   int64_t limit = 64;
+  int64_t pending_sync_s = 30;  // payments pending with nothing open, untouched this long
+};
+
+// Webhook endpoints of the orchestration dialect. A URL the client already has gets the secret
+// added in front (a rotation: every secret signs until a newer one pushes it out).
+struct PutWebhookEndpoint {
+  std::string endpoint_id;  // used when the URL is new
+  std::string url;
+  std::string secret;
+  WebhookNaming naming = WebhookNaming::kPascal;
+};
+struct RemoveWebhookEndpoint {
+  std::string url;
+};
+struct ListWebhookEndpoints {};
+// The webhook worker's side (all clients): messages due now, at most one per (endpoint, event)
+// — the oldest pending one, so each event type is delivered in order.
+struct TakeDueWebhooks {
+  int64_t limit = 64;
+};
+struct WebhookAttempt {
+  int64_t message_id = 0;
+  bool delivered = false;
+  int64_t http_status = 0;  // 0: no answer
+  std::string error;
+};
+// Attempts made. A failure retries after first_delay_ms, doubling up to max_delay_ms, until
+// give_up_after_s from the message's creation (then abandoned).
+struct RecordWebhookAttempts {
+  std::vector<WebhookAttempt> attempts;
+  int64_t first_delay_ms = 10000;
+  int64_t max_delay_ms = 600000;
+  int64_t give_up_after_s = 7 * 86400;
 };
 
 // ---- idempotency ----------------------------------------------------------------------------
@@ -387,20 +420,19 @@ struct GetStoredResponse {
 // because a key is spent whatever its first answer was (Service::Refuse).
 struct Refused {};
 
-using Command =
-    std::variant<PutClientCredentials, GetCredentials, IssueToken, FindToken, GetClient,
-                 UpdateClient, AddClientCertificate, RevokeClientCertificate,
-                 ListClientCertificates, FindClientCertificate, PutAdminUser, FindAdminUser,
-                 SetAdminUserDisabled, CreateUser, UpdateUser, GetUser, CreateWallet, UpdateWallet,
-                 GetWallet, ListUserWallets, ListUserTransactions, ListWalletTransactions,
-                 ListClientWallets, GetClientWallet, ListClientWalletTransactions, CreateIntent,
-                 CaptureIntent, CancelIntent, GetIntent, RefundIntent, ReverseRefund,
-                 DisputeCapture, DecideDispute, CreateSplits, GetSplit, UpdateSplit, ExecuteSplit,
-                 ReverseSplit, ExecuteDueSplits, ReceiveEscrowFunds, CreateSettlement, NewSettlementUploadUrl,
-                 GetSettlement, CancelSettlement, UploadSettlementFile, CreateHook, UpdateHook,
-                 GetHook, ListHooks, TakeDueDeliveries, RecordDeliveries, PutApiKey, FindApiKey,
-                 CreatePayment, GetPayment, BeginPspOperation, RecordPspResult, ListDuePspWork,
-                 GetStoredResponse, Refused>;
+using Command = std::variant<
+    PutClientCredentials, GetCredentials, IssueToken, FindToken, GetClient, UpdateClient,
+    AddClientCertificate, RevokeClientCertificate, ListClientCertificates, FindClientCertificate,
+    PutAdminUser, FindAdminUser, SetAdminUserDisabled, CreateUser, UpdateUser, GetUser,
+    CreateWallet, UpdateWallet, GetWallet, ListUserWallets, ListUserTransactions,
+    ListWalletTransactions, ListClientWallets, GetClientWallet, ListClientWalletTransactions,
+    CreateIntent, CaptureIntent, CancelIntent, GetIntent, RefundIntent, ReverseRefund,
+    DisputeCapture, DecideDispute, CreateSplits, GetSplit, UpdateSplit, ExecuteSplit, ReverseSplit,
+    ExecuteDueSplits, ReceiveEscrowFunds, CreateSettlement, NewSettlementUploadUrl, GetSettlement,
+    CancelSettlement, UploadSettlementFile, CreateHook, UpdateHook, GetHook, ListHooks,
+    TakeDueDeliveries, RecordDeliveries, PutApiKey, FindApiKey, CreatePayment, GetPayment,
+    BeginPspOperation, RecordPspResult, ListDuePspWork, PutWebhookEndpoint, RemoveWebhookEndpoint,
+    ListWebhookEndpoints, TakeDueWebhooks, RecordWebhookAttempts, GetStoredResponse, Refused>;
 
 // ---- results (values, snapshots taken on the writer) ----------------------------------------
 struct Credentials {
@@ -434,7 +466,7 @@ struct ClientWalletList {
 // seller, or its fee to the client's FEES wallet), or a refund taking it back.
 struct TransactionView {
   std::string id;
-  std::string nature;  // "REGULAR" (the transfer), "REFUND" (taken back)
+  std::string nature;     // "REGULAR" (the transfer), "REFUND" (taken back)
   std::string author_id;  // the seller
   std::string debited_wallet_id;
   std::string credited_wallet_id;
@@ -487,10 +519,10 @@ struct SplitList {
 struct EscrowReceipt {
   std::string currency;
   Amount amount = 0;
-  Amount balance = 0;      // the escrow wallet's balance after the funds
-  Amount unallocated = 0;  // of the funds received, what no settlement has taken yet
+  Amount balance = 0;                   // the escrow wallet's balance after the funds
+  Amount unallocated = 0;               // of the funds received, what no settlement has taken yet
   std::vector<std::string> reconciled;  // settlements these funds completed
-  bool already_recorded = false;  // the reference was recorded before: nothing changed
+  bool already_recorded = false;        // the reference was recorded before: nothing changed
 };
 struct SettlementView {
   Settlement settlement;
@@ -503,10 +535,10 @@ struct PaymentView {
   Payment payment;
   std::vector<PaymentAttempt> attempts;  // oldest first
   std::vector<PspOperation> operations;  // oldest first (refunds among them)
-  Amount captured = 0;    // from the ledger (0 before the authorisation is posted)
-  Amount refunded = 0;    // from the ledger
-  Amount refundable = 0;  // captured − refunded − refunds still open at the PSP
-  std::optional<PspOperation> op;  // BeginPspOperation / RecordPspResult: the operation
+  Amount captured = 0;                   // from the ledger (0 before the authorisation is posted)
+  Amount refunded = 0;                   // from the ledger
+  Amount refundable = 0;                 // captured − refunded − refunds still open at the PSP
+  std::optional<PspOperation> op;        // BeginPspOperation / RecordPspResult: the operation
   const PaymentAttempt* Attempt(int64_t id) const {
     for (const PaymentAttempt& a : attempts) {
       if (a.id == id) return &a;
@@ -517,11 +549,24 @@ struct PaymentView {
 struct PspWorkItem {
   Payment payment;
   std::optional<PaymentAttempt> attempt;
-  std::optional<PspOperation> op;  // empty: the payment's authorisation expired
-  Amount refunded = 0;             // ledger refunds of the payment (refund syncs compare totals)
+  // Empty: the payment's authorisation expired, or it is pending with nothing open (to sync).
+  std::optional<PspOperation> op;
+  Amount refunded = 0;  // ledger refunds of the payment (refund syncs compare totals)
 };
 struct PspWork {
   std::vector<PspWorkItem> items;
+};
+struct WebhookEndpointList {
+  std::vector<WebhookEndpoint> items;
+};
+struct DueWebhook {
+  WebhookMessage message;
+  std::string url;
+  WebhookNaming naming = WebhookNaming::kPascal;
+  std::vector<std::string> secrets;
+};
+struct DueWebhooks {
+  std::vector<DueWebhook> items;
 };
 
 struct HookList {
@@ -574,12 +619,13 @@ struct IdempotencyConflict {
   bool same_request = false;
 };
 
-using Value = std::variant<std::monostate, Credentials, TokenGrant, Box<Client>, Box<User>,
-                           WalletView, WalletList, ClientWalletView, ClientWalletList,
-                           TransactionList, IntentSnapshot, StoredResponse, IdempotencyConflict,
-                           SplitView, SplitList, EscrowReceipt, Box<SettlementView>, Box<Hook>,
-                           HookList, DeliveryBatch, CertificateList, Box<AdminUser>,
-                           Box<PaymentView>, PspWork, ApiKey>;
+using Value =
+    std::variant<std::monostate, Credentials, TokenGrant, Box<Client>, Box<User>, WalletView,
+                 WalletList, ClientWalletView, ClientWalletList, TransactionList, IntentSnapshot,
+                 StoredResponse, IdempotencyConflict, SplitView, SplitList, EscrowReceipt,
+                 Box<SettlementView>, Box<Hook>, HookList, DeliveryBatch, CertificateList,
+                 Box<AdminUser>, Box<PaymentView>, PspWork, ApiKey, WebhookEndpoint,
+                 WebhookEndpointList, DueWebhooks>;
 
 // One error about one field (validation reports every bad field at once).
 struct FieldError {

@@ -52,6 +52,8 @@ struct OrchestratorOptions {
   // How long a request may still be performed by the PSP after it was sent (queues, retries on
   // its side): an operation the PSP's state does not show after this never happened.
   int64_t settle_ms = 10 * 60 * 1000;
+  // A payment pending with no operation open (the customer on a PSP's page) is synced after this.
+  int64_t pending_sync_s = 30;
 };
 
 struct AuthorizeRequest {
@@ -108,6 +110,7 @@ class Orchestrator {
   void Expire(const PspWorkItem& item);
   int64_t NextSyncAt(const PspOperation& op) const;
   void Track(const std::string& op_id, bool on);
+  bool TryTrack(const std::string& op_id);  // false: already in flight here
 
   Service& service_;
   plugins::Transport* transport_;

@@ -92,6 +92,12 @@ class Service {
   // not within a few seconds.
   Result<EventList> ListEvents(const std::string& client_id, const EventFilter& filter);
 
+  // A client's webhook messages with their delivery state, newest first (of one intent when
+  // `intent_id` is set); reads the projection, like ListEvents.
+  Result<std::vector<WebhookMessage>> ListWebhookMessages(const std::string& client_id,
+                                                          const std::string& intent_id,
+                                                          int64_t limit);
+
   // Flushes everything queued and stops the writer. Later submissions get kUnavailable.
   void Stop();
 
@@ -108,6 +114,8 @@ class Service {
   Service() = default;
   // Queues the envelope for the writer; `refused` set: record that outcome, run no handler.
   std::future<Outcome> Queue(Envelope envelope, std::optional<Outcome> refused);
+  // Waits (a few seconds at most) until the tables hold every batch durable now.
+  Status CatchUpProjection();
   std::unique_ptr<ledger::Store> store_;
   std::unique_ptr<ledger::State> state_;
   std::unique_ptr<ledger::Sequencer> seq_;
