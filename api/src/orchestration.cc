@@ -8,6 +8,7 @@
 #include "iauth.h"
 #include "observe.h"
 #include "splitledger/core/ids.h"
+#include "splitledger/plugins/loader.h"
 
 namespace splitledger::api {
 namespace {
@@ -480,6 +481,36 @@ Reply ListDeliveries(App& app, Request& req, const std::string&) {
   return JsonReply(RenderWebhookDeliveries(*list));
 }
 
+// POST /psp/{connection}/webhooks: a PSP's notification. The adapter verifies the signature over
+// the raw bytes and parses it; each event is recorded once, and the payment it names is synced
+// through the adapter (on the reconciler's thread) before anything is posted: a webhook is a
+// trigger, never the truth. Its sender's credential is the signature, not an API key.
+Reply PspWebhook(App& app, HttpRequest& hreq, Request& req, const std::string& connection) {
+  const service::Connection* conn = app.orchestrator->Find(connection);
+  if (conn == nullptr || conn->adapter == nullptr) return Detail(404, "Unknown connection");
+  auto parsed = conn->adapter->Webhook(hreq.method, hreq.target, hreq.headers, hreq.body);
+  if (!parsed.ok())
+    return Detail(400, "The webhook could not be read: " + parsed.status().message());
+  if (parsed->events.empty()) {
+    int status = parsed->webhook_status >= 400 ? parsed->webhook_status : 401;
+    return Detail(status, "The webhook's signature is not valid");
+  }
+  service::ReceivePspEvents cmd;
+  cmd.connection = connection;
+  for (const plugins::AdapterEvent& e : parsed->events) {
+    cmd.events.push_back({e.event_id, e.psp_payment_ref, e.payment_id});
+  }
+  Outcome o = app.service->Execute({{"", req.now_ms}, std::move(cmd), std::nullopt});
+  if (!o.ok()) return FromStatus(o.status, "Not authorized");
+  const auto& got = std::get<service::PspEventsReceived>(o.value);
+  for (const auto& [client, payment] : got.to_sync) {
+    app.orchestrator->RequestSync({client, req.now_ms}, payment);
+  }
+  return JsonReply("{\"received\":" + std::to_string(got.received) +
+                   ",\"duplicates\":" + std::to_string(got.duplicates) +
+                   ",\"unknown\":" + std::to_string(got.unknown) + "}");
+}
+
 using OrchTranslator = Reply (*)(App&, Request&, const std::string& base_url);
 struct OrchRoute {
   Route route;
@@ -548,6 +579,12 @@ Reply HandleOrchestration(App& app, HttpRequest& hreq, Request& req,
   req.dialect = Dialect::kOrchestration;
   if (segs[0] == "checkout") return HandleCheckout(app, hreq, req, segs, base_url);
   if (app.orchestrator == nullptr) return Detail(503, "The orchestration dialect is not running");
+  if (segs[0] == "psp") {
+    req.route = "/psp/{connection}/webhooks";
+    if (segs.size() != 3 || segs[2] != "webhooks") return Detail(404, "Not found");
+    if (req.method != "POST") return Detail(405, "Method not allowed");
+    return PspWebhook(app, hreq, req, segs[1]);
+  }
   const OrchRoute* route = nullptr;
   bool path_known = false;
   for (const OrchRoute& r : Table()) {

@@ -141,6 +141,7 @@ inline const Table<PspOperation> kPspOperationsTable{"psp_operations", {"id"}};
 inline const Table<ApiKey> kApiKeysTable{"api_keys", {"key_hash"}};
 inline const Table<WebhookEndpoint> kWebhookEndpointsTable{"webhook_endpoints", {"id"}};
 inline const Table<WebhookMessage> kWebhookMessagesTable{"webhook_messages", {"id"}};
+inline const Table<PspEvent> kPspEventsTable{"psp_events", {"key"}};
 inline const Table<Hook> kHooksTable{"hooks", {"id"}};
 inline const Table<HookDelivery> kHookDeliveriesTable{"hook_deliveries", {"id"}};
 inline const Table<SettlementRow> kSettlementsTable{"settlements", {"id"}};
@@ -186,6 +187,7 @@ inline void SyncEntityTables(soci::session& sql, Backend backend) {
   SyncTable(sql, backend, kApiKeysTable);
   SyncTable(sql, backend, kWebhookEndpointsTable);
   SyncTable(sql, backend, kWebhookMessagesTable);
+  SyncTable(sql, backend, kPspEventsTable);
   SyncTable(sql, backend, kEventsTable);
   SyncTable(sql, backend, kIdempotencyTable);
   SyncTable(sql, backend, kWalletOwnersTable);

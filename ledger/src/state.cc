@@ -315,7 +315,21 @@ const PaymentAttempt* State::FindAttempt(int64_t id) const {
   return attempts_.Find(std::to_string(id));
 }
 
+void State::IndexAttemptRefs(const PaymentAttempt& a) {
+  const Payment* p = FindPayment(a.payment_id);
+  if (p == nullptr) return;
+  for (const std::string* ref : {&a.psp_payment_id, &a.psp_payment_ref}) {
+    if (!ref->empty()) payment_by_psp_ref_[p->connection + "|" + *ref] = a.payment_id;
+  }
+}
+
+const Payment* State::FindPaymentByPspRef(std::string_view connection, std::string_view ref) const {
+  auto it = payment_by_psp_ref_.find(std::string(connection) + "|" + std::string(ref));
+  return it == payment_by_psp_ref_.end() ? nullptr : FindPayment(it->second);
+}
+
 void State::PutAttempt(PaymentAttempt attempt) {
+  IndexAttemptRefs(attempt);
   if (FindAttempt(attempt.id) == nullptr)
     attempts_by_payment_[attempt.payment_id].push_back(attempt.id);
   std::string key = std::to_string(attempt.id);
@@ -323,6 +337,7 @@ void State::PutAttempt(PaymentAttempt attempt) {
 }
 
 void State::LoadAttempt(PaymentAttempt a) {
+  IndexAttemptRefs(a);  // payments load first
   attempts_by_payment_[a.payment_id].push_back(a.id);
   next_attempt_id_ = std::max(next_attempt_id_, a.id + 1);
   std::string key = std::to_string(a.id);
@@ -592,9 +607,9 @@ bool State::HasChanges() const {
          !dirty_hooks_.empty() || !changed_deliveries_.empty() || !dirty_clients_.empty() ||
          !dirty_certificates_.empty() || !dirty_admin_users_.empty() || payments_.dirty() ||
          attempts_.dirty() || psp_ops_.dirty() || api_keys_.dirty() || webhook_endpoints_.dirty() ||
-         !changed_webhooks_.empty() || !new_tokens_.empty() || !new_idempotency_.empty() ||
-         !dirty_users_.empty() || !dirty_wallets_.empty() || !new_client_wallets_.empty() ||
-         !new_events_.empty();
+         psp_events_.dirty() || !changed_webhooks_.empty() || !new_tokens_.empty() ||
+         !new_idempotency_.empty() || !dirty_users_.empty() || !dirty_wallets_.empty() ||
+         !new_client_wallets_.empty() || !new_events_.empty();
 }
 
 ChangeSet State::TakeChanges() {
@@ -635,6 +650,7 @@ ChangeSet State::TakeChanges() {
   cs.psp_operations = psp_ops_.TakeDirty();
   cs.api_keys = api_keys_.TakeDirty();
   cs.webhook_endpoints = webhook_endpoints_.TakeDirty();
+  cs.psp_events = psp_events_.TakeDirty();
   // A message changed twice in one batch is written once, as it ended.
   for (size_t i = 0; i < changed_webhooks_.size(); ++i) {
     bool later = false;
@@ -697,6 +713,8 @@ void State::Clear() {
   psp_ops_.Clear();
   api_keys_.Clear();
   webhook_endpoints_.Clear();
+  psp_events_.Clear();
+  payment_by_psp_ref_.clear();
   pending_webhooks_.clear();
   changed_webhooks_.clear();
   next_webhook_id_ = 1;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <ctime>
 
 #include <chrono>
 
@@ -1012,6 +1013,14 @@ Status Store::Load(State& state) {
     LoadAll(sql, kPspOperationsTable, " ORDER BY created_at, id",
             [&](PspOperation o) { state.LoadPspOperation(std::move(o)); });
     LoadAll(sql, kApiKeysTable, "", [&](ApiKey k) { state.LoadApiKey(std::move(k)); });
+    {
+      // Deduplication needs the last days only: an older redelivery costs one more sync.
+      long long since = static_cast<long long>(std::time(nullptr)) - 8 * 86400;
+      soci::rowset<soci::row> rs = (sql.prepare << "SELECT " + kPspEventsTable.ColumnNames() +
+                                                       " FROM psp_events WHERE received_at >= :s",
+                                    soci::use(since));
+      for (const soci::row& r : rs) state.LoadPspEvent(kPspEventsTable.Read(r));
+    }
     LoadAll(sql, kWebhookEndpointsTable, "",
             [&](WebhookEndpoint e) { state.LoadWebhookEndpoint(std::move(e)); });
     // Only what is still to be delivered comes back into memory; the ids continue after all.

@@ -128,6 +128,7 @@ Outcome Apply(ApplyContext& ctx, const RemoveWebhookEndpoint& c);
 Outcome Apply(ApplyContext& ctx, const ListWebhookEndpoints& c);
 Outcome Apply(ApplyContext& ctx, const TakeDueWebhooks& c);
 Outcome Apply(ApplyContext& ctx, const RecordWebhookAttempts& c);
+Outcome Apply(ApplyContext& ctx, const ReceivePspEvents& c);
 
 // Idempotency (service.cc).
 Outcome Apply(ApplyContext& ctx, const GetStoredResponse& c);

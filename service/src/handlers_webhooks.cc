@@ -126,4 +126,28 @@ Outcome Apply(ApplyContext& ctx, const RecordWebhookAttempts& c) {
   return Outcome::Of(std::monostate{});
 }
 
+Outcome Apply(ApplyContext& ctx, const ReceivePspEvents& c) {
+  PspEventsReceived out;
+  std::set<std::string> queued;
+  for (const PspEventInput& e : c.events) {
+    ++out.received;
+    const std::string key = c.connection + "|" + e.event_id;
+    if (e.event_id.empty() || ctx.state.FindPspEvent(key) != nullptr) {
+      ++out.duplicates;
+      continue;
+    }
+    const Payment* p = nullptr;
+    for (const std::string* ref : {&e.payment_id, &e.psp_payment_ref}) {
+      if (p == nullptr && !ref->empty()) p = ctx.state.FindPaymentByPspRef(c.connection, *ref);
+    }
+    ctx.state.PutPspEvent({key, c.connection, e.event_id, p != nullptr ? p->id : "", ctx.now_s()});
+    if (p == nullptr) {
+      ++out.unknown;
+    } else if (queued.insert(p->id).second) {
+      out.to_sync.emplace_back(p->client_id, p->id);
+    }
+  }
+  return Outcome::Of(std::move(out));
+}
+
 }  // namespace splitledger::service

@@ -427,7 +427,21 @@ void Orchestrator::Expire(const PspWorkItem& item) {
   (void)Run(caller, op, "", "", "");
 }
 
+void Orchestrator::RequestSync(const Caller& caller, const std::string& payment_id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sync_requests_.emplace_back(caller.client_id, payment_id);
+  }
+  cv_.notify_all();
+}
+
 size_t Orchestrator::ReconcileOnce() {
+  std::vector<std::pair<std::string, std::string>> requested;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    requested.swap(sync_requests_);
+  }
+  for (const auto& [client, payment] : requested) (void)Sync({client, NowMs()}, payment);
   ListDuePspWork list;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -447,7 +461,7 @@ size_t Orchestrator::ReconcileOnce() {
       Expire(item);
     }
   }
-  return work.items.size();
+  return work.items.size() + requested.size();
 }
 
 void Orchestrator::Start() {
@@ -457,7 +471,9 @@ void Orchestrator::Start() {
       lock.unlock();
       size_t handled = ReconcileOnce();
       lock.lock();
-      if (handled < 64) cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms));
+      if (handled < 64 && sync_requests_.empty()) {
+        cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms));
+      }
     }
   });
 }

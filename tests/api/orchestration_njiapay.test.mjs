@@ -75,15 +75,16 @@ for (const backend of BACKENDS) {
     before(async () => {
       ctx.dir = mkdtempSync(join(tmpdir(), 'splitledger-njia-'));
       const pspKey = `sk_test_${rand(8)}`;
-      ctx.fake = await startFake(pspKey, `whsec_${rand(8)}`);
+      ctx.whsec = `whsec_${rand(8)}`;
+      ctx.fake = await startFake(pspKey, ctx.whsec);
       ctx.config = join(ctx.dir, 'serve.json');
       writeFileSync(ctx.config, JSON.stringify({
         plugins: {
-          secrets: { 'njiapay.key': pspKey },
+          secrets: { 'njiapay.key': pspKey, 'njiapay.whsec': ctx.whsec },
           adapters: [
             { name: 'sandbox', library: join(LIB, 'psp_sandbox.so'), environment: 'test' },
             { name: 'njiapay', library: join(LIB, 'psp_njiapay.so'), environment: 'test',
-              config: { base_url: ctx.fake.base, api_key_secret: 'njiapay.key', webhook_secrets: [], timeout_ms: 1500 } },
+              config: { base_url: ctx.fake.base, api_key_secret: 'njiapay.key', webhook_secrets: ['njiapay.whsec'], timeout_ms: 1500 } },
           ],
         },
       }));
@@ -145,6 +146,34 @@ for (const backend of BACKENDS) {
       assert.equal(x.status, 200, x.text);
       assert.equal(x.json.intent_status, 'canceled');
       assert.equal(x.json.attempt_status, 'canceled');
+    });
+
+    it('a customer who never comes back: NjiaPay\'s webhook, deduplicated, is confirmed by a sync', async () => {
+      const c = await create();
+      const u = new URL(c.json.redirect_url);
+      const r = await fetch(`${ctx.base}${u.pathname}`, {
+        method: 'POST', redirect: 'manual', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ iauth: u.searchParams.get('iauth'), outcome: 'pay' }).toString(),
+      });
+      await r.text();
+      const before = (await (await fetch(`${ctx.fake.base}/__fake/webhooks`)).json()).length;
+      await (await fetch(r.headers.get('location'))).text();  // pays on NjiaPay's page, closes the tab
+      assert.equal((await get(c.json.id)).json.status, 'pending');
+      const hooks = await (await fetch(`${ctx.fake.base}/__fake/webhooks`)).json();
+      assert.equal(hooks.length, before + 1);
+      const hook = hooks.at(-1);
+      const post = (body, signature, connection = 'njiapay') => req(ctx.base, 'POST', `/psp/${connection}/webhooks`,
+        { body, headers: { 'Njiapay-Signature': signature, 'Content-Type': 'application/json' } });
+      const tampered = await post(hook.body.replace('"success"', '"failed"'), hook.signature);
+      assert.equal(tampered.status, 401, tampered.text);
+      assert.equal((await post(hook.body, hook.signature, 'nope')).status, 404);
+      const ok = await post(hook.body, hook.signature);
+      assert.equal(ok.status, 200, ok.text);
+      assert.deepEqual(ok.json, { received: 1, duplicates: 0, unknown: 0 });
+      const done = await waitStatus(c.json.id, ['success'], 10_000);
+      assert.equal(done.captured_amount, 10000);
+      const again = await post(hook.body, hook.signature);
+      assert.deepEqual(again.json, { received: 1, duplicates: 1, unknown: 0 });
     });
 
     it('a declined card at NjiaPay is a failed attempt, never a held authorization', async () => {

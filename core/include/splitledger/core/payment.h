@@ -314,6 +314,24 @@ void Describe(V& v, WebhookMessage& m) {
   v.Field("delivered_at", m.delivered_at);
 }
 
+// A PSP webhook event already received (deduplication: a PSP redelivers). Only a trigger: the
+// payment is synced through the adapter before anything is posted.
+struct PspEvent {
+  std::string key;  // connection + "|" + the adapter's event id
+  std::string connection;
+  std::string event_id;
+  std::string payment_id;  // ours, when the event named a payment we know
+  int64_t received_at = 0;
+};
+template <class V>
+void Describe(V& v, PspEvent& e) {
+  v.Field("key", e.key);
+  v.Field("connection", e.connection);
+  v.Field("event_id", e.event_id);
+  v.Field("payment_id", e.payment_id);
+  v.Field("received_at", e.received_at);
+}
+
 // ---- rules -----------------------------------------------------------------------------------
 
 // What a create asks for, validated by CheckPayment.

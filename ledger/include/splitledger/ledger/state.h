@@ -138,6 +138,7 @@ struct ChangeSet {
   std::vector<const WebhookEndpoint*> webhook_endpoints;
   std::vector<WebhookMessage>
       webhook_messages;  // upsert these (copies: delivered ones leave memory)
+  std::vector<const PspEvent*> psp_events;
   std::vector<const IdempotencyRecord*> idempotency;
   std::vector<const User*> users;
   std::vector<const Wallet*> wallets;
@@ -151,7 +152,8 @@ struct ChangeSet {
            users.empty() && wallets.empty() && client_wallets.empty() && events.empty() &&
            settlements.empty() && hooks.empty() && deliveries.empty() && certificates.empty() &&
            admin_users.empty() && payments.empty() && attempts.empty() && psp_operations.empty() &&
-           api_keys.empty() && webhook_endpoints.empty() && webhook_messages.empty();
+           api_keys.empty() && webhook_endpoints.empty() && webhook_messages.empty() &&
+           psp_events.empty();
   }
   size_t postings() const;
 };
@@ -256,6 +258,18 @@ class State {
   // Messages not yet delivered nor abandoned, by id (a delivered one leaves memory; its row stays).
   const std::map<int64_t, WebhookMessage>& PendingWebhooks() const { return pending_webhooks_; }
   void PutWebhookMessage(WebhookMessage message);  // assigns an id to a new one (id 0)
+  // PSP webhook events seen (the last days': older ones are not kept in memory).
+  const PspEvent* FindPspEvent(const std::string& key) const { return psp_events_.Find(key); }
+  void PutPspEvent(PspEvent e) {
+    std::string key = e.key;
+    psp_events_.Put(key, std::move(e));
+  }
+  void LoadPspEvent(PspEvent e) {
+    std::string key = e.key;
+    psp_events_.Load(key, std::move(e));
+  }
+  // The payment whose attempt carries this merchant reference or PSP reference on a connection.
+  const Payment* FindPaymentByPspRef(std::string_view connection, std::string_view ref) const;
 
   // --- idempotency ---
   const IdempotencyRecord* FindIdempotency(std::string_view client_id, std::string_view key) const;
@@ -349,6 +363,9 @@ class State {
   EntitySet<ApiKey> api_keys_;                                      // key hash
   EntitySet<WebhookEndpoint> webhook_endpoints_;                    // id
   std::map<int64_t, WebhookMessage> pending_webhooks_;
+  EntitySet<PspEvent> psp_events_;
+  std::unordered_map<std::string, std::string> payment_by_psp_ref_;  // connection|ref -> id
+  void IndexAttemptRefs(const PaymentAttempt& a);
   std::vector<WebhookMessage> changed_webhooks_;
   int64_t next_webhook_id_ = 1;
   std::unordered_map<std::string, std::string> payment_by_ref_;  // client|env|reference -> id

@@ -411,6 +411,19 @@ struct RecordWebhookAttempts {
   int64_t give_up_after_s = 7 * 86400;
 };
 
+// Events a PSP's webhook carried, verified and parsed by the connection's adapter. Each is
+// recorded once (a redelivery is a duplicate); the result names the payments to sync — nothing is
+// posted from a webhook itself.
+struct PspEventInput {
+  std::string event_id;
+  std::string psp_payment_ref;
+  std::string payment_id;  // the merchant reference we sent
+};
+struct ReceivePspEvents {
+  std::string connection;
+  std::vector<PspEventInput> events;
+};
+
 // ---- idempotency ----------------------------------------------------------------------------
 struct GetStoredResponse {
   std::string key;
@@ -432,7 +445,8 @@ using Command = std::variant<
     CancelSettlement, UploadSettlementFile, CreateHook, UpdateHook, GetHook, ListHooks,
     TakeDueDeliveries, RecordDeliveries, PutApiKey, FindApiKey, CreatePayment, GetPayment,
     BeginPspOperation, RecordPspResult, ListDuePspWork, PutWebhookEndpoint, RemoveWebhookEndpoint,
-    ListWebhookEndpoints, TakeDueWebhooks, RecordWebhookAttempts, GetStoredResponse, Refused>;
+    ListWebhookEndpoints, TakeDueWebhooks, RecordWebhookAttempts, ReceivePspEvents,
+    GetStoredResponse, Refused>;
 
 // ---- results (values, snapshots taken on the writer) ----------------------------------------
 struct Credentials {
@@ -556,6 +570,14 @@ struct PspWorkItem {
 struct PspWork {
   std::vector<PspWorkItem> items;
 };
+// What ReceivePspEvents did: the payments (and their clients) to sync, and how many events were
+// seen before.
+struct PspEventsReceived {
+  std::vector<std::pair<std::string, std::string>> to_sync;  // (client id, payment id)
+  int64_t received = 0;
+  int64_t duplicates = 0;
+  int64_t unknown = 0;  // about no payment of ours
+};
 struct WebhookEndpointList {
   std::vector<WebhookEndpoint> items;
 };
@@ -625,7 +647,7 @@ using Value =
                  StoredResponse, IdempotencyConflict, SplitView, SplitList, EscrowReceipt,
                  Box<SettlementView>, Box<Hook>, HookList, DeliveryBatch, CertificateList,
                  Box<AdminUser>, Box<PaymentView>, PspWork, ApiKey, WebhookEndpoint,
-                 WebhookEndpointList, DueWebhooks>;
+                 WebhookEndpointList, DueWebhooks, PspEventsReceived>;
 
 // One error about one field (validation reports every bad field at once).
 struct FieldError {

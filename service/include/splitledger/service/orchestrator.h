@@ -89,8 +89,12 @@ class Orchestrator {
   // Reads the payment's state at the PSP now (a customer back from a PSP-hosted page, a webhook).
   Result<PaymentView> Sync(const Caller& caller, const std::string& payment_id);
 
-  // One pass of the reconciler: due syncs of open operations, lapsed authorisations. Returns how
-  // many items it handled.
+  // Asks the reconciler to sync the payment soon (a PSP webhook said it changed): the webhook is
+  // answered at once, the PSP is asked on the reconciler's thread.
+  void RequestSync(const Caller& caller, const std::string& payment_id);
+
+  // One pass of the reconciler: requested syncs, due syncs of open operations, lapsed
+  // authorisations. Returns how many items it handled.
   size_t ReconcileOnce();
   void Start();  // the reconciler thread
   void Stop();
@@ -118,6 +122,7 @@ class Orchestrator {
   OrchestratorOptions options_;
   std::mutex mu_;
   std::set<std::string> in_flight_;  // operation ids this process is sending now
+  std::vector<std::pair<std::string, std::string>> sync_requests_;  // (client, payment)
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;
