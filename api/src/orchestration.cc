@@ -438,7 +438,8 @@ Reply RefundIntent(App& app, Request& req, const std::string&) {
 // GET /api/webhooks: the merchant's endpoints. POST: adds one (or a secret to one: rotation),
 // {"url", "secret"?, "naming"?: "pascal"|"snake"}; the secret is shown once.
 Reply ListWebhooks(App& app, Request& req, const std::string&) {
-  Outcome o = app.service->Execute({CallerOf(req), service::ListWebhookEndpoints{}, std::nullopt});
+  Outcome o = app.service->Execute(
+      {CallerOf(req), service::ListWebhookEndpoints{req.environment}, std::nullopt});
   if (!o.ok()) return FromStatus(o.status, "Not authorized");
   return JsonReply(
       RenderWebhookEndpoints(std::get<service::WebhookEndpointList>(o.value).items, ""));
@@ -455,13 +456,20 @@ Reply AddWebhook(App& app, Request& req, const std::string&) {
   std::string naming = b.Str(d, "naming", false).value_or("pascal");
   if (naming != "pascal" && naming != "snake") b.Add("naming", "must be pascal or snake");
   if (!b.ok()) return Detail(422, JoinErrors(b.errors()));
-  if (secret.empty()) secret = "whsec_" + RandomHex(24);
   service::PutWebhookEndpoint cmd{
-      NewId("whe_", req.now_ms), url, secret,
-      naming == "snake" ? WebhookNaming::kSnake : WebhookNaming::kPascal};
+      NewId("whe_", req.now_ms),
+      url,
+      secret,
+      "whsec_" + RandomHex(24),
+      naming == "snake" ? WebhookNaming::kSnake : WebhookNaming::kPascal,
+      req.environment};
+  std::string generated = cmd.generated_secret;
   Outcome o = app.service->Execute({CallerOf(req), std::move(cmd), std::nullopt});
   if (!o.ok()) return FromStatus(o.status, "Not authorized");
-  return JsonReply(RenderWebhookEndpoints({std::get<WebhookEndpoint>(o.value)}, secret), 201);
+  const WebhookEndpoint& e = std::get<WebhookEndpoint>(o.value);
+  // The secret is shown when this request put it there (given, or drawn for a new endpoint).
+  std::string shown = !secret.empty() ? secret : (e.secrets.front() == generated ? generated : "");
+  return JsonReply(RenderWebhookEndpoints({e}, shown), 201);
 }
 
 // GET /api/webhooks/deliveries[?intent_id=ID&limit=N]: the delivery log, newest first.
@@ -476,7 +484,7 @@ Reply ListDeliveries(App& app, Request& req, const std::string&) {
     }
     limit = v;
   }
-  auto list = app.service->ListWebhookMessages(req.client_id, intent, limit);
+  auto list = app.service->ListWebhookMessages(req.client_id, req.environment, intent, limit);
   if (!list.ok()) return FromStatus(list.status(), "Not authorized");
   return JsonReply(RenderWebhookDeliveries(*list));
 }
@@ -503,9 +511,7 @@ Reply PspWebhook(App& app, HttpRequest& hreq, Request& req, const std::string& c
   Outcome o = app.service->Execute({{"", req.now_ms}, std::move(cmd), std::nullopt});
   if (!o.ok()) return FromStatus(o.status, "Not authorized");
   const auto& got = std::get<service::PspEventsReceived>(o.value);
-  for (const auto& [client, payment] : got.to_sync) {
-    app.orchestrator->RequestSync({client, req.now_ms}, payment);
-  }
+  if (!got.to_sync.empty()) app.orchestrator->WakeUp();
   return JsonReply("{\"received\":" + std::to_string(got.received) +
                    ",\"duplicates\":" + std::to_string(got.duplicates) +
                    ",\"unknown\":" + std::to_string(got.unknown) + "}");

@@ -6,6 +6,7 @@
 #include "dialects.h"
 #include "hooks.h"
 #include "observe.h"
+#include "orchestration.h"
 #include "settlements.h"
 #include "splitledger/api/commands.h"
 
@@ -14,16 +15,28 @@ namespace splitledger::api {
 int RoutesMain(int, char**) {
   auto print = [](const char* prefix, const std::vector<Route>& routes) {
     for (const Route& r : routes) {
-      std::cout << "{\"method\":" << JsonQuote(r.method) << ",\"path\":"
-                << JsonQuote(std::string("/") + prefix + "/{ClientId}/" + r.path)
+      std::cout << "{\"method\":" << JsonQuote(r.method)
+                << ",\"path\":" << JsonQuote(std::string("/") + prefix + "/{ClientId}/" + r.path)
                 << (r.sca_triggering ? ",\"sca_triggering\":true" : "") << "}\n";
     }
   };
   print("v2.01", V2Routes());
   print("V3.0", V3Routes());
-  // Outside the dialects' tables: the token endpoint and the settlement upload URL.
+  // The orchestration dialect: no client id in its paths (the key names the client).
+  for (const Route& r : OrchestrationRoutes()) {
+    std::cout << "{\"method\":" << JsonQuote(r.method)
+              << ",\"path\":" << JsonQuote(std::string("/") + r.path)
+              << ",\"dialect\":\"orchestration\"}\n";
+  }
+  // Outside the dialects' tables: the token endpoint, the settlement upload URL, the hosted
+  // checkout and the PSPs' webhooks.
   std::cout << "{\"method\":\"POST\",\"path\":\"/v2.01/oauth/token\"}\n"
-            << "{\"method\":\"PUT\",\"path\":\"/uploads/settlements/{SettlementId}\"}\n";
+            << "{\"method\":\"PUT\",\"path\":\"/uploads/settlements/{SettlementId}\"}\n"
+            << "{\"method\":\"GET\",\"path\":\"/checkout/{IntentId}\"}\n"
+            << "{\"method\":\"POST\",\"path\":\"/checkout/{IntentId}\"}\n"
+            << "{\"method\":\"POST\",\"path\":\"/checkout/{IntentId}/challenge\"}\n"
+            << "{\"method\":\"GET\",\"path\":\"/checkout/{IntentId}/return\"}\n"
+            << "{\"method\":\"POST\",\"path\":\"/psp/{Connection}/webhooks\"}\n";
   return 0;
 }
 

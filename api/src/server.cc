@@ -32,6 +32,8 @@ extern const unsigned char kEchoV2[];
 extern const size_t kEchoV2_size;
 extern const unsigned char kEchoV3[];
 extern const size_t kEchoV3_size;
+extern const unsigned char kOrchestration[];
+extern const size_t kOrchestration_size;
 }  // namespace openapi
 namespace {
 
@@ -214,6 +216,9 @@ class ApiHandler {
       };
       if (segs[1] == "v2.json") return doc(openapi::kEchoV2, openapi::kEchoV2_size);
       if (segs[1] == "v3.json") return doc(openapi::kEchoV3, openapi::kEchoV3_size);
+      if (segs[1] == "orchestration.json") {
+        return doc(openapi::kOrchestration, openapi::kOrchestration_size);
+      }
       return PlainNotFound();
     }
     if (IsOrchestrationPath(segs)) {

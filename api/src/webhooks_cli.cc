@@ -51,9 +51,11 @@ std::string RenderWebhookEndpoints(const std::vector<WebhookEndpoint>& items,
     WStr(w, e.url);
     WKey(w, "naming");
     WStr(w, e.naming == static_cast<int64_t>(WebhookNaming::kSnake) ? "snake" : "pascal");
-    WKey(w, "active_secrets");  // never the secrets themselves: their first characters
+    WKey(w, "environment");
+    WStr(w, e.environment);
+    WKey(w, "active_secrets");  // never the secrets: a fingerprint to tell them apart
     w.StartArray();
-    for (const std::string& sec : e.secrets) WStr(w, sec.substr(0, 10) + "…");
+    for (const std::string& sec : e.secrets) WStr(w, "sha256:" + Sha256Hex(sec).substr(0, 12));
     w.EndArray();
     WKey(w, "created");
     w.Int64(e.created_at);
@@ -110,26 +112,35 @@ std::string RenderWebhookDeliveries(const std::vector<WebhookMessage>& items) {
 namespace {
 
 // Runs a webhook action for `client` on a service; the JSON to print.
-Status RunWebhookAction(service::Service& svc, const std::string& client, const std::string& action,
-                        const std::string& url, const std::string& secret, WebhookNaming naming,
-                        const std::string& intent, int64_t limit, std::string* out) {
+Status RunWebhookAction(service::Service& svc, const std::string& client, const std::string& env,
+                        const std::string& action, const std::string& url,
+                        const std::string& secret, WebhookNaming naming, const std::string& intent,
+                        int64_t limit, std::string* out) {
   service::Caller caller{client, NowMs()};
   if (action == "deliveries") {
-    auto list = svc.ListWebhookMessages(client, intent, limit);
+    auto list = svc.ListWebhookMessages(client, env, intent, limit);
     if (!list.ok()) return list.status();
     *out = RenderWebhookDeliveries(*list);
     return Status::Ok();
   }
-  service::Command cmd = service::ListWebhookEndpoints{};
-  if (action == "add")
-    cmd = service::PutWebhookEndpoint{NewId("whe_", caller.now_ms), url, secret, naming};
-  if (action == "remove") cmd = service::RemoveWebhookEndpoint{url};
-  service::Outcome o = svc.Execute({caller, std::move(cmd), std::nullopt});
-  if (!o.ok()) return o.status;
-  service::Outcome all = svc.Execute({caller, service::ListWebhookEndpoints{}, std::nullopt});
+  std::string generated = "whsec_" + RandomHex(24);
+  std::string shown;
+  if (action == "add") {
+    service::Outcome o = svc.Execute({caller,
+                                      service::PutWebhookEndpoint{NewId("whe_", caller.now_ms), url,
+                                                                  secret, generated, naming, env},
+                                      std::nullopt});
+    if (!o.ok()) return o.status;
+    const WebhookEndpoint& e = std::get<WebhookEndpoint>(o.value);
+    shown = !secret.empty() ? secret : (e.secrets.front() == generated ? generated : "");
+  } else if (action == "remove") {
+    service::Outcome o =
+        svc.Execute({caller, service::RemoveWebhookEndpoint{url, env}, std::nullopt});
+    if (!o.ok()) return o.status;
+  }
+  service::Outcome all = svc.Execute({caller, service::ListWebhookEndpoints{env}, std::nullopt});
   if (!all.ok()) return all.status;
-  *out = RenderWebhookEndpoints(std::get<service::WebhookEndpointList>(all.value).items,
-                                action == "add" ? secret : "");
+  *out = RenderWebhookEndpoints(std::get<service::WebhookEndpointList>(all.value).items, shown);
   return Status::Ok();
 }
 
@@ -147,10 +158,11 @@ Reply HandleAdminWebhooks(App& app, Request& req) {
   std::string secret = b.Str(d, "Secret", false).value_or("");
   std::string naming = b.Str(d, "Naming", false).value_or("pascal");
   std::string intent = b.Str(d, "IntentId", false).value_or("");
+  std::string env = b.Str(d, "Environment", false).value_or("test");
   int64_t limit = b.Amount(d, "Limit", false).value_or(100);
   if (!b.ok()) return ErrorReply(Dialect::kV2, ParamError(b.errors()));
   std::string out;
-  Status st = RunWebhookAction(*app.service, client, action, url, secret,
+  Status st = RunWebhookAction(*app.service, client, env, action, url, secret,
                                naming == "snake" ? WebhookNaming::kSnake : WebhookNaming::kPascal,
                                intent, limit, &out);
   if (!st.ok()) return ErrorReply(Dialect::kV2, ErrorFromStatus(st));
@@ -167,31 +179,33 @@ int WebhookMain(int argc, char** argv) {
   std::string naming = Flag(argc, argv, "--naming");
   std::string intent = Flag(argc, argv, "--intent");
   std::string limit_text = Flag(argc, argv, "--limit");
+  std::string env = Flag(argc, argv, "--environment");
+  if (env.empty()) env = "test";
   if (naming.empty()) naming = "pascal";
   bool known = action == "add" || action == "remove" || action == "list" || action == "deliveries";
   if (!known || client.empty() || ((action == "add" || action == "remove") && url.empty()) ||
-      (naming != "pascal" && naming != "snake")) {
+      (naming != "pascal" && naming != "snake") || (env != "test" && env != "live")) {
     std::cerr << "usage: splitledger webhook add --db URL --client ID --url URL [--secret S] "
-                 "[--naming pascal|snake]\n"
+                 "[--naming pascal|snake] [--environment test|live]\n"
                  "       splitledger webhook remove --db URL --client ID --url URL\n"
                  "       splitledger webhook list --db URL --client ID\n"
                  "       splitledger webhook deliveries --db URL --client ID [--intent ID] "
                  "[--limit N]\n";
     return 2;
   }
-  if (action == "add" && secret.empty()) secret = "whsec_" + RandomHex(24);
   int64_t limit = limit_text.empty() ? 100 : std::atoll(limit_text.c_str());
   if (limit <= 0 || limit > 10000) limit = 100;
   WebhookNaming n = naming == "snake" ? WebhookNaming::kSnake : WebhookNaming::kPascal;
   std::string body = "{\"ClientId\":" + JsonQuote(client) + ",\"Action\":" + JsonQuote(action) +
                      ",\"Url\":" + JsonQuote(url) + ",\"Secret\":" + JsonQuote(secret) +
                      ",\"Naming\":" + JsonQuote(naming) + ",\"IntentId\":" + JsonQuote(intent) +
-                     ",\"Limit\":" + std::to_string(limit) + "}";
+                     ",\"Limit\":" + std::to_string(limit) + ",\"Environment\":" + JsonQuote(env) +
+                     "}";
   std::string out;
   Status st = CliCall(
       db, "/admin/webhooks", body,
       [&](service::Service& svc, std::string* response) {
-        return RunWebhookAction(svc, client, action, url, secret, n, intent, limit, response);
+        return RunWebhookAction(svc, client, env, action, url, secret, n, intent, limit, response);
       },
       &out);
   if (!st.ok()) {

@@ -297,6 +297,11 @@ void State::IndexPayment(const Payment* before, const Payment& p) {
   } else {
     pending_payments_.erase(p.id);
   }
+  if (p.needs_sync) {
+    payments_to_sync_.insert(p.id);
+  } else {
+    payments_to_sync_.erase(p.id);
+  }
 }
 
 void State::PutPayment(Payment payment) {
@@ -652,12 +657,11 @@ ChangeSet State::TakeChanges() {
   cs.webhook_endpoints = webhook_endpoints_.TakeDirty();
   cs.psp_events = psp_events_.TakeDirty();
   // A message changed twice in one batch is written once, as it ended.
+  std::unordered_map<int64_t, size_t> last;  // id -> its last change
+  for (size_t i = 0; i < changed_webhooks_.size(); ++i) last[changed_webhooks_[i].id] = i;
   for (size_t i = 0; i < changed_webhooks_.size(); ++i) {
-    bool later = false;
-    for (size_t j = i + 1; j < changed_webhooks_.size() && !later; ++j) {
-      later = changed_webhooks_[j].id == changed_webhooks_[i].id;
-    }
-    if (!later) cs.webhook_messages.push_back(std::move(changed_webhooks_[i]));
+    if (last[changed_webhooks_[i].id] == i)
+      cs.webhook_messages.push_back(std::move(changed_webhooks_[i]));
   }
   changed_webhooks_.clear();
   for (const std::string& k : new_idempotency_) cs.idempotency.push_back(&idempotency_.at(k));
@@ -724,6 +728,7 @@ void State::Clear() {
   open_psp_ops_.clear();
   expiring_.clear();
   pending_payments_.clear();
+  payments_to_sync_.clear();
   next_attempt_id_ = 1001;
   next_refund_number_ = 1;
   idempotency_.clear();

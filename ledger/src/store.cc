@@ -798,24 +798,26 @@ Result<AdminEndpoint> Store::ReadAdminEndpoint() {
 }
 
 Result<std::vector<WebhookMessage>> Store::QueryWebhookMessages(const std::string& client_id,
+                                                                const std::string& environment,
                                                                 const std::string& intent_id,
                                                                 int64_t limit) {
   std::lock_guard<std::mutex> lock(sql_mu_);
   std::vector<WebhookMessage> out;
   try {
-    std::string client = client_id, intent = intent_id;
+    std::string client = client_id, intent = intent_id, env = environment;
     long long lim = limit;
     std::string select = "SELECT " + kWebhookMessagesTable.ColumnNames() +
-                         " FROM webhook_messages WHERE client_id = :c" +
+                         " FROM webhook_messages WHERE client_id = :c AND environment = :e" +
                          (intent.empty() ? "" : " AND intent_id = :i") +
                          " ORDER BY id DESC LIMIT :l";
     auto read = [&](const soci::rowset<soci::row>& rs) {
       for (const soci::row& r : rs) out.push_back(kWebhookMessagesTable.Read(r));
     };
     if (intent.empty()) {
-      read((sql_->prepare << select, soci::use(client), soci::use(lim)));
+      read((sql_->prepare << select, soci::use(client), soci::use(env), soci::use(lim)));
     } else {
-      read((sql_->prepare << select, soci::use(client), soci::use(intent), soci::use(lim)));
+      read((sql_->prepare << select, soci::use(client), soci::use(env), soci::use(intent),
+            soci::use(lim)));
     }
   } catch (const std::exception& e) {
     return Status::Unavailable(std::string("cannot read webhook messages: ") + e.what());

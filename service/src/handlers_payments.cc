@@ -244,6 +244,10 @@ Outcome Apply(ApplyContext& ctx, const BeginPspOperation& c) {
     NotifyPayment(ctx, p, WebhookEvent::kStatusChange);
   }
   if (op.op() == PspOpKind::kCapture || op.op() == PspOpKind::kVoid) op.amount = p.amount;
+  if (op.op() == PspOpKind::kSync) {
+    p.needs_sync = false;  // the sync is recorded now: the reconciler resolves it if need be
+    if (p.state() == PaymentStatus::kPending) ++p.pending_syncs;
+  }
   if (op.op() == PspOpKind::kRefund) {
     op.refund_number = st.NextRefundNumber();
     op.refund_status = "pending";
@@ -318,6 +322,7 @@ Outcome Apply(ApplyContext& ctx, const RecordPspResult& c) {
   }
   const PaymentStatus before = p.state();
   p.status = static_cast<int64_t>(t.payment);
+  if (t.payment != before) p.pending_syncs = 0;
   if (t.attempt == AttemptStatus::kFailed && fa != nullptr) p.failure_reason = r.failure_reason;
   if (r.applied_capture_mode)
     p.applied_capture_mode = static_cast<int64_t>(*r.applied_capture_mode);
@@ -359,10 +364,21 @@ Outcome Apply(ApplyContext& ctx, const ListDuePspWork& c) {
     if (const PaymentAttempt* a = st.FindAttempt(op->attempt_id)) item.attempt = *a;
     work.items.push_back(std::move(item));
   }
+  std::set<std::string> listed;
+  for (const std::string& id : st.PaymentsToSync()) {
+    if (static_cast<int64_t>(work.items.size()) >= c.limit) break;
+    if (busy.count(id) != 0) continue;  // its open operation's resolution syncs it
+    listed.insert(id);
+    work.items.push_back(PspWorkItem{*st.FindPayment(id), std::nullopt, std::nullopt, 0});
+  }
   for (const std::string& id : st.PendingPayments()) {
     if (static_cast<int64_t>(work.items.size()) >= c.limit) break;
     const Payment* p = st.FindPayment(id);
-    if (busy.count(id) != 0 || p->updated_at + c.pending_sync_s > now_ms / 1000) continue;
+    // Synced after pending_sync_s, then less and less often (a checkout the customer left).
+    int64_t wait = c.pending_sync_s << std::min<int64_t>(p->pending_syncs, 10);
+    if (busy.count(id) != 0 || listed.count(id) != 0 || p->updated_at + wait > now_ms / 1000) {
+      continue;
+    }
     work.items.push_back(PspWorkItem{*p, std::nullopt, std::nullopt, 0});
   }
   for (const auto& [at, id] : st.Expiring()) {

@@ -11,8 +11,10 @@ namespace splitledger::service {
 void NotifyPayment(ApplyContext& ctx, const Payment& p, WebhookEvent event,
                    const PspOperation* refund) {
   for (const WebhookEndpoint* e : ctx.state.WebhookEndpointsOf(p.client_id)) {
+    if (e->environment != p.environment) continue;  // a test payment never reaches a live shop
     WebhookMessage m;
     m.client_id = p.client_id;
+    m.environment = p.environment;
     m.endpoint_id = e->id;
     m.event = static_cast<int64_t>(event);
     m.created_at = ctx.now_s();
@@ -38,52 +40,84 @@ Status Preflight(const PutWebhookEndpoint& c, const Caller&, std::vector<FieldEr
       c.url.find_first_of(" \t\r\n") != std::string::npos) {
     return Status::Invalid("the URL must be http:// or https://", "url");
   }
-  if (c.secret.size() < 16 || c.secret.size() > 256) {
-    return Status::Invalid("a webhook secret has 16 to 256 characters", "secret");
+  for (const std::string* s : {&c.secret, &c.generated_secret}) {
+    if (!s->empty() && (s->size() < 16 || s->size() > 256)) {
+      return Status::Invalid("a webhook secret has 16 to 256 characters", "secret");
+    }
   }
+  if (c.secret.empty() && c.generated_secret.empty()) return Status::Internal("no secret drawn");
   return Status::Ok();
 }
+
+namespace {
+std::vector<const WebhookEndpoint*> EndpointsOf(const ApplyContext& ctx, const std::string& env) {
+  std::vector<const WebhookEndpoint*> out;
+  for (const WebhookEndpoint* e : ctx.state.WebhookEndpointsOf(ctx.caller.client_id)) {
+    if (e->environment == env) out.push_back(e);
+  }
+  return out;
+}
+}  // namespace
 
 Outcome Apply(ApplyContext& ctx, const PutWebhookEndpoint& c) {
   if (ctx.state.FindClient(ctx.caller.client_id) == nullptr) {
     return Outcome::Error(Status::NotFound("unknown client", "client_id"));
   }
+  std::vector<const WebhookEndpoint*> existing = EndpointsOf(ctx, c.environment);
   WebhookEndpoint e;
-  for (const WebhookEndpoint* x : ctx.state.WebhookEndpointsOf(ctx.caller.client_id)) {
+  for (const WebhookEndpoint* x : existing) {
     if (x->url == c.url) e = *x;
   }
   if (e.id.empty()) {
+    if (existing.size() >= kMaxWebhookEndpoints) {
+      return Outcome::Error(Status::Rule(
+          "at most " + std::to_string(kMaxWebhookEndpoints) + " webhook endpoints per environment",
+          "url"));
+    }
     e.id = c.endpoint_id;
     e.client_id = ctx.caller.client_id;
+    e.environment = c.environment;
     e.url = c.url;
     e.created_at = ctx.now_s();
   }
   e.naming = static_cast<int64_t>(c.naming);
-  e.secrets.erase(std::remove(e.secrets.begin(), e.secrets.end(), c.secret), e.secrets.end());
-  e.secrets.insert(e.secrets.begin(), c.secret);
-  if (e.secrets.size() > kMaxWebhookSecrets) e.secrets.resize(kMaxWebhookSecrets);
+  // A secret given is a rotation: it signs first, the newest older one beside it.
+  std::string secret = !c.secret.empty() ? c.secret : e.secrets.empty() ? c.generated_secret : "";
+  if (!secret.empty()) {
+    e.secrets.erase(std::remove(e.secrets.begin(), e.secrets.end(), secret), e.secrets.end());
+    e.secrets.insert(e.secrets.begin(), secret);
+    if (e.secrets.size() > kMaxWebhookSecrets) e.secrets.resize(kMaxWebhookSecrets);
+  }
   e.updated_at = ctx.now_s();
   ctx.state.PutWebhookEndpoint(e);
   return Outcome::Of(e);
 }
 
 Outcome Apply(ApplyContext& ctx, const RemoveWebhookEndpoint& c) {
-  for (const WebhookEndpoint* x : ctx.state.WebhookEndpointsOf(ctx.caller.client_id)) {
+  for (const WebhookEndpoint* x : EndpointsOf(ctx, c.environment)) {
     if (x->url != c.url) continue;
     WebhookEndpoint e = *x;
     e.removed = true;
     e.updated_at = ctx.now_s();
     ctx.state.PutWebhookEndpoint(e);
+    // Its undelivered messages go with it (they would never be tried again).
+    std::vector<WebhookMessage> stranded;
+    for (const auto& [id, m] : ctx.state.PendingWebhooks()) {
+      if (m.endpoint_id == e.id) stranded.push_back(m);
+    }
+    for (WebhookMessage& m : stranded) {
+      m.state = static_cast<int64_t>(DeliveryState::kAbandoned);
+      m.last_error = "endpoint removed";
+      ctx.state.PutWebhookMessage(std::move(m));
+    }
     return Outcome::Of(e);
   }
   return Outcome::Error(Status::NotFound("no webhook endpoint with this URL", "url"));
 }
 
-Outcome Apply(ApplyContext& ctx, const ListWebhookEndpoints&) {
+Outcome Apply(ApplyContext& ctx, const ListWebhookEndpoints& c) {
   WebhookEndpointList list;
-  for (const WebhookEndpoint* e : ctx.state.WebhookEndpointsOf(ctx.caller.client_id)) {
-    list.items.push_back(*e);
-  }
+  for (const WebhookEndpoint* e : EndpointsOf(ctx, c.environment)) list.items.push_back(*e);
   return Outcome::Of(std::move(list));
 }
 
@@ -144,6 +178,11 @@ Outcome Apply(ApplyContext& ctx, const ReceivePspEvents& c) {
     if (p == nullptr) {
       ++out.unknown;
     } else if (queued.insert(p->id).second) {
+      // Queued durably with the event: a crash before the sync cannot lose it (the reconciler
+      // syncs every payment so marked; the sync's record clears the mark).
+      Payment marked = *p;
+      marked.needs_sync = true;
+      ctx.state.PutPayment(marked);
       out.to_sync.emplace_back(p->client_id, p->id);
     }
   }

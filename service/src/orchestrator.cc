@@ -427,21 +427,15 @@ void Orchestrator::Expire(const PspWorkItem& item) {
   (void)Run(caller, op, "", "", "");
 }
 
-void Orchestrator::RequestSync(const Caller& caller, const std::string& payment_id) {
+void Orchestrator::WakeUp() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    sync_requests_.emplace_back(caller.client_id, payment_id);
+    wake_ = true;
   }
   cv_.notify_all();
 }
 
 size_t Orchestrator::ReconcileOnce() {
-  std::vector<std::pair<std::string, std::string>> requested;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    requested.swap(sync_requests_);
-  }
-  for (const auto& [client, payment] : requested) (void)Sync({client, NowMs()}, payment);
   ListDuePspWork list;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -454,14 +448,15 @@ size_t Orchestrator::ReconcileOnce() {
   for (const PspWorkItem& item : work.items) {
     if (item.op) {
       Resolve(item);
-    } else if (item.payment.state() == PaymentStatus::kPending) {
-      // Pending with nothing open: the customer is on a PSP's page or never came back from it.
+    } else if (item.payment.needs_sync || item.payment.state() == PaymentStatus::kPending) {
+      // A PSP webhook said it changed; or pending with nothing open: the customer is on a PSP's
+      // page or never came back from it.
       (void)Sync({item.payment.client_id, NowMs()}, item.payment.id);
     } else {
       Expire(item);
     }
   }
-  return work.items.size() + requested.size();
+  return work.items.size();
 }
 
 void Orchestrator::Start() {
@@ -471,9 +466,11 @@ void Orchestrator::Start() {
       lock.unlock();
       size_t handled = ReconcileOnce();
       lock.lock();
-      if (handled < 64 && sync_requests_.empty()) {
-        cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms));
+      if (handled < 64 && !wake_) {
+        cv_.wait_for(lock, std::chrono::milliseconds(options_.poll_ms),
+                     [this] { return wake_ || stop_; });
       }
+      wake_ = false;
     }
   });
 }

@@ -176,10 +176,11 @@ Result<EventList> Service::ListEvents(const std::string& client_id, const EventF
 }
 
 Result<std::vector<WebhookMessage>> Service::ListWebhookMessages(const std::string& client_id,
+                                                                 const std::string& environment,
                                                                  const std::string& intent_id,
                                                                  int64_t limit) {
   SL_RETURN_IF_ERROR(CatchUpProjection());
-  return store_->QueryWebhookMessages(client_id, intent_id, limit);
+  return store_->QueryWebhookMessages(client_id, environment, intent_id, limit);
 }
 
 ServiceStats Service::stats() const {

@@ -125,6 +125,11 @@ for (const backend of BACKENDS) {
       assert.equal(generated.status, 201, generated.text);
       assert.match(generated.json.secret, /^whsec_[0-9a-f]{48}$/);
       ctx.snakeSecret = generated.json.secret;
+      // An endpoint of the live environment never hears of test payments (checked below).
+      const live = await cli(['webhook', 'add', '--db', ctx.db.url, '--client', ctx.client, '--url', ctx.rx.url('/live'), '--environment', 'live']);
+      assert.equal(live.code, 0, live.stderr);
+      assert.match(JSON.parse(live.stdout).secret, /^whsec_/);
+      assert.equal(list.json.endpoints.length, 1, 'a test key lists the test endpoints');
     });
 
     it('a receiver that fails first gets every event again, signed, in order, the envelope as NjiaPay\'s', async () => {
@@ -196,6 +201,12 @@ for (const backend of BACKENDS) {
       assert.equal(j.content.amount, 1000);
       assert.equal(j.content.status, 'success');
 
+      // Re-adding the URL without a secret changes the naming only: no silent rotation.
+      const same = await cli(['webhook', 'add', '--db', ctx.db.url, '--client', ctx.client, '--url', ctx.rx.url('/hooks')]);
+      assert.equal(same.code, 0, same.stderr);
+      const after = JSON.parse(same.stdout);
+      assert.equal(after.secret, undefined, 'no new secret');
+      assert.equal(after.endpoints.find((e) => e.url === ctx.rx.url('/hooks')).active_secrets.length, 2);
       const s3 = `whsec_third_${rand(8)}`;
       await cli(['webhook', 'add', '--db', ctx.db.url, '--client', ctx.client, '--url', ctx.rx.url('/hooks'), '--secret', s3]);
       const later = await payIntent();
@@ -215,6 +226,7 @@ for (const backend of BACKENDS) {
         return down.length > 0 && down.every((x) => x.delivery === 'abandoned') ? down : null;
       }, 'abandoned deliveries', 30_000);
       assert.ok(delivered('/hooks').some((x) => JSON.parse(x.raw).content.intent_id === intent.id));
+      assert.equal(ctx.rx.got.filter((d) => d.path === '/live').length, 0, 'the live endpoint heard nothing of test payments');
       const removed = await cli(['webhook', 'remove', '--db', ctx.db.url, '--client', ctx.client, '--url', ctx.rx.url('/down')]);
       assert.equal(removed.code, 0, removed.stderr);
       assert.ok(!JSON.parse(removed.stdout).endpoints.some((e) => e.url === ctx.rx.url('/down')));

@@ -48,6 +48,7 @@ const dialectOf = (path) => (/^\/v2\.01\//i.test(path) ? 'v2' : /^\/v3\.0\//i.te
 // be reachable through A's path).
 const PARAMS = {
   ClientId: { owned: false, value: (o) => o.clientId },
+  Connection: { owned: false, value: () => 'sandbox' },
   UserId: { owned: true, value: (o, path) => (/\/users\/legal\//i.test(path) ? o.legalUserId : o.naturalUserId) },
   WalletId: { owned: true, value: (o) => o.walletId },
   FundsType: { owned: false, value: () => 'FEES' },
@@ -474,6 +475,113 @@ suite('security: every route', (ctx) => {
   });
 
   // ---------------------------------------------------------------- secrets at rest and in logs
+  // ---------------------------------------------------------------- the orchestration dialect
+  // Its routes carry no ClientId: the API key (Bearer) names the client, an iauth token one
+  // intent. Every route of its table: no key, a wrong key, A's OAuth token → 401; B's key on A's
+  // intent → 403 with nothing of A's in the reply; A's key → 2xx (a fresh intent for each route
+  // that moves money); never a 5xx. Then the hosted checkout and the PSP webhook URL.
+  const ORCH = ROUTES.filter((r) => r.dialect === 'orchestration');
+  for (const r of ORCH) OUTSIDE[routeName(r)] = true;
+  for (const name of ['GET /checkout/{IntentId}', 'POST /checkout/{IntentId}', 'POST /checkout/{IntentId}/challenge',
+    'GET /checkout/{IntentId}/return', 'POST /psp/{Connection}/webhooks']) OUTSIDE[name] = true;
+  describe('orchestration dialect', () => {
+    const key = (c) => ({ Authorization: `Bearer ${ctx.clients[c].apiKey}` });
+    const payIntent = async (mode = 'prefer_delay') => {
+      const c = await req(ctx.base, 'POST', '/api/intents', { headers: key('a'), body: {
+        amount: 5000, currency: 'EUR', reference_id: `sec-${rand(6)}`, purchaser_id: 'sec-buyer',
+        return_url: 'https://shop.example/r', capture_mode: mode } });
+      assert.equal(c.status, 201, show(c));
+      const u = new URL(c.json.redirect_url);
+      const r = await fetch(`${ctx.base}${u.pathname}`, { method: 'POST', redirect: 'manual',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ iauth: u.searchParams.get('iauth'), outcome: 'approve' }).toString() });
+      await r.text();
+      assert.equal(r.status, 303);
+      return c.json;
+    };
+    const BODY = {
+      'POST /api/intents': () => ({ amount: 100, currency: 'EUR', reference_id: `sec-${rand(6)}`, purchaser_id: 'sec-buyer', return_url: 'https://shop.example/r' }),
+      'POST /api/intents/{IntentId}/refund': () => ({ amount: 100, reason: 'other' }),
+      'POST /api/webhooks': () => ({ url: 'http://127.0.0.1:9/hooks', secret: `whsec_sec_${rand(8)}` }),
+    };
+    // The intent each route acts on, in the state its success needs.
+    const INTENT = {
+      'GET /api/v2/intents/{IntentId}/capture': () => payIntent(),
+      'POST /api/v2/intents/{IntentId}/capture': () => payIntent(),
+      'GET /api/v2/intents/{IntentId}/cancel-authorization': () => payIntent(),
+      'POST /api/intents/{IntentId}/refund': () => payIntent('immediate'),
+      'GET /api/intents/{IntentId}': () => payIntent(),
+    };
+    it('the dialect\'s routes are listed', () => {
+      assert.ok(ORCH.length >= 9, routesRun.stdout);
+    });
+    for (const route of ORCH) {
+      const name = routeName(route);
+      it(`${name} — no, wrong or Echo credentials → 401; B's key on A's intent → 403; A's key → 2xx; never 5xx`, async () => {
+        const intent = paramsOf(route.path).includes('IntentId') ? await (INTENT[name] ?? payIntent)() : null;
+        const path = route.path.replace('{IntentId}', intent?.id ?? '');
+        const body = BODY[name]?.();
+        const failures = [];
+        const cases = [
+          ['no Authorization', {}, 401],
+          ['a wrong key', { Authorization: `Bearer sk_test_${rand(24)}` }, 401],
+          ["A's OAuth bearer token", { Authorization: `Bearer ${tokens.a}` }, 401],
+          ...(intent ? [["B's key on A's intent", key('b'), 403]] : []),
+        ];
+        for (const [what, headers, want] of cases) {
+          const msg = reqLine(route.method, path, what);
+          const r = await req(ctx.base, route.method, path, { headers, body });
+          try {
+            no5xx(r, msg);
+            assert.equal(r.status, want, `${msg}: ${show(r)}`);
+            assert.equal(typeof r.json?.detail, 'string', `${msg}: {"detail"}: ${show(r)}`);
+            if (intent) assert.ok(!r.text.includes(intent.reference_id), `${msg}: A's intent leaked: ${show(r)}`);
+          } catch (e) { failures.push(e.message); }
+        }
+        const ok = await req(ctx.base, route.method, path, { headers: key('a'), body });
+        if (ok.status < 200 || ok.status >= 300) failures.push(`${reqLine(route.method, path, 'control')}: ${show(ok)}`);
+        assert.deepEqual(failures, [], failures.join('\n'));
+      });
+    }
+    it('the hosted checkout: no, a tampered or another intent\'s iauth → 403; its own → 200', async () => {
+      const a1 = await payIntent();
+      const created = await req(ctx.base, 'POST', '/api/intents', { headers: key('b'), body: BODY['POST /api/intents']() });
+      const bLink = new URL(created.json.redirect_url);
+      const aTok = a1.iauth;
+      const failures = [];
+      for (const [what, method, path, form] of [
+        ['no iauth', 'GET', `/checkout/${a1.id}`, null],
+        ['a tampered iauth', 'GET', `/checkout/${a1.id}?iauth=${aTok.slice(0, -3)}abc`, null],
+        ["B's checkout iauth on A's intent", 'GET', `/checkout/${a1.id}?iauth=${bLink.searchParams.get('iauth')}`, null],
+        ["A's iauth on B's intent (POST)", 'POST', `/checkout/${bLink.pathname.split('/')[2]}`, { iauth: aTok, outcome: 'approve' }],
+        ['no iauth (challenge)', 'POST', `/checkout/${a1.id}/challenge`, { result: 'approve' }],
+        ['no iauth (return)', 'GET', `/checkout/${a1.id}/return`, null],
+      ]) {
+        const r = await fetch(ctx.base + path, { method, redirect: 'manual',
+          headers: form ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {},
+          body: form ? new URLSearchParams(form).toString() : undefined });
+        const text = await r.text();
+        if (r.status !== 403) failures.push(`${method} ${path} (${what}): ${r.status} ${text.slice(0, 200)}`);
+        if (text.includes(a1.reference_id) && !what.startsWith("A's iauth")) failures.push(`${what}: A's intent shown`);
+      }
+      const own = await fetch(`${ctx.base}/checkout/${a1.id}?iauth=${aTok}`);
+      await own.text();
+      if (own.status !== 200) failures.push(`own link: ${own.status}`);
+      assert.equal((await req(ctx.base, 'GET', `/api/intents/${bLink.pathname.split('/')[2]}`, { headers: key('b') })).json.status, 'selection', "B's intent untouched");
+      assert.deepEqual(failures, [], failures.join('\n'));
+    });
+    it('POST /psp/{Connection}/webhooks: an unsigned or forged delivery → 401, an unknown connection → 404, nothing synced', async () => {
+      const r1 = await req(ctx.base, 'POST', '/psp/sandbox/webhooks', { body: { id: 'evt_1', type: 'payment.authorized', payment_ref: 'sbx_1' } });
+      assert.equal(r1.status, 401, show(r1));
+      const r2 = await req(ctx.base, 'POST', '/psp/sandbox/webhooks', { body: { id: 'evt_2' }, headers: { 'Sandbox-Signature': `v0=${'0'.repeat(64)}` } });
+      assert.equal(r2.status, 401, show(r2));
+      const r3 = await req(ctx.base, 'POST', '/psp/nope/webhooks', { body: {} });
+      assert.equal(r3.status, 404, show(r3));
+      const r4 = await req(ctx.base, 'GET', '/psp/sandbox/webhooks');
+      assert.equal(r4.status, 405, show(r4));
+    });
+  });
+
   it('/metrics names no secret', async () => {
     const r = await req(ctx.base, 'GET', '/metrics');
     assert.equal(r.status, 200);

@@ -83,6 +83,8 @@ struct Payment {
   std::string psp_payment_ref;  // the PSP's id of the current attempt's payment
   std::string failure_reason;   // the last failed attempt's reason
   bool ledger_intent = false;   // the Echo intent exists (the authorisation was posted)
+  bool needs_sync = false;      // a PSP webhook said it changed: sync it (durably queued)
+  int64_t pending_syncs = 0;    // syncs while pending with nothing open (backoff)
 
   PaymentStatus state() const { return static_cast<PaymentStatus>(status); }
   bool terminal() const;
@@ -113,6 +115,8 @@ void Describe(V& v, Payment& p) {
   v.Field("psp_payment_ref", p.psp_payment_ref);
   v.Field("failure_reason", p.failure_reason);
   v.Field("ledger_intent", p.ledger_intent);
+  v.Field("needs_sync", p.needs_sync);
+  v.Field("pending_syncs", p.pending_syncs);
 }
 
 // A customer's try at paying (NjiaPay's attempt): integer id, one PSP payment.
@@ -242,6 +246,7 @@ void Describe(V& v, ApiKey& k) {
 struct WebhookEndpoint {
   std::string id;
   std::string client_id;
+  std::string environment = "test";  // it hears of this environment's payments only
   std::string url;
   int64_t naming = 0;                // WebhookNaming
   std::vector<std::string> secrets;  // newest first, at most kMaxWebhookSecrets
@@ -253,6 +258,7 @@ template <class V>
 void Describe(V& v, WebhookEndpoint& e) {
   v.Field("id", e.id);
   v.Field("client_id", e.client_id);
+  v.Field("environment", e.environment);
   v.Field("url", e.url);
   v.Field("naming", e.naming);
   v.Field("secrets", e.secrets);
@@ -261,6 +267,7 @@ void Describe(V& v, WebhookEndpoint& e) {
   v.Field("removed", e.removed);
 }
 inline constexpr size_t kMaxWebhookSecrets = 2;
+inline constexpr size_t kMaxWebhookEndpoints = 10;               // per client and environment
 enum class WebhookNaming : int64_t { kPascal = 0, kSnake = 1 };  // StatusChange | status_change
 enum class WebhookEvent : int64_t { kStatusChange = 0, kCancelation = 1, kRefund = 2 };
 enum class DeliveryState : int64_t { kPending = 0, kDelivered = 1, kAbandoned = 2 };
@@ -270,6 +277,7 @@ enum class DeliveryState : int64_t { kPending = 0, kDelivered = 1, kAbandoned = 
 struct WebhookMessage {
   int64_t id = 0;
   std::string client_id;
+  std::string environment;
   std::string endpoint_id;
   int64_t event = 0;       // WebhookEvent
   int64_t created_at = 0;  // unix seconds
@@ -295,6 +303,7 @@ template <class V>
 void Describe(V& v, WebhookMessage& m) {
   v.Field("id", m.id);
   v.Field("client_id", m.client_id);
+  v.Field("environment", m.environment);
   v.Field("endpoint_id", m.endpoint_id);
   v.Field("event", m.event);
   v.Field("created_at", m.created_at);

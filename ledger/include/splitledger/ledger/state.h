@@ -248,6 +248,8 @@ class State {
   const std::set<std::pair<int64_t, std::string>>& Expiring() const { return expiring_; }
   // Payments in `pending` (an attempt with the PSP or the customer), by id.
   const std::set<std::string>& PendingPayments() const { return pending_payments_; }
+  // Payments a PSP webhook asked to sync (Payment::needs_sync), by id.
+  const std::set<std::string>& PaymentsToSync() const { return payments_to_sync_; }
   const ApiKey* FindApiKey(std::string_view key_hash) const;
   void PutApiKey(ApiKey key);
   std::vector<const ApiKey*> ApiKeysOf(std::string_view client_id) const;
@@ -374,6 +376,7 @@ class State {
   std::set<std::string> open_psp_ops_;
   std::set<std::pair<int64_t, std::string>> expiring_;
   std::set<std::string> pending_payments_;
+  std::set<std::string> payments_to_sync_;
   int64_t next_attempt_id_ = 1001;
   int64_t next_refund_number_ = 1;
   void IndexPayment(const Payment* before, const Payment& p);

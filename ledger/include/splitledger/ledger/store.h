@@ -163,6 +163,7 @@ class Store {
   Result<EventPage> QueryEvents(const EventQuery& query);
   // A client's webhook messages, newest first (of one intent when `intent_id` is set).
   Result<std::vector<WebhookMessage>> QueryWebhookMessages(const std::string& client_id,
+                                                           const std::string& environment,
                                                            const std::string& intent_id,
                                                            int64_t limit);
 

@@ -381,16 +381,24 @@ struct ListDuePspWork {
 
 // Webhook endpoints of the orchestration dialect. A URL the client already has gets the secret
 // added in front (a rotation: every secret signs until a newer one pushes it out).
+// Without a secret, an endpoint that exists keeps its secrets (a naming change), a new one gets
+// `generated_secret`. At most kMaxWebhookEndpoints per client and environment.
 struct PutWebhookEndpoint {
   std::string endpoint_id;  // used when the URL is new
   std::string url;
-  std::string secret;
+  std::string secret;            // "" = none given
+  std::string generated_secret;  // drawn on the request thread, used for a new URL without one
   WebhookNaming naming = WebhookNaming::kPascal;
+  std::string environment = "test";
 };
+// Removes the endpoint; its undelivered messages are abandoned with it.
 struct RemoveWebhookEndpoint {
   std::string url;
+  std::string environment = "test";
 };
-struct ListWebhookEndpoints {};
+struct ListWebhookEndpoints {
+  std::string environment = "test";
+};
 // The webhook worker's side (all clients): messages due now, at most one per (endpoint, event)
 // — the oldest pending one, so each event type is delivered in order.
 struct TakeDueWebhooks {

@@ -89,9 +89,8 @@ class Orchestrator {
   // Reads the payment's state at the PSP now (a customer back from a PSP-hosted page, a webhook).
   Result<PaymentView> Sync(const Caller& caller, const std::string& payment_id);
 
-  // Asks the reconciler to sync the payment soon (a PSP webhook said it changed): the webhook is
-  // answered at once, the PSP is asked on the reconciler's thread.
-  void RequestSync(const Caller& caller, const std::string& payment_id);
+  // Wakes the reconciler now (a PSP webhook marked payments to sync, durably: ReceivePspEvents).
+  void WakeUp();
 
   // One pass of the reconciler: requested syncs, due syncs of open operations, lapsed
   // authorisations. Returns how many items it handled.
@@ -122,7 +121,7 @@ class Orchestrator {
   OrchestratorOptions options_;
   std::mutex mu_;
   std::set<std::string> in_flight_;  // operation ids this process is sending now
-  std::vector<std::pair<std::string, std::string>> sync_requests_;  // (client, payment)
+  bool wake_ = false;
   std::condition_variable cv_;
   bool stop_ = false;
   std::thread thread_;

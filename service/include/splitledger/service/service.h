@@ -92,9 +92,10 @@ class Service {
   // not within a few seconds.
   Result<EventList> ListEvents(const std::string& client_id, const EventFilter& filter);
 
-  // A client's webhook messages with their delivery state, newest first (of one intent when
-  // `intent_id` is set); reads the projection, like ListEvents.
+  // A client's webhook messages of one environment with their delivery state, newest first (of one
+  // intent when `intent_id` is set); reads the projection, like ListEvents.
   Result<std::vector<WebhookMessage>> ListWebhookMessages(const std::string& client_id,
+                                                          const std::string& environment,
                                                           const std::string& intent_id,
                                                           int64_t limit);
 
