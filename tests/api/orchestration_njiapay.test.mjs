@@ -38,6 +38,7 @@ for (const backend of BACKENDS) {
     });
     const get = (id) => req(ctx.base, 'GET', `/api/intents/${id}`, { headers: auth() });
     const calls = async () => (await fetch(`${ctx.fake.base}/__fake/calls`)).json();
+    const captures = (o) => Object.values(o).reduce((n, ops) => n + (typeof ops === 'object' ? ops.capture || 0 : 0), 0);
     async function waitStatus(id, want, ms = 20_000) {
       const deadline = Date.now() + ms;
       let last;
@@ -197,7 +198,6 @@ for (const backend of BACKENDS) {
       const done = await waitStatus(c.json.id, ['success']);
       assert.equal(done.captured_amount, 10000);
       const after = await calls();
-      const captures = (o) => Object.values(o).reduce((n, ops) => n + (ops.capture || 0), 0);
       assert.equal(captures(after) - captures(before), 1, 'the capture reached NjiaPay once');
     });
 
@@ -205,18 +205,20 @@ for (const backend of BACKENDS) {
       const c = await create({ capture_mode: 'prefer_delay' });
       await pay(c.json);
       const before = await calls();
-      await fetch(`${ctx.fake.base}/__fake/delay`, { method: 'POST', body: JSON.stringify({ path: 'capture', ms: 1200 }) });
+      await fetch(`${ctx.fake.base}/__fake/delay`, { method: 'POST', body: JSON.stringify({ path: 'capture', ms: 1500 }) });
       const pending = req(ctx.base, 'GET', `/api/v2/intents/${c.json.id}/capture`, { headers: auth() }).catch((e) => e);
-      await sleep(400);  // recorded, sent, not answered yet
+      // Recorded, sent, not answered yet: the capture has arrived at NjiaPay, which holds it.
+      const arrivals = before.__delayed_arrivals;
+      const deadline = Date.now() + 10_000;
+      while ((await calls()).__delayed_arrivals === arrivals && Date.now() < deadline) await sleep(20);
       ctx.srv.child.kill('SIGKILL');
       await ctx.srv.exited;
       await pending;
-      await sleep(1500);  // NjiaPay performs the capture nobody is waiting for any more
+      await sleep(2000);  // NjiaPay performs the capture nobody is waiting for any more
       await start();
       const done = await waitStatus(c.json.id, ['success']);
       assert.equal(done.captured_amount, 10000);
       const after = await calls();
-      const captures = (o) => Object.values(o).reduce((n, ops) => n + (ops.capture || 0), 0);
       assert.equal(captures(after) - captures(before), 1, 'one capture at NjiaPay');
       // The ledger agrees: a restart and verify are clean (after()).
       const again = await req(ctx.base, 'GET', `/api/v2/intents/${c.json.id}/capture`, { headers: auth() });

@@ -12,7 +12,8 @@
 // Errors are {"detail": …}: 401 bad key, 404 unknown intent, 422 validation or wrong state.
 //
 // Invented where the public material is silent, to make the flows testable:
-//   GET /checkout/{id}     the hosted checkout page; visiting it plays the customer. By the last two
+//   GET /checkout/{id}     the hosted checkout page; visiting it plays the customer. By the last
+//   two
 //                          digits of the amount: 02 declined (intent failed, CardDeclined),
 //                          03 pending (authorized on the second read of the intent), else approved
 //                          (authorized with capture_mode prefer_delay, success with immediate).
@@ -21,8 +22,9 @@
 //   POST /__fake/delay     {"path": "capture", "ms": 3000}: the next API request whose path holds
 //                          "capture" waits that long before the fake handles it (a slow PSP: a
 //                          client may give up or die while the operation is still to happen)
-//   GET /__fake/calls      how many times each operation reached the fake, per intent:
-//                          {"<intent id>": {"create": 1, "capture": 1, …}}
+//   GET /__fake/calls      how many times each operation reached the fake, per intent, and how
+//                          many delayed requests have arrived so far:
+//                          {"__delayed_arrivals": 1, "<intent id>": {"create": 1, "capture": 1, …}}
 //   return_url             https, as NjiaPay requires, or http on a loopback host (a test server)
 //   GET /__fake/webhooks   every webhook the fake would have sent, as
 //                          [{"signature": "v0=…,v0=…", "body": "<raw>"}], signed with HMAC-SHA256
@@ -41,6 +43,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <ctime>
@@ -48,9 +51,8 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <vector>
 #include <thread>
-#include <chrono>
+#include <vector>
 
 namespace {
 
@@ -61,7 +63,7 @@ struct Refund {
 
 struct Intent {
   std::string id, currency, reference_id, purchaser_id, status = "selection", capture_mode,
-      return_url, created, failure_reason;
+                                                        return_url, created, failure_reason;
   int64_t amount = 0;
   int64_t attempt_id = 0;  // 0 = no attempt yet
   std::string attempt_status;
@@ -83,6 +85,7 @@ struct World {
   int64_t next_attempt = 1000, next_refund = 1;
   std::string delay_path;  // /__fake/delay
   int delay_ms = 0;
+  int delayed_arrivals = 0;
   std::map<std::string, std::map<std::string, int>> calls;  // intent id -> operation -> count
 };
 World g;
@@ -100,28 +103,47 @@ void WriteIntent(Writer& w, const Intent& in) {
   int64_t refunded = 0;
   for (const auto& r : in.refunds) refunded += r.status == "success" ? r.amount : 0;
   w.StartObject();
-  w.Key("id"); w.String(in.id.c_str());
-  w.Key("amount"); w.Int64(in.amount);
-  w.Key("currency"); w.String(in.currency.c_str());
-  w.Key("reference_id"); w.String(in.reference_id.c_str());
-  w.Key("purchaser_id"); w.String(in.purchaser_id.c_str());
-  w.Key("status"); w.String(in.status.c_str());
-  w.Key("capture_mode"); w.String(in.capture_mode.c_str());
-  w.Key("return_url"); w.String(in.return_url.c_str());
-  w.Key("redirect_url"); w.String(("http://" + g.address + "/checkout/" + in.id).c_str());
-  w.Key("created"); w.String(in.created.c_str());
-  w.Key("amount_captured"); w.Int64(in.status == "success" || in.status == "chargeback" ? in.amount : 0);
-  w.Key("amount_refunded"); w.Int64(refunded);
+  w.Key("id");
+  w.String(in.id.c_str());
+  w.Key("amount");
+  w.Int64(in.amount);
+  w.Key("currency");
+  w.String(in.currency.c_str());
+  w.Key("reference_id");
+  w.String(in.reference_id.c_str());
+  w.Key("purchaser_id");
+  w.String(in.purchaser_id.c_str());
+  w.Key("status");
+  w.String(in.status.c_str());
+  w.Key("capture_mode");
+  w.String(in.capture_mode.c_str());
+  w.Key("return_url");
+  w.String(in.return_url.c_str());
+  w.Key("redirect_url");
+  w.String(("http://" + g.address + "/checkout/" + in.id).c_str());
+  w.Key("created");
+  w.String(in.created.c_str());
+  w.Key("amount_captured");
+  w.Int64(in.status == "success" || in.status == "chargeback" ? in.amount : 0);
+  w.Key("amount_refunded");
+  w.Int64(refunded);
   w.Key("attempts");
   w.StartArray();
   if (in.attempt_id) {
     w.StartObject();
-    w.Key("id"); w.Int64(in.attempt_id);
-    w.Key("intent_id"); w.String(in.id.c_str());
-    w.Key("method"); w.String("card");
-    w.Key("status"); w.String(in.attempt_status.c_str());
+    w.Key("id");
+    w.Int64(in.attempt_id);
+    w.Key("intent_id");
+    w.String(in.id.c_str());
+    w.Key("method");
+    w.String("card");
+    w.Key("status");
+    w.String(in.attempt_status.c_str());
     w.Key("failure_reason");
-    if (in.failure_reason.empty()) w.Null(); else w.String(in.failure_reason.c_str());
+    if (in.failure_reason.empty())
+      w.Null();
+    else
+      w.String(in.failure_reason.c_str());
     w.EndObject();
   }
   w.EndArray();
@@ -129,13 +151,20 @@ void WriteIntent(Writer& w, const Intent& in) {
   w.StartArray();
   for (const auto& r : in.refunds) {
     w.StartObject();
-    w.Key("id"); w.Int64(r.id);
-    w.Key("intent_id"); w.String(in.id.c_str());
-    w.Key("attempt_id"); w.Int64(in.attempt_id);
-    w.Key("amount"); w.Int64(r.amount);
-    w.Key("status"); w.String(r.status.c_str());
-    w.Key("created"); w.String(r.created.c_str());
-    w.Key("reason"); w.String(r.reason.c_str());
+    w.Key("id");
+    w.Int64(r.id);
+    w.Key("intent_id");
+    w.String(in.id.c_str());
+    w.Key("attempt_id");
+    w.Int64(in.attempt_id);
+    w.Key("amount");
+    w.Int64(r.amount);
+    w.Key("status");
+    w.String(r.status.c_str());
+    w.Key("created");
+    w.String(r.created.c_str());
+    w.Key("reason");
+    w.String(r.reason.c_str());
     w.EndObject();
   }
   w.EndArray();
@@ -161,34 +190,47 @@ void Emit(const char* type, const Intent& in, const Refund* refund = nullptr) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
-  w.Key("type"); w.String(type);
-  w.Key("created"); w.String(Now().c_str());
+  w.Key("type");
+  w.String(type);
+  w.Key("created");
+  w.String(Now().c_str());
   w.Key("content");
   w.StartObject();
   if (refund) {
-    w.Key("type"); w.String(refund->amount == in.amount ? "full" : "partial");
-    w.Key("refund_id"); w.Int64(refund->id);
+    w.Key("type");
+    w.String(refund->amount == in.amount ? "full" : "partial");
+    w.Key("refund_id");
+    w.Int64(refund->id);
   }
-  w.Key("intent_id"); w.String(in.id.c_str());
-  w.Key("reference_id"); w.String(in.reference_id.c_str());
-  w.Key("purchaser_id"); w.String(in.purchaser_id.c_str());
-  w.Key("amount"); w.Int64(refund ? refund->amount : in.amount);
-  w.Key("currency"); w.String(in.currency.c_str());
-  w.Key("status"); w.String(refund ? refund->status.c_str() : in.status.c_str());
+  w.Key("intent_id");
+  w.String(in.id.c_str());
+  w.Key("reference_id");
+  w.String(in.reference_id.c_str());
+  w.Key("purchaser_id");
+  w.String(in.purchaser_id.c_str());
+  w.Key("amount");
+  w.Int64(refund ? refund->amount : in.amount);
+  w.Key("currency");
+  w.String(in.currency.c_str());
+  w.Key("status");
+  w.String(refund ? refund->status.c_str() : in.status.c_str());
   w.EndObject();
   w.EndObject();
   Webhook hook{"", buf.GetString()};
   for (const auto& s : g.secrets) {
-    hook.signature += (hook.signature.empty() ? "" : ",") + std::string("v0=") + HmacHex(s, hook.body);
+    hook.signature +=
+        (hook.signature.empty() ? "" : ",") + std::string("v0=") + HmacHex(s, hook.body);
   }
   g.webhooks.push_back(std::move(hook));
 }
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
-  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& req,
+                     Poco::Net::HTTPServerResponse& resp) override {
     std::string body;
-    if (req.getContentLength() > (1 << 20)) return Send(resp, 413, Detail("Request body too large"));
+    if (req.getContentLength() > (1 << 20))
+      return Send(resp, 413, Detail("Request body too large"));
     Poco::StreamCopier::copyToString(req.stream(), body);
     std::string path = req.getURI();
     if (size_t q = path.find('?'); q != std::string::npos) path.resize(q);
@@ -196,9 +238,11 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     int delay = 0;
     {
       std::lock_guard<std::mutex> lock(g.mu);
-      if (g.delay_ms > 0 && path.rfind("/api/", 0) == 0 && path.find(g.delay_path) != std::string::npos) {
+      if (g.delay_ms > 0 && path.rfind("/api/", 0) == 0 &&
+          path.find(g.delay_path) != std::string::npos) {
         delay = g.delay_ms;
         g.delay_ms = 0;
+        ++g.delayed_arrivals;  // arrived: the test may now kill the client waiting for it
       }
     }
     if (delay > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay));
@@ -218,6 +262,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       rapidjson::StringBuffer buf;
       Writer w(buf);
       w.StartObject();
+      w.Key("__delayed_arrivals");
+      w.Int(g.delayed_arrivals);
       for (const auto& [id, ops] : g.calls) {
         w.Key(id.c_str());
         w.StartObject();
@@ -237,8 +283,10 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       w.StartArray();
       for (const auto& h : g.webhooks) {
         w.StartObject();
-        w.Key("signature"); w.String(h.signature.c_str());
-        w.Key("body"); w.String(h.body.c_str());
+        w.Key("signature");
+        w.String(h.signature.c_str());
+        w.Key("body");
+        w.String(h.body.c_str());
         w.EndObject();
       }
       w.EndArray();
@@ -275,8 +323,11 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     if (!v2 && action == "refund" && m == "POST") return RefundIntent(resp, in, body);
     if (v2 && action == "capture" && (m == "GET" || m == "POST")) return Capture(resp, in);
     if (v2 && action == "cancel-authorization" && m == "GET") return Cancel(resp, in);
-    return Send(resp, action.empty() || action == "refund" || action == "capture" ||
-                              action == "cancel-authorization" ? 405 : 404,
+    return Send(resp,
+                action.empty() || action == "refund" || action == "capture" ||
+                        action == "cancel-authorization"
+                    ? 405
+                    : 404,
                 Detail("Not found or method not allowed"));
   }
 
@@ -317,20 +368,24 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     }
     const auto* currency = str("currency");
     std::string cur = currency ? currency->GetString() : "";
-    if (cur.size() != 3 || cur.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
+    if (cur.size() != 3 ||
+        cur.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos) {
       return Send(resp, 422, Detail("currency: must be an ISO 4217 code"));
     }
     const auto* ref = str("reference_id");
-    if (!ref || ref->GetStringLength() == 0) return Send(resp, 422, Detail("reference_id: required"));
+    if (!ref || ref->GetStringLength() == 0)
+      return Send(resp, 422, Detail("reference_id: required"));
     const auto* purchaser = str("purchaser_id");
     if (!purchaser || purchaser->GetStringLength() < 3) {
       return Send(resp, 422, Detail("purchaser_id: at least 3 characters"));
     }
     const auto* ret = str("return_url");
     auto loopback_http = [](const char* url) {
-      return std::strncmp(url, "http://127.0.0.1:", 17) == 0 || std::strncmp(url, "http://localhost:", 17) == 0;
+      return std::strncmp(url, "http://127.0.0.1:", 17) == 0 ||
+             std::strncmp(url, "http://localhost:", 17) == 0;
     };
-    if (!ret || (std::strncmp(ret->GetString(), "https://", 8) != 0 && !loopback_http(ret->GetString()))) {
+    if (!ret ||
+        (std::strncmp(ret->GetString(), "https://", 8) != 0 && !loopback_http(ret->GetString()))) {
       return Send(resp, 422, Detail("return_url: must be an https URL"));
     }
     auto remember = d.FindMember("allow_remember_credentials");
@@ -344,7 +399,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         return Send(resp, 422, Detail("capture_mode: immediate or prefer_delay"));
       }
     }
-    if (g.by_reference.count(ref->GetString())) return Send(resp, 409, Detail("reference_id already used"));
+    if (g.by_reference.count(ref->GetString()))
+      return Send(resp, 409, Detail("reference_id already used"));
     Intent in;
     in.id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
     in.amount = amount->value.GetInt64();
@@ -385,7 +441,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   }
 
   void Read(Poco::Net::HTTPServerResponse& resp, Intent& in) {
-    if (in.status == "pending" && in.reads_until_authorized > 0 && --in.reads_until_authorized == 0) {
+    if (in.status == "pending" && in.reads_until_authorized > 0 &&
+        --in.reads_until_authorized == 0) {
       in.status = in.attempt_status = in.capture_mode == "prefer_delay" ? "authorized" : "success";
       Emit("status_change", in);
     }
@@ -402,7 +459,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   }
 
   void Capture(Poco::Net::HTTPServerResponse& resp, Intent& in) {
-    if (in.status != "authorized") return Send(resp, 422, Detail("Payment intent is not in authorized status"));
+    if (in.status != "authorized")
+      return Send(resp, 422, Detail("Payment intent is not in authorized status"));
     in.status = in.attempt_status = "success";
     Emit("status_change", in);
     Send(resp, 200, "{\"intent_id\":\"" + in.id + "\",\"status\":\"success\"}");
@@ -410,15 +468,18 @@ class Handler : public Poco::Net::HTTPRequestHandler {
 
   void Cancel(Poco::Net::HTTPServerResponse& resp, Intent& in) {
     if (in.status == "success") {
-      return Send(resp, 422, Detail("Cannot cancel a captured payment. Use refund endpoint instead."));
+      return Send(resp, 422,
+                  Detail("Cannot cancel a captured payment. Use refund endpoint instead."));
     }
-    if (in.status != "authorized") return Send(resp, 422, Detail("Payment intent is not in authorized status"));
+    if (in.status != "authorized")
+      return Send(resp, 422, Detail("Payment intent is not in authorized status"));
     in.status = in.attempt_status = "canceled";
     Emit("cancelation", in);
     Send(resp, 200,
          "{\"id\":" + std::to_string(in.attempt_id) +
              ",\"attempt_status\":\"canceled\",\"method\":\"card\",\"failure_reason\":null,"
-             "\"intent_id\":\"" + in.id + "\",\"intent_status\":\"canceled\",\"action\":null,\"redirect_url\":null}");
+             "\"intent_id\":\"" +
+             in.id + "\",\"intent_status\":\"canceled\",\"action\":null,\"redirect_url\":null}");
   }
 
   void RefundIntent(Poco::Net::HTTPServerResponse& resp, Intent& in, const std::string& body) {
@@ -435,7 +496,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       static const char* kReasons[] = {"fraud", "customer_request", "return", "duplicate", "other"};
       bool ok = false;
       for (const char* r : kReasons) ok |= reason == r;
-      if (!ok) return Send(resp, 422, Detail("reason: fraud, customer_request, return, duplicate or other"));
+      if (!ok)
+        return Send(resp, 422,
+                    Detail("reason: fraud, customer_request, return, duplicate or other"));
     }
     if (in.status != "success") return Send(resp, 422, Detail("Payment intent is not refundable"));
     int64_t taken = 0;
@@ -449,13 +512,20 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     rapidjson::StringBuffer buf;
     Writer w(buf);
     w.StartObject();
-    w.Key("id"); w.Int64(r.id);
-    w.Key("intent_id"); w.String(in.id.c_str());
-    w.Key("attempt_id"); w.Int64(in.attempt_id);
-    w.Key("amount"); w.Int64(r.amount);
-    w.Key("status"); w.String(r.status.c_str());
-    w.Key("created"); w.String(r.created.c_str());
-    w.Key("reason"); w.String(r.reason.c_str());
+    w.Key("id");
+    w.Int64(r.id);
+    w.Key("intent_id");
+    w.String(in.id.c_str());
+    w.Key("attempt_id");
+    w.Int64(in.attempt_id);
+    w.Key("amount");
+    w.Int64(r.amount);
+    w.Key("status");
+    w.String(r.status.c_str());
+    w.Key("created");
+    w.String(r.created.c_str());
+    w.Key("reason");
+    w.String(r.reason.c_str());
     w.EndObject();
     Send(resp, 201, buf.GetString());
   }
@@ -463,7 +533,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
     return new Handler;
   }
 };
@@ -474,9 +545,12 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:0";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--listen") listen = argv[i + 1];
-    else if (flag == "--api-key") g.api_key = argv[i + 1];
-    else if (flag == "--webhook-secret") g.secrets.push_back(argv[i + 1]);
+    if (flag == "--listen")
+      listen = argv[i + 1];
+    else if (flag == "--api-key")
+      g.api_key = argv[i + 1];
+    else if (flag == "--webhook-secret")
+      g.secrets.push_back(argv[i + 1]);
     else {
       std::cerr << "usage: fake-njiapay --listen HOST:PORT --api-key KEY [--webhook-secret S]...\n";
       return 2;
