@@ -9,6 +9,7 @@
 #include "observe.h"
 #include "splitledger/core/ids.h"
 #include "splitledger/plugins/loader.h"
+#include "webhook_delivery.h"
 
 namespace splitledger::api {
 namespace {
@@ -25,21 +26,11 @@ Reply Detail(int status, const std::string& message) {
 
 const char* kBadKey = "Invalid or missing API key";
 
-std::string IsoTime(int64_t unix_s) {
-  if (unix_s <= 0) return {};
-  char buf[32];
-  std::time_t t = static_cast<std::time_t>(unix_s);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void WTime(JWriter& w, int64_t unix_s) {
   if (unix_s <= 0) {
     w.Null();
   } else {
-    WStr(w, IsoTime(unix_s));
+    WStr(w, IsoUtc(unix_s));
   }
 }
 

@@ -11,6 +11,16 @@
 
 namespace splitledger::api {
 
+std::string IsoUtc(int64_t unix_s) {
+  if (unix_s <= 0) return {};
+  char buf[32];
+  std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 std::string WebhookEventName(WebhookEvent event, WebhookNaming naming) {
   const bool snake = naming == WebhookNaming::kSnake;
   switch (event) {
@@ -25,18 +35,13 @@ std::string WebhookEventName(WebhookEvent event, WebhookNaming naming) {
 }
 
 std::string WebhookBody(const WebhookMessage& m, WebhookNaming naming) {
-  char created[32];
-  std::time_t t = static_cast<std::time_t>(m.created_at);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
   rapidjson::StringBuffer sb;
   JWriter w(sb);
   w.StartObject();
   WKey(w, "type");
   WStr(w, WebhookEventName(m.kind(), naming));
   WKey(w, "created");
-  WStr(w, created);
+  WStr(w, IsoUtc(m.created_at));
   WKey(w, "content");
   w.StartObject();
   if (m.kind() == WebhookEvent::kRefund) {

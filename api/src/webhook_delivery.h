@@ -24,6 +24,8 @@ struct WebhookOptions {
   int batch = 16;
 };
 
+// "2024-09-01T00:00:00Z" (UTC, seconds), as the dialect writes times; "" for 0 or less.
+std::string IsoUtc(int64_t unix_s);
 // The envelope {"type", "created", "content": {…}} as sent (the same bytes at every attempt).
 std::string WebhookBody(const WebhookMessage& m, WebhookNaming naming);
 // The event type's name in the endpoint's naming ("StatusChange" / "status_change").
