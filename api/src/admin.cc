@@ -23,6 +23,13 @@
 
 namespace splitledger::api {
 
+std::string Flag(int argc, char** argv, const char* name) {
+  for (int i = 0; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  }
+  return {};
+}
+
 std::string AdminSecretPath(const std::string& db_url, const std::string& secret_hash) {
   std::string name = "splitledger-admin-" + secret_hash.substr(0, 16) + ".secret";
   if (db_url.rfind("sqlite:", 0) == 0) {

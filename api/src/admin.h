@@ -48,4 +48,7 @@ std::string RenderWebhookEndpoints(const std::vector<WebhookEndpoint>& items,
                                    const std::string& new_secret);
 std::string RenderWebhookDeliveries(const std::vector<WebhookMessage>& items);
 
+// The value after `name` among a subcommand's arguments ("" when absent).
+std::string Flag(int argc, char** argv, const char* name);
+
 }  // namespace splitledger::api

@@ -18,14 +18,6 @@
 
 namespace splitledger::api {
 
-namespace {
-std::string Flag(int argc, char** argv, const char* name) {
-  for (int i = 0; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  }
-  return {};
-}
-}  // namespace
 
 int ClientCreateMain(int argc, char** argv) {
   std::string id = Flag(argc, argv, "--id");

@@ -502,7 +502,7 @@ Reply PspWebhook(App& app, HttpRequest& hreq, Request& req, const std::string& c
   Outcome o = app.service->Execute({{"", req.now_ms}, std::move(cmd), std::nullopt});
   if (!o.ok()) return FromStatus(o.status, "Not authorized");
   const auto& got = std::get<service::PspEventsReceived>(o.value);
-  if (!got.to_sync.empty()) app.orchestrator->WakeUp();
+  if (got.to_sync > 0) app.orchestrator->WakeUp();
   return JsonReply("{\"received\":" + std::to_string(got.received) +
                    ",\"duplicates\":" + std::to_string(got.duplicates) +
                    ",\"unknown\":" + std::to_string(got.unknown) + "}");

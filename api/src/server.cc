@@ -508,12 +508,6 @@ class ApiHandler {
   const Extensions& extensions_;
 };
 
-std::string Flag(int argc, char** argv, const char* name) {
-  for (int i = 0; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  }
-  return {};
-}
 
 // The path of a bundled adapter beside this binary: the build tree's lib/, or the package's
 // lib/splitledger/adapters/ (docs/plugins.md). Empty when not found.

@@ -15,12 +15,6 @@
 namespace splitledger::api {
 namespace {
 
-std::string Flag(int argc, char** argv, const char* name) {
-  for (int i = 0; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  }
-  return {};
-}
 
 const char* DeliveryStateName(DeliveryState s) {
   switch (s) {

@@ -360,7 +360,9 @@ Outcome Apply(ApplyContext& ctx, const ListDuePspWork& c) {
     // A recorded operation that is not in flight here was cut off by a crash: due at once.
     if (op->phase() == PspOpState::kUnknown && op->next_sync_at > now_ms) continue;
     const Payment* p = st.FindPayment(op->payment_id);
-    PspWorkItem item{*p, std::nullopt, *op, ViewOf(st, *p)->refunded};
+    // A refund's sync compares the PSP's refunded total with the ledger's: only refunds need it.
+    Amount refunded = op->op() == PspOpKind::kRefund ? ViewOf(st, *p)->refunded : 0;
+    PspWorkItem item{*p, std::nullopt, *op, refunded};
     if (const PaymentAttempt* a = st.FindAttempt(op->attempt_id)) item.attempt = *a;
     work.items.push_back(std::move(item));
   }

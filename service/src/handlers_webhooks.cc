@@ -183,7 +183,7 @@ Outcome Apply(ApplyContext& ctx, const ReceivePspEvents& c) {
       Payment marked = *p;
       marked.needs_sync = true;
       ctx.state.PutPayment(marked);
-      out.to_sync.emplace_back(p->client_id, p->id);
+      ++out.to_sync;
     }
   }
   return Outcome::Of(std::move(out));

@@ -99,6 +99,25 @@ std::string Now() {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
+void WriteRefund(Writer& w, const Intent& in, const Refund& r) {
+  w.StartObject();
+  w.Key("id");
+  w.Int64(r.id);
+  w.Key("intent_id");
+  w.String(in.id.c_str());
+  w.Key("attempt_id");
+  w.Int64(in.attempt_id);
+  w.Key("amount");
+  w.Int64(r.amount);
+  w.Key("status");
+  w.String(r.status.c_str());
+  w.Key("created");
+  w.String(r.created.c_str());
+  w.Key("reason");
+  w.String(r.reason.c_str());
+  w.EndObject();
+}
+
 void WriteIntent(Writer& w, const Intent& in) {
   int64_t refunded = 0;
   for (const auto& r : in.refunds) refunded += r.status == "success" ? r.amount : 0;
@@ -150,22 +169,7 @@ void WriteIntent(Writer& w, const Intent& in) {
   w.Key("refunds");
   w.StartArray();
   for (const auto& r : in.refunds) {
-    w.StartObject();
-    w.Key("id");
-    w.Int64(r.id);
-    w.Key("intent_id");
-    w.String(in.id.c_str());
-    w.Key("attempt_id");
-    w.Int64(in.attempt_id);
-    w.Key("amount");
-    w.Int64(r.amount);
-    w.Key("status");
-    w.String(r.status.c_str());
-    w.Key("created");
-    w.String(r.created.c_str());
-    w.Key("reason");
-    w.String(r.reason.c_str());
-    w.EndObject();
+    WriteRefund(w, in, r);
   }
   w.EndArray();
   w.EndObject();
@@ -511,22 +515,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     Emit("refund", in, &in.refunds.back());
     rapidjson::StringBuffer buf;
     Writer w(buf);
-    w.StartObject();
-    w.Key("id");
-    w.Int64(r.id);
-    w.Key("intent_id");
-    w.String(in.id.c_str());
-    w.Key("attempt_id");
-    w.Int64(in.attempt_id);
-    w.Key("amount");
-    w.Int64(r.amount);
-    w.Key("status");
-    w.String(r.status.c_str());
-    w.Key("created");
-    w.String(r.created.c_str());
-    w.Key("reason");
-    w.String(r.reason.c_str());
-    w.EndObject();
+    WriteRefund(w, in, r);
     Send(resp, 201, buf.GetString());
   }
 };

@@ -581,7 +581,7 @@ struct PspWork {
 // What ReceivePspEvents did: the payments (and their clients) to sync, and how many events were
 // seen before.
 struct PspEventsReceived {
-  std::vector<std::pair<std::string, std::string>> to_sync;  // (client id, payment id)
+  int64_t to_sync = 0;  // payments marked to sync (the reconciler does it)
   int64_t received = 0;
   int64_t duplicates = 0;
   int64_t unknown = 0;  // about no payment of ours
