@@ -57,6 +57,8 @@ struct Config {
   // Orchestration (docs/api-orchestration.md): the authorisation window of connections that do
   // not set one, and where the iauth signing key lives ("" = beside the database).
   int64_t authorization_window_seconds = 7 * 86400;
+  // Intents the writer keeps in memory once the tables hold them (0: all; ServiceOptions).
+  int64_t intent_cache = 100000;
   // The scheme and host customers and PSPs reach this server at (checkout links, PSP return
   // URLs), e.g. "https://pay.example.com". "" = the request's own Host header.
   std::string public_url;

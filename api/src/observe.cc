@@ -145,7 +145,13 @@ std::string Metrics::Render(service::Service& seq) {
     << "# TYPE splitledger_projection_seconds_total counter\nsplitledger_projection_seconds_total "
     << st.projection_micros_total / 1e6 << "\n"
     << "# TYPE splitledger_projection_failures_total counter\nsplitledger_projection_failures_total "
-    << st.projection_failures << "\n";
+    << st.projection_failures << "\n"
+    << "# HELP splitledger_intents_cached Intents in the writer's memory (bounded by --intent-cache).\n"
+    << "# TYPE splitledger_intents_cached gauge\nsplitledger_intents_cached " << st.intents_cached
+    << "\n"
+    << "# HELP splitledger_intent_reads_total Intents the writer read back from the tables.\n"
+    << "# TYPE splitledger_intent_reads_total counter\nsplitledger_intent_reads_total "
+    << st.intent_reads << "\n";
   return o.str();
 }
 

@@ -508,7 +508,6 @@ class ApiHandler {
   const Extensions& extensions_;
 };
 
-
 // The path of a bundled adapter beside this binary: the build tree's lib/, or the package's
 // lib/splitledger/adapters/ (docs/plugins.md). Empty when not found.
 std::string BundledAdapter(const std::string& file) {
@@ -579,6 +578,7 @@ bool LoadConfig(const std::string& path, Config* cfg, std::string* err) {
   if (auto v = b.Amount(d, "authorization_window_seconds", false)) {
     cfg->authorization_window_seconds = std::max<int64_t>(1, *v);
   }
+  if (auto v = b.Amount(d, "intent_cache", false)) cfg->intent_cache = std::max<int64_t>(0, *v);
   if (auto v = b.Str(d, "iauth_key_file", false)) cfg->iauth_key_file = *v;
   if (auto v = b.Str(d, "public_url", false)) cfg->public_url = *v;
   if (auto v = b.Amount(d, "webhook_retry_first_ms", false))
@@ -639,6 +639,15 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
     }
     app.cfg.authorization_window_seconds = secs;
   }
+  if (auto v = Flag(argc, argv, "--intent-cache"); !v.empty()) {
+    char* end = nullptr;
+    long long n = std::strtoll(v.c_str(), &end, 10);
+    if (end == v.c_str() || *end != '\0' || n < 0) {
+      std::cerr << "serve: --intent-cache takes a number of intents (0: keep all in memory)\n";
+      return 2;
+    }
+    app.cfg.intent_cache = n;
+  }
   if (!app.cfg.shard.empty() || !app.cfg.shard_map.empty()) {
     std::string shard_error;
     if (app.cfg.shard.empty() || app.cfg.shard_map.empty()) {
@@ -698,6 +707,7 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
 
   service::ServiceOptions so;
   so.db_url = app.cfg.db;
+  so.max_cached_intents = static_cast<size_t>(app.cfg.intent_cache);
   auto svc = service::Service::Open(so);
   if (!svc.ok()) {
     app.log.Write(LogLevel::kError, "cannot open database",

@@ -5,6 +5,8 @@
 #include <map>
 #include <tuple>
 
+#include "key_hash.h"
+
 namespace splitledger::ledger {
 
 std::string AccountKey::Joined() const {
@@ -24,7 +26,9 @@ namespace {
 bool Move(Account& a, Side side, Phase phase, Amount amount) {
   Amount* total = nullptr;
   switch (phase) {
-    case Phase::kPosted: total = side == Side::kDebit ? &a.debits_posted : &a.credits_posted; break;
+    case Phase::kPosted:
+      total = side == Side::kDebit ? &a.debits_posted : &a.credits_posted;
+      break;
     case Phase::kPending:
     case Phase::kRelease:
       total = side == Side::kDebit ? &a.debits_pending : &a.credits_pending;
@@ -44,7 +48,10 @@ bool Move(Account& a, Side side, Phase phase, Amount amount) {
   bool ok = CheckedSub(a.debits_posted, a.credits_posted, &tmp) &&
             CheckedSub(a.debits_pending, a.credits_pending, &tmp);
   if (!ok) {
-    a.debits_posted = dp; a.credits_posted = cp; a.debits_pending = dq; a.credits_pending = cq;
+    a.debits_posted = dp;
+    a.credits_posted = cp;
+    a.debits_pending = dq;
+    a.credits_pending = cq;
   }
   return ok;
 }
@@ -94,15 +101,16 @@ Status Book::Check(const std::vector<PostingSpec>& specs) const {
       sc = &scratch.emplace_back(Scratch{&p.account, existing ? *existing : Account{}});
     }
     if (!Move(sc->account, p.side, p.phase, p.amount)) {
-      return p.phase == Phase::kRelease ? Status(ErrorCode::kUnbalanced,
-                                                 "release exceeds the pending total of " +
-                                                     p.account.Joined())
-                                        : Status::Overflow();
+      return p.phase == Phase::kRelease
+                 ? Status(ErrorCode::kUnbalanced,
+                          "release exceeds the pending total of " + p.account.Joined())
+                 : Status::Overflow();
     }
   }
   for (const Sum& x : sums) {
     if (x.value != 0) {
-      return Status(ErrorCode::kUnbalanced, "transaction does not balance in " + std::string(x.currency));
+      return Status(ErrorCode::kUnbalanced,
+                    "transaction does not balance in " + std::string(x.currency));
     }
   }
   return Status::Ok();
@@ -110,31 +118,9 @@ Status Book::Check(const std::vector<PostingSpec>& specs) const {
 
 namespace {
 
-// Mixes the key's parts eight bytes at a time (a splitmix64 step per word), each part closed by
-// its length, so ("ab","c") and ("a","bc") differ. Byte-at-a-time FNV was 8% of the sequencer.
-uint64_t Mix(uint64_t h, uint64_t v) {
-  h ^= v * 0x9E3779B97F4A7C15ull;
-  h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
-  h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
-  return h ^ (h >> 31);
-}
-
 uint64_t KeyHash(std::string_view client, std::string_view currency, std::string_view kind,
                  std::string_view ref) {
-  uint64_t h = 0x243F6A8885A308D3ull;
-  for (std::string_view part : {client, currency, kind, ref}) {
-    const char* p = part.data();
-    size_t n = part.size();
-    for (; n >= 8; p += 8, n -= 8) {
-      uint64_t v;
-      std::memcpy(&v, p, 8);
-      h = Mix(h, v);
-    }
-    uint64_t tail = 0;
-    if (n > 0) std::memcpy(&tail, p, n);  // an empty view's data() may be null
-    h = Mix(h, tail ^ (static_cast<uint64_t>(part.size()) << 56));
-  }
-  return h ? h : 1;
+  return HashParts({client, currency, kind, ref});
 }
 
 }  // namespace

@@ -187,8 +187,8 @@ void Describe(V& v, ActionLineRow& r) {
 // A split's row: its line by id, its status by name (the Split's own line_index and status are
 // restored from them).
 template <class V>
-void DescribeSplitColumns(V& v, std::string& intent_id, int64_t& position, std::string& line_item_id,
-                          Split& s, std::string& status) {
+void DescribeSplitColumns(V& v, std::string& intent_id, int64_t& position,
+                          std::string& line_item_id, Split& s, std::string& status) {
   v.Field("id", s.id);
   v.Field("intent_id", intent_id);
   v.Field("position", position);
@@ -250,6 +250,8 @@ inline void SyncLedgerTables(soci::session& sql, Backend backend) {
   SyncTable(sql, backend, kActionsTable);
   SyncTable(sql, backend, kActionLinesTable);
   SyncTable(sql, backend, kSplitsTable);
+  // An intent read back by the writer reads its splits by intent (State::SetIntentCache).
+  sql << "CREATE INDEX IF NOT EXISTS splits_by_intent ON intent_splits (intent_id, position)";
 }
 
 }  // namespace splitledger::ledger

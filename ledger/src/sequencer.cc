@@ -13,7 +13,7 @@ constexpr size_t kMaxCommitsInFlight = 2;  // applied batches waiting for the wr
 }  // namespace
 
 Sequencer::Sequencer(Store& store, State& state, SequencerOptions options)
-    : store_(store), state_(state), options_(options) {
+    : store_(store), state_(state), options_(options), next_lsn_(store.durable_lsn() + 1) {
   // Named, so that top -H and perf tell the pipeline's stages apart.
   projector_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "sl-projector");
@@ -116,9 +116,14 @@ void Sequencer::RunBatch(std::vector<Item>& batch) {
                           : Status::Unavailable("the projection is behind the log");
       if (!reload.ok()) state_.Clear();  // the database stays authoritative; the next load retries
       need_reload_ = !reload.ok();
+      next_lsn_ = store_.durable_lsn() + 1;
     }
     wcv_.wait(wl, [&] { return commits_.size() < kMaxCommitsInFlight; });
   }
+  // Memory stays bounded: intents the tables hold may leave it (they are read back on demand);
+  // what this batch touches stays until its record is projected.
+  state_.TrimIntents(store_.projected_lsn());
+  state_.SetBatchLsn(next_lsn_);
   auto start = std::chrono::steady_clock::now();  // apply time includes freeing old rows
   {
     std::vector<PreparedWritePtr> projected;
@@ -138,6 +143,7 @@ void Sequencer::RunBatch(std::vector<Item>& batch) {
   }
   if (pc.poisoned.ok() && state_.HasChanges()) {
     pc.write = store_.Prepare(state_.TakeChanges());
+    ++next_lsn_;  // batches with changes are appended in this order, one record each
   } else if (!pc.poisoned.ok()) {
     state_.TakeChanges();  // discarded; the State is reloaded before the next batch
   }
@@ -148,6 +154,8 @@ void Sequencer::RunBatch(std::vector<Item>& batch) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.apply_micros_total += static_cast<uint64_t>(micros);
+    stats_.intents_cached = state_.cached_intents();
+    stats_.intent_reads = state_.intent_reads();
   }
   {
     std::lock_guard<std::mutex> wl(wmu_);
@@ -189,7 +197,8 @@ void Sequencer::WriterLoop() {
       stats_.commands += pc.items.size();
       stats_.commit_micros_total += static_cast<uint64_t>(micros);
       if (!commit.ok()) stats_.failed_commits++;
-      if (batch_sizes_.size() < 1024) batch_sizes_.push_back(static_cast<uint32_t>(pc.items.size()));
+      if (batch_sizes_.size() < 1024)
+        batch_sizes_.push_back(static_cast<uint32_t>(pc.items.size()));
     }
     if (!commit.ok()) {
       // Before answering: a caller told of the failure may submit at once, and its command must
@@ -265,7 +274,8 @@ void Sequencer::ProjectorLoop() {
       // The records are durable in the log: retry the same group (the writer waits once the
       // lag reaches its bound; a restart replays them).
       ++failures_in_a_row;
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 50 * failures_in_a_row)));
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(std::min(1000, 50 * failures_in_a_row)));
     }
   }
 }

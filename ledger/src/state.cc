@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
+#include <tuple>
+
+#include "key_hash.h"
 
 namespace splitledger::ledger {
 
@@ -44,36 +48,166 @@ std::string State::RefKey(std::string_view client, std::string_view provider,
   return k;
 }
 
+// ---- the intent cache -------------------------------------------------------------------------
+
+void HashFilter::Insert(uint64_t hash) {
+  if (hash == 0) hash = 1;
+  if ((count_ + 1) * 2 > slots_.size()) {
+    std::vector<uint64_t> old;
+    old.swap(slots_);
+    slots_.assign(std::max<size_t>(64, old.size() * 2), 0);
+    count_ = 0;
+    for (uint64_t h : old) {
+      if (h != 0) Insert(h);
+    }
+  }
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == hash) return;
+    if (slots_[i] == 0) {
+      slots_[i] = hash;
+      ++count_;
+      return;
+    }
+  }
+}
+
+bool HashFilter::MayContain(uint64_t hash) const {
+  if (hash == 0) hash = 1;
+  if (slots_.empty()) return false;
+  size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == hash) return true;
+    if (slots_[i] == 0) return false;
+  }
+}
+
+void HashFilter::Clear() {
+  slots_.clear();
+  count_ = 0;
+}
+
+uint64_t State::KeyHash(std::string_view key) { return HashParts({key}); }
+
+void State::SetIntentCache(size_t max_intents, IntentSource* source) {
+  max_intents_ = max_intents;
+  source_ = source;
+}
+
+State::IntentEntry& State::CacheIntent(std::string key, Intent intent) {
+  auto [it, inserted] = intents_.try_emplace(std::move(key));
+  it->second.intent = std::move(intent);
+  const Intent& in = it->second.intent;
+  if (inserted) clock_.push_back(&*it);
+  if (!in.external.provider_reference.empty()) {
+    intent_by_ref_.emplace(
+        RefKey(in.client_id, in.external.provider_name, in.external.provider_reference), it->first);
+  }
+  return it->second;
+}
+
+void State::UnindexIntent(const std::string& key, const Intent& intent) {
+  if (intent.external.provider_reference.empty()) return;
+  auto it = intent_by_ref_.find(
+      RefKey(intent.client_id, intent.external.provider_name, intent.external.provider_reference));
+  if (it != intent_by_ref_.end() && it->second == key) intent_by_ref_.erase(it);
+}
+
+State::IntentEntry* State::FetchIntent(std::string_view client_id,
+                                       std::string_view intent_id) const {
+  std::string key = IntentKey(client_id, intent_id);
+  auto it = intents_.find(key);
+  if (it != intents_.end()) {
+    it->second.referenced = true;
+    return &it->second;
+  }
+  if (source_ == nullptr || !known_intents_.MayContain(KeyHash(key))) return nullptr;
+  auto read = source_->ReadIntent(client_id, intent_id);
+  if (!read.ok()) {
+    throw std::runtime_error("cannot read intent " + std::string(intent_id) +
+                             " back from the projection: " + read.status().ToString());
+  }
+  if (!*read) return nullptr;
+  ++intent_reads_;
+  // Logically const: filling the cache changes no observable state (see intents_).
+  IntentEntry& e = const_cast<State*>(this)->CacheIntent(std::move(key), std::move(**read));
+  e.referenced = true;
+  return &e;
+}
+
+State::IntentEntry* State::FetchIntentByKey(const std::string& key) const {
+  size_t bar = key.find('|');
+  if (bar == std::string::npos) return nullptr;
+  return FetchIntent(std::string_view(key).substr(0, bar), std::string_view(key).substr(bar + 1));
+}
+
+size_t State::TrimIntents(uint64_t projected_lsn) {
+  if (max_intents_ == 0 || intents_.size() <= max_intents_) return 0;
+  size_t excess = intents_.size() - max_intents_;
+  // Past one turn of the clock every intent left is pinned (not yet projected): stop there.
+  size_t budget = std::min(clock_.size(), 4 * excess + 256);
+  size_t dropped = 0;
+  while (dropped < excess && budget-- > 0) {
+    IntentMap::value_type* node = clock_.front();
+    clock_.pop_front();
+    IntentEntry& e = node->second;
+    if (e.referenced || e.lsn > projected_lsn) {
+      e.referenced = false;
+      clock_.push_back(node);
+      continue;
+    }
+    UnindexIntent(node->first, e.intent);
+    intents_.erase(node->first);
+    ++dropped;
+  }
+  return dropped;
+}
+
 const Intent* State::FindIntent(std::string_view client_id, std::string_view intent_id) const {
-  auto it = intents_.find(IntentKey(client_id, intent_id));
-  return it == intents_.end() ? nullptr : &it->second;
+  IntentEntry* e = FetchIntent(client_id, intent_id);
+  return e == nullptr ? nullptr : &e->intent;
 }
 
 Intent* State::MutableIntent(std::string_view client_id, std::string_view intent_id) {
-  auto it = intents_.find(IntentKey(client_id, intent_id));
-  return it == intents_.end() ? nullptr : &it->second;
+  IntentEntry* e = FetchIntent(client_id, intent_id);
+  if (e == nullptr) return nullptr;
+  e->lsn = batch_lsn_;
+  return &e->intent;
 }
 
 const Intent* State::FindIntentByReference(std::string_view client_id, std::string_view provider,
                                            std::string_view reference) const {
-  auto it = intent_by_ref_.find(RefKey(client_id, provider, reference));
-  if (it == intent_by_ref_.end()) return nullptr;
-  return &intents_.at(it->second);
+  std::string ref_key = RefKey(client_id, provider, reference);
+  auto it = intent_by_ref_.find(ref_key);
+  if (it != intent_by_ref_.end()) {
+    IntentEntry& e = intents_.at(it->second);
+    e.referenced = true;
+    return &e.intent;
+  }
+  if (source_ == nullptr || !known_refs_.MayContain(KeyHash(ref_key))) return nullptr;
+  auto id = source_->FindIntentIdByReference(client_id, provider, reference);
+  if (!id.ok()) {
+    throw std::runtime_error("cannot look up an intent by reference in the projection: " +
+                             id.status().ToString());
+  }
+  return *id ? FindIntent(client_id, **id) : nullptr;
 }
 
 Intent& State::InsertIntent(Intent intent) {
   std::string key = IntentKey(intent.client_id, intent.id);
+  known_intents_.Insert(KeyHash(key));
   if (!intent.external.provider_reference.empty()) {
-    intent_by_ref_.emplace(
-        RefKey(intent.client_id, intent.external.provider_name, intent.external.provider_reference),
-        key);
+    known_refs_.Insert(KeyHash(RefKey(intent.client_id, intent.external.provider_name,
+                                      intent.external.provider_reference)));
   }
-  return intents_.emplace(key, std::move(intent)).first->second;
+  IntentEntry& e = CacheIntent(key, std::move(intent));
+  e.lsn = batch_lsn_;
+  IndexActions(key, e.intent, 0);  // a loaded intent's actions (a new one has none yet)
+  return e.intent;
 }
 
 void State::LoadIntent(Intent intent) {
   Intent& in = InsertIntent(std::move(intent));
-  IndexActions(IntentKey(in.client_id, in.id), in, 0);
   std::vector<const Split*> executed;
   for (const Split& sp : in.splits) {
     if (sp.executed()) executed.push_back(&sp);
@@ -81,6 +215,8 @@ void State::LoadIntent(Intent intent) {
   // Across intents the order is by execution time only approximately (load order): lists sort.
   for (const Split* sp : executed) NoteExecutedSplit(in, *sp);
   Schedule(IntentKey(in.client_id, in.id), in);
+  // Everything loaded is in the tables already: the bound holds from the start.
+  TrimIntents(UINT64_MAX);
 }
 
 void State::NoteExecutedSplit(const Intent& intent, const Split& split) {
@@ -99,28 +235,44 @@ std::vector<std::pair<const Intent*, const Split*>> State::ExecutedSplitsInto(
   auto it = executed_into_.find(IntentKey(client_id, wallet_id));
   if (it == executed_into_.end()) return out;
   for (const auto& [key, split_id] : it->second) {
-    const Intent& in = intents_.at(key);
-    int k = in.FindSplit(split_id);
-    if (k >= 0) out.emplace_back(&in, &in.splits[k]);
+    // Read back one by one if dropped: pointers into the cache stay valid for the whole batch.
+    const IntentEntry* e = FetchIntentByKey(key);
+    if (e == nullptr) continue;
+    int k = e->intent.FindSplit(split_id);
+    if (k >= 0) out.emplace_back(&e->intent, &e->intent.splits[k]);
   }
   return out;
 }
 
-void State::IndexActions(const std::string& key, const Intent& intent, size_t from) {
+void State::IndexActions(const std::string& key, const Intent& intent, size_t from) const {
   for (size_t i = from; i < intent.actions.size(); ++i) {
-    const std::string& ref = intent.actions[i].external.provider_reference;
-    if (ref.empty()) continue;
-    action_by_ref_.emplace(RefKey(intent.client_id, intent.external.provider_name, ref),
-                           std::make_pair(key, i));
+    const ActionRecord& a = intent.actions[i];
+    if (a.external.provider_reference.empty()) continue;
+    // Several actions may carry one reference (a PSP reporting captures under one charge): the
+    // earliest (time, intent, position) wins, so that the answer does not depend on the order
+    // actions were created in, loaded in, or read back in.
+    ActionRef candidate{key, i, a.created_at};
+    auto [it, inserted] = action_by_ref_.try_emplace(
+        RefKey(intent.client_id, intent.external.provider_name, a.external.provider_reference),
+        candidate);
+    const ActionRef& held = it->second;
+    if (!inserted && std::tie(candidate.created_at, candidate.intent_key, candidate.index) <
+                         std::tie(held.created_at, held.intent_key, held.index)) {
+      it->second = std::move(candidate);
+    }
   }
 }
 
 const Intent* State::FindActionByReference(std::string_view client_id, std::string_view provider,
                                            std::string_view reference, size_t* action_index) const {
+  // The index covers every stored intent (dropped ones by key): a reference may be carried by
+  // actions of several intents, and the first one indexed must win whatever the cache holds.
   auto it = action_by_ref_.find(RefKey(client_id, provider, reference));
   if (it == action_by_ref_.end()) return nullptr;
-  *action_index = it->second.second;
-  return &intents_.at(it->second.first);
+  const IntentEntry* e = FetchIntentByKey(it->second.intent_key);
+  if (e == nullptr || it->second.index >= e->intent.actions.size()) return nullptr;
+  *action_index = it->second.index;
+  return &e->intent;
 }
 
 const Amount* State::FindEscrowReceipt(std::string_view client_id, std::string_view currency,
@@ -168,6 +320,7 @@ void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>
                               std::optional<size_t> updated_action,
                               const std::vector<size_t>& touched_splits) {
   std::string key = IntentKey(intent.client_id, intent.id);
+  intents_.at(key).lsn = batch_lsn_;
   if (dirty_intent_set_.insert(key).second) dirty_intents_.push_back(key);
   auto touch = [&](size_t i) {
     if (dirty_line_set_.insert({key, i}).second) dirty_lines_.emplace_back(key, i);
@@ -202,8 +355,10 @@ void State::Schedule(const std::string& key, const Intent& intent) {
 }
 
 Intent* State::MutableIntentByKey(const std::string& key) {
-  auto it = intents_.find(key);
-  return it == intents_.end() ? nullptr : &it->second;
+  IntentEntry* e = FetchIntentByKey(key);
+  if (e == nullptr) return nullptr;
+  e->lsn = batch_lsn_;
+  return &e->intent;
 }
 
 const Client* State::FindClient(std::string_view id) const {
@@ -631,11 +786,12 @@ ChangeSet State::TakeChanges() {
     }
   }
   cs.transactions = book_.TakeNewTransactions();
-  for (const std::string& k : dirty_intents_) cs.intents.push_back(&intents_.at(k));
-  for (const auto& [k, i] : dirty_lines_) cs.lines.emplace_back(&intents_.at(k), i);
-  for (const auto& [k, i] : new_actions_) cs.actions.emplace_back(&intents_.at(k), i);
-  for (const auto& [k, i] : changed_actions_) cs.changed_actions.emplace_back(&intents_.at(k), i);
-  for (const auto& [k, i] : dirty_splits_) cs.splits.emplace_back(&intents_.at(k), i);
+  for (const std::string& k : dirty_intents_) cs.intents.push_back(&intents_.at(k).intent);
+  for (const auto& [k, i] : dirty_lines_) cs.lines.emplace_back(&intents_.at(k).intent, i);
+  for (const auto& [k, i] : new_actions_) cs.actions.emplace_back(&intents_.at(k).intent, i);
+  for (const auto& [k, i] : changed_actions_)
+    cs.changed_actions.emplace_back(&intents_.at(k).intent, i);
+  for (const auto& [k, i] : dirty_splits_) cs.splits.emplace_back(&intents_.at(k).intent, i);
   for (const std::string& id : dirty_settlements_) cs.settlements.push_back(&settlements_.at(id));
   for (const std::string& id : dirty_hooks_) cs.hooks.push_back(&hooks_.at(id));
   // A delivery changed twice in one batch is written once, as it ended.
@@ -707,6 +863,9 @@ ChangeSet State::TakeChanges() {
 void State::Clear() {
   book_.Clear();
   intents_.clear();
+  clock_.clear();
+  known_intents_.Clear();
+  known_refs_.Clear();
   intent_by_ref_.clear();
   clients_.clear();
   tokens_.clear();

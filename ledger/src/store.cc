@@ -159,6 +159,14 @@ const std::vector<Migration> kMigrations = {
     // journal order (`splitledger admin statement|balance`); the projection pays one more
     // B-tree insert per posting for it (docs/performance.md).
     {{"CREATE INDEX postings_by_account ON postings (account_id, tx_id)"}},
+    // 0.7: the writer keeps a bounded number of intents in memory and reads the others back from
+    // the projection (State::SetIntentCache): one intent's rows, and an intent by its PSP
+    // reference. Four more B-tree inserts per two-line intent on the projection
+    // (docs/performance.md); intent_splits gets its own in SyncLedgerTables (the table is
+    // created there).
+    {{"CREATE INDEX line_items_by_intent ON intent_line_items (intent_id, position)",
+      "CREATE INDEX actions_by_intent ON intent_actions (intent_id, position)",
+      "CREATE INDEX intents_by_reference ON intents (client_id, ext_provider_reference)"}},
 };
 
 }  // namespace
@@ -255,6 +263,7 @@ Store::~Store() {
   sqlite_cache_.reset();  // finalise statements before the connection closes
   sql_.reset();
   log_sql_.reset();
+  read_sql_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
@@ -858,6 +867,195 @@ Result<EventPage> Store::QueryEvents(const EventQuery& q) {
   return page;
 }
 
+namespace {
+
+// Builds whole intents from their rows: every intent at start-up, or one read back by the
+// writer (IntentSource). The rows may come in any intent order; within an intent, by position.
+class IntentAssembler {
+ public:
+  // Reads the intents whose id lies in [lo, hi] (every intent when `lo` is empty) with all
+  // their rows: line items, actions and their lines, splits.
+  Status Read(soci::session& sql, const std::string& lo, const std::string& hi) {
+    auto where = [&](const std::string& column) {
+      return lo.empty() ? std::string() : " WHERE " + column + " >= :lo AND " + column + " <= :hi";
+    };
+    std::string bound_lo = lo, bound_hi = hi;
+    auto rows = [&](const std::string& table, const std::string& columns,
+                    const std::string& condition, const char* order, auto add) -> Status {
+      std::string q = "SELECT " + columns + " FROM " + table + condition + order;
+      if (lo.empty()) {
+        soci::rowset<soci::row> rs = sql.prepare << q;
+        for (const soci::row& r : rs) SL_RETURN_IF_ERROR(add(r));
+      } else {
+        soci::rowset<soci::row> rs =
+            (sql.prepare << q, soci::use(bound_lo, "lo"), soci::use(bound_hi, "hi"));
+        for (const soci::row& r : rs) SL_RETURN_IF_ERROR(add(r));
+      }
+      return Status::Ok();
+    };
+    std::string action_lines_where =
+        lo.empty()
+            ? std::string()
+            : " WHERE action_id IN (SELECT id FROM intent_actions" + where("intent_id") + ")";
+    SL_RETURN_IF_ERROR(rows("intents", kIntentsTable.ColumnNames(), where("id"),
+                            " ORDER BY created_at, id",
+                            [&](const soci::row& r) { return AddIntent(kIntentsTable.Read(r)); }));
+    SL_RETURN_IF_ERROR(rows("intent_line_items", kLinesTable.ColumnNames(), where("intent_id"),
+                            " ORDER BY intent_id, position",
+                            [&](const soci::row& r) { return AddLine(kLinesTable.Read(r)); }));
+    SL_RETURN_IF_ERROR(rows("intent_actions", kActionsTable.ColumnNames(), where("intent_id"),
+                            " ORDER BY intent_id, position",
+                            [&](const soci::row& r) { return AddAction(kActionsTable.Read(r)); }));
+    SL_RETURN_IF_ERROR(
+        rows("intent_action_lines", kActionLinesTable.ColumnNames(), action_lines_where,
+             " ORDER BY action_id, position",
+             [&](const soci::row& r) { return AddActionLine(kActionLinesTable.Read(r)); }));
+    return rows("intent_splits", kSplitsTable.ColumnNames(), where("intent_id"),
+                " ORDER BY intent_id, position",
+                [&](const soci::row& r) { return AddSplit(kSplitsTable.Read(r)); });
+  }
+
+  // The intents in creation order, their derived fields restored.
+  std::vector<Intent> Finish() {
+    std::vector<Intent> out;
+    out.reserve(order_.size());
+    for (const std::string& id : order_) {
+      Intent& in = intents_.at(id);
+      RestoreDerivedFields(in);
+      out.push_back(std::move(in));
+    }
+    intents_.clear();
+    return out;
+  }
+
+ private:
+  Status AddIntent(IntentRow row) {
+    auto st = ParseIntentStatus(row.status);
+    if (!st) return Status::Internal("bad intent status in database for " + row.intent.id);
+    row.intent.status = *st;
+    order_.push_back(row.intent.id);
+    intents_.emplace(row.intent.id, std::move(row.intent));
+    return Status::Ok();
+  }
+  Status AddLine(LineRow row) {
+    auto it = intents_.find(row.intent_id);
+    if (it == intents_.end()) return Status::Internal("line item without intent");
+    if (static_cast<size_t>(row.position) != it->second.lines.size()) {
+      return Status::Internal("line item positions out of order for " + it->first);
+    }
+    it->second.lines.push_back(std::move(row.line));
+    return Status::Ok();
+  }
+  Status AddAction(ActionRow row) {
+    auto it = intents_.find(row.intent_id);
+    if (it == intents_.end()) return Status::Internal("action without intent");
+    auto kind = ParseActionKind(row.kind);
+    if (!kind)
+      return Status::Corruption("action " + row.action.id + " of unknown kind " + row.kind);
+    row.action.kind = *kind;
+    action_pos_[row.action.id] = {it->first, it->second.actions.size()};
+    it->second.actions.push_back(std::move(row.action));
+    return Status::Ok();
+  }
+  Status AddActionLine(ActionLineRow row) {
+    auto pos = action_pos_.find(row.action_id);
+    if (pos == action_pos_.end()) return Status::Internal("action line without action");
+    Intent& in = intents_.at(pos->second.first);
+    int idx = in.FindLine(row.line_item_id);
+    if (idx < 0) return Status::Internal("action line for an unknown line item");
+    row.line.line_index = static_cast<size_t>(idx);
+    in.actions[pos->second.second].lines.push_back(row.line);
+    return Status::Ok();
+  }
+  Status AddSplit(SplitRow row) {
+    auto it = intents_.find(row.intent_id);
+    if (it == intents_.end())
+      return Status::Corruption("split " + row.split.id + " without intent");
+    int line = it->second.FindLine(row.line_item_id);
+    auto status = ParseSplitStatus(row.status);
+    if (line < 0 || !status || static_cast<size_t>(row.position) != it->second.splits.size()) {
+      return Status::Corruption("split " + row.split.id + " does not fit its intent");
+    }
+    row.split.line_index = static_cast<size_t>(line);
+    row.split.status = *status;
+    it->second.splits.push_back(std::move(row.split));
+    return Status::Ok();
+  }
+
+  std::unordered_map<std::string, Intent> intents_;
+  std::vector<std::string> order_;
+  std::unordered_map<std::string, std::pair<std::string, size_t>> action_pos_;
+};
+
+}  // namespace
+
+Result<soci::session*> Store::ReadBackSession() {
+  if (read_sql_ == nullptr) {
+    if (backend_ == Backend::kSqlite) {
+      read_sql_ = std::make_unique<soci::session>(soci::sqlite3,
+                                                  "db=\"" + url_.substr(7) + "\" timeout=30");
+      *read_sql_ << "PRAGMA query_only=1";
+    } else {
+      auto conn = PostgresConnectString(url_);
+      if (!conn.ok()) return conn.status();
+      read_sql_ = std::make_unique<soci::session>(soci::postgresql, *conn);
+    }
+  }
+  return read_sql_.get();
+}
+
+Result<std::optional<Intent>> Store::ReadIntent(std::string_view client_id,
+                                                std::string_view intent_id) {
+  try {
+    Result<soci::session*> session = ReadBackSession();
+    if (!session.ok()) return session.status();
+    soci::session* sql = *session;
+    IntentAssembler assembler;
+    std::string id(intent_id);
+    if (id.empty()) return std::optional<Intent>();  // an empty range reads everything
+    SL_RETURN_IF_ERROR(assembler.Read(*sql, id, id));
+    std::vector<Intent> found = assembler.Finish();
+    if (found.empty() || found[0].client_id != client_id) return std::optional<Intent>();
+    return std::optional<Intent>(std::move(found[0]));
+  } catch (const std::exception& e) {
+    read_sql_.reset();  // reconnect next time
+    return Status::Unavailable(std::string("cannot read an intent back: ") + e.what());
+  }
+}
+
+namespace {
+bool SameProvider(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::toupper(x) == std::toupper(y);
+         });
+}
+}  // namespace
+
+Result<std::optional<std::string>> Store::FindIntentIdByReference(std::string_view client_id,
+                                                                  std::string_view provider,
+                                                                  std::string_view reference) {
+  try {
+    Result<soci::session*> session = ReadBackSession();
+    if (!session.ok()) return session.status();
+    soci::session* sql = *session;
+    std::string client(client_id), ref(reference);
+    soci::rowset<soci::row> rs =
+        (sql->prepare << "SELECT id, ext_provider_name FROM intents WHERE client_id = :c AND "
+                         "ext_provider_reference = :r ORDER BY created_at, id",
+         soci::use(client, "c"), soci::use(ref, "r"));
+    for (const soci::row& r : rs) {
+      if (SameProvider(r.get<std::string>(1), provider)) {
+        return std::optional<std::string>(r.get<std::string>(0));
+      }
+    }
+    return std::optional<std::string>();
+  } catch (const std::exception& e) {
+    read_sql_.reset();
+    return Status::Unavailable(std::string("cannot look up an intent reference: ") + e.what());
+  }
+}
+
 Status Store::Load(State& state) {
   std::lock_guard<std::mutex> lock(sql_mu_);
   state.Clear();
@@ -878,87 +1076,24 @@ Status Store::Load(State& state) {
         state.book().SetLastTransactionTime(last_at);
       }
     }
-    std::unordered_map<std::string, Intent> intents;
-    std::vector<std::string> order;
     {
-      soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kIntentsTable.ColumnNames() +
-                                                      " FROM intents ORDER BY created_at, id";
-      for (const soci::row& r : rs) {
-        IntentRow row = kIntentsTable.Read(r);
-        auto st = ParseIntentStatus(row.status);
-        if (!st) return Status::Internal("bad intent status in database for " + row.intent.id);
-        row.intent.status = *st;
-        order.push_back(row.intent.id);
-        intents.emplace(row.intent.id, std::move(row.intent));
-      }
-    }
-    {
-      soci::rowset<soci::row> rs = sql.prepare
-                                   << "SELECT " + kLinesTable.ColumnNames() +
-                                          " FROM intent_line_items ORDER BY intent_id, position";
-      for (const soci::row& r : rs) {
-        LineRow row = kLinesTable.Read(r);
-        auto it = intents.find(row.intent_id);
-        if (it == intents.end()) return Status::Internal("line item without intent");
-        if (static_cast<size_t>(row.position) != it->second.lines.size()) {
-          return Status::Internal("line item positions out of order for " + it->first);
+      // In chunks of ids (through the by-intent indexes), so that a State with a bounded
+      // intent cache never holds more than the bound and one chunk, however many are stored.
+      std::string after;
+      for (;;) {
+        std::vector<std::string> ids;
+        {
+          soci::rowset<soci::row> rs =
+              (sql.prepare << "SELECT id FROM intents WHERE id > :after ORDER BY id LIMIT 4096",
+               soci::use(after, "after"));
+          for (const soci::row& r : rs) ids.push_back(r.get<std::string>(0));
         }
-        it->second.lines.push_back(std::move(row.line));
+        if (ids.empty()) break;
+        IntentAssembler chunk;
+        SL_RETURN_IF_ERROR(chunk.Read(sql, ids.front(), ids.back()));
+        for (Intent& in : chunk.Finish()) state.LoadIntent(std::move(in));
+        after = ids.back();
       }
-    }
-    {
-      std::unordered_map<std::string, std::pair<std::string, size_t>> action_pos;
-      soci::rowset<soci::row> rs = sql.prepare
-                                   << "SELECT " + kActionsTable.ColumnNames() +
-                                          " FROM intent_actions ORDER BY intent_id, position";
-      for (const soci::row& r : rs) {
-        ActionRow row = kActionsTable.Read(r);
-        auto it = intents.find(row.intent_id);
-        if (it == intents.end()) return Status::Internal("action without intent");
-        auto kind = ParseActionKind(row.kind);
-        if (!kind)
-          return Status::Corruption("action " + row.action.id + " of unknown kind " + row.kind);
-        row.action.kind = *kind;
-        action_pos[row.action.id] = {it->first, it->second.actions.size()};
-        it->second.actions.push_back(std::move(row.action));
-      }
-      soci::rowset<soci::row> ls = sql.prepare
-                                   << "SELECT " + kActionLinesTable.ColumnNames() +
-                                          " FROM intent_action_lines ORDER BY action_id, position";
-      for (const soci::row& r : ls) {
-        ActionLineRow row = kActionLinesTable.Read(r);
-        auto pos = action_pos.find(row.action_id);
-        if (pos == action_pos.end()) return Status::Internal("action line without action");
-        Intent& in = intents.at(pos->second.first);
-        int idx = in.FindLine(row.line_item_id);
-        if (idx < 0) return Status::Internal("action line for an unknown line item");
-        row.line.line_index = static_cast<size_t>(idx);
-        in.actions[pos->second.second].lines.push_back(row.line);
-      }
-    }
-    {
-      soci::rowset<soci::row> rs = sql.prepare
-                                   << "SELECT " + kSplitsTable.ColumnNames() +
-                                          " FROM intent_splits ORDER BY intent_id, position";
-      for (const soci::row& r : rs) {
-        SplitRow row = kSplitsTable.Read(r);
-        auto it = intents.find(row.intent_id);
-        if (it == intents.end())
-          return Status::Corruption("split " + row.split.id + " without intent");
-        int line = it->second.FindLine(row.line_item_id);
-        auto status = ParseSplitStatus(row.status);
-        if (line < 0 || !status || static_cast<size_t>(row.position) != it->second.splits.size()) {
-          return Status::Corruption("split " + row.split.id + " does not fit its intent");
-        }
-        row.split.line_index = static_cast<size_t>(line);
-        row.split.status = *status;
-        it->second.splits.push_back(std::move(row.split));
-      }
-    }
-    for (const std::string& id : order) {
-      Intent& in = intents.at(id);
-      RestoreDerivedFields(in);
-      state.LoadIntent(std::move(in));
     }
     {
       soci::rowset<soci::row> rs = sql.prepare << "SELECT " + kSettlementsTable.ColumnNames() +

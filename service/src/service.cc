@@ -109,6 +109,7 @@ Result<std::unique_ptr<Service>> Service::Open(const ServiceOptions& options) {
   std::unique_ptr<Service> svc(new Service());
   svc->store_ = std::move(*store);
   svc->state_ = std::make_unique<ledger::State>();
+  svc->state_->SetIntentCache(options.max_cached_intents, svc->store_.get());
   SL_RETURN_IF_ERROR(svc->store_->Load(*svc->state_));
   svc->seq_ = std::make_unique<ledger::Sequencer>(*svc->store_, *svc->state_,
                                                   ledger::SequencerOptions{options.max_batch});
@@ -195,6 +196,8 @@ ServiceStats Service::stats() const {
   out.projected_lsn = s.projected_lsn;
   out.projection_micros_total = s.projection_micros_total;
   out.projection_failures = s.projection_failures;
+  out.intent_reads = s.intent_reads;
+  out.intents_cached = s.intents_cached;
   return out;
 }
 

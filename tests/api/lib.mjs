@@ -276,7 +276,7 @@ export function assertV2Error(r, status, msg) {
 // Runs `fn(ctx)` once per backend inside a describe(). ctx gets: db, srv, base, clientId, apiKey,
 // token, api (an Api), plus helpers. Clients in `clients` ([id suffixes]) are created before the
 // server starts. After the suite: the server is stopped (SIGTERM → exit 0) and `verify` must pass.
-export function suite(name, fn, { clients = ['a'] } = {}) {
+export function suite(name, fn, { clients = ['a'], serverArgs = [] } = {}) {
   for (const backend of BACKENDS) {
     describe(`${name} [${backend.name}]`, () => {
       const ctx = { backend: backend.name, clients: {} };
@@ -288,7 +288,7 @@ export function suite(name, fn, { clients = ['a'] } = {}) {
           const out = await createClient(ctx.db.url, id, apiKey);
           ctx.clients[c] = { id, apiKey, out };
         }
-        ctx.srv = await startServer(ctx.db.url);
+        ctx.srv = await startServer(ctx.db.url, serverArgs);
         ctx.base = ctx.srv.base;
         for (const c of clients) {
           const t = await getToken(ctx.base, ctx.clients[c].id, ctx.clients[c].apiKey);

@@ -41,8 +41,8 @@
 namespace splitledger::ledger {
 
 struct SequencerOptions {
-  size_t max_batch = 4096;          // commands per log record
-  size_t max_projection_lag = 64;   // durable records not yet in the tables before the writer waits
+  size_t max_batch = 4096;         // commands per log record
+  size_t max_projection_lag = 64;  // durable records not yet in the tables before the writer waits
 };
 
 struct SequencerStats {
@@ -55,7 +55,9 @@ struct SequencerStats {
   uint64_t projection_micros_total = 0;  // time spent in Store::Project
   uint64_t projection_failures = 0;      // failed projection transactions (retried)
   uint64_t durable_lsn = 0;
-  uint64_t projected_lsn = 0;            // lag = durable_lsn - projected_lsn
+  uint64_t projected_lsn = 0;   // lag = durable_lsn - projected_lsn
+  uint64_t intents_cached = 0;  // intents in the writer's memory (State::TrimIntents)
+  uint64_t intent_reads = 0;    // intents read back from the tables
 };
 
 // One queued command. Apply() runs on the sequencer thread against the State and must either
@@ -124,6 +126,10 @@ class Sequencer {
   std::vector<PreparedWritePtr> graveyard_;  // projected rows, freed by the sequencer thread
   bool projector_busy_ = false;
   bool projector_stop_ = false;
+
+  // The log record the next batch with changes becomes (sequencer thread): what the State
+  // stamps on the intents a batch touches, so none leaves memory before the tables hold it.
+  uint64_t next_lsn_;
 
   std::thread thread_;
   std::thread writer_;

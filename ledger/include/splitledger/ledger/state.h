@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -113,6 +114,36 @@ class EntitySet {
   std::set<std::string> dirty_set_;
 };
 
+// Where the writer reads back an intent it no longer holds in memory: the projection (Store
+// implements it). Called on the sequencer thread only, for intents the State has dropped
+// (State::TrimIntents), which the projection holds whole. A failure is a storage failure: the
+// State throws, the sequencer fails the batch and reloads (sequencer.h).
+class IntentSource {
+ public:
+  virtual ~IntentSource() = default;
+  // The intent, or nullopt when this client has none with this id.
+  virtual Result<std::optional<Intent>> ReadIntent(std::string_view client_id,
+                                                   std::string_view intent_id) = 0;
+  // The id of the client's intent whose ExternalData carries this reference from this provider
+  // (compared case-insensitively), or nullopt.
+  virtual Result<std::optional<std::string>> FindIntentIdByReference(
+      std::string_view client_id, std::string_view provider, std::string_view reference) = 0;
+};
+
+// A set of 64-bit hashes in one flat array (open addressing): tells, without a read, that a key
+// was never stored. A hit is only a "maybe" (hashes may collide): the caller looks further.
+class HashFilter {
+ public:
+  void Insert(uint64_t hash);
+  bool MayContain(uint64_t hash) const;
+  size_t size() const { return count_; }
+  void Clear();
+
+ private:
+  std::vector<uint64_t> slots_;  // 0: empty; capacity a power of two, at most half full
+  size_t count_ = 0;
+};
+
 // What a batch of commands changed, for Store::Write.
 struct ChangeSet {
   // Views of the Book's accounts (stable: the Book never moves an account).
@@ -159,7 +190,42 @@ struct ChangeSet {
 };
 
 class State {
+ private:
+  struct IntentEntry {
+    Intent intent;
+    uint64_t lsn = 0;         // the log record of its last mutable access: kept until projected
+    bool referenced = false;  // used since the clock hand last passed (second chance)
+  };
+  using IntentMap = std::unordered_map<std::string, IntentEntry>;
+
  public:
+  // The intents held in memory (all of them unless a cache bound is set), as (key, intent).
+  class IntentsView {
+   public:
+    class iterator {
+     public:
+      explicit iterator(IntentMap::const_iterator it) : it_(it) {}
+      std::pair<const std::string&, const Intent&> operator*() const {
+        return {it_->first, it_->second.intent};
+      }
+      iterator& operator++() {
+        ++it_;
+        return *this;
+      }
+      bool operator!=(const iterator& o) const { return it_ != o.it_; }
+
+     private:
+      IntentMap::const_iterator it_;
+    };
+    explicit IntentsView(const IntentMap& map) : map_(map) {}
+    iterator begin() const { return iterator(map_.begin()); }
+    iterator end() const { return iterator(map_.end()); }
+    size_t size() const { return map_.size(); }
+
+   private:
+    const IntentMap& map_;
+  };
+
   Book& book() { return book_; }
   const Book& book() const { return book_; }
 
@@ -178,7 +244,25 @@ class State {
                          bool new_action, size_t lines_before,
                          std::optional<size_t> updated_action = std::nullopt,
                          const std::vector<size_t>& touched_splits = {});
-  const std::unordered_map<std::string, Intent>& intents() const { return intents_; }
+  IntentsView intents() const { return IntentsView(intents_); }
+
+  // Bounded memory (DESIGN §3.6). With `max_intents` > 0 the writer keeps at most that many
+  // intents once the projection holds them (least recently used go first, by a clock); a command
+  // needing one it dropped reads it back through `source`, which must outlive the State. The
+  // indexes that lead to an intent keep only keys (executed and scheduled splits, actions by PSP
+  // reference), or fall back to `source` (intents by PSP reference). 0 keeps every intent (readers,
+  // tools).
+  void SetIntentCache(size_t max_intents, IntentSource* source);
+  // The log record the commands applied next will be written in (the sequencer, per batch): an
+  // intent they touch stays in memory until the projection holds that record.
+  void SetBatchLsn(uint64_t lsn) { batch_lsn_ = lsn; }
+  // Drops intents beyond the bound whose last change the projection holds (lsn <= projected);
+  // returns how many. Between batches only: pointers to dropped intents become invalid.
+  size_t TrimIntents(uint64_t projected_lsn);
+  // Intents read back from the source since the start (cache misses, for /metrics). Any thread
+  // may read it (Service::stats): the sequencer thread alone counts.
+  uint64_t intent_reads() const { return intent_reads_; }
+  size_t cached_intents() const { return intents_.size(); }
 
   // The intent whose capture, refund or dispute carries this PSP reference, and that action's
   // index (settlement matching); nullptr when none.
@@ -347,9 +431,29 @@ class State {
   static std::string RefKey(std::string_view client, std::string_view provider,
                             std::string_view ref);
 
+  // The cached intent with this key (client|id), read back from the source when the State
+  // dropped it; nullptr when there is none. Marks it used. Throws when the source fails.
+  IntentEntry* FetchIntent(std::string_view client_id, std::string_view intent_id) const;
+  IntentEntry* FetchIntentByKey(const std::string& key) const;
+  // Holds an intent in memory: the map, the clock and the reference indexes of cached intents.
+  IntentEntry& CacheIntent(std::string key, Intent intent);
+  // The reverse of CacheIntent's indexing, before an intent leaves memory.
+  void UnindexIntent(const std::string& key, const Intent& intent);
+  static uint64_t KeyHash(std::string_view key);
+
   Book book_;
-  std::unordered_map<std::string, Intent> intents_;             // client|id
-  std::unordered_map<std::string, std::string> intent_by_ref_;  // client|PROVIDER|ref -> key
+  // The cache and what points into it are filled on reads too (FetchIntent), hence `mutable`:
+  // a State belongs to one thread and is never a const object.
+  mutable IntentMap intents_;                         // client|id
+  mutable std::deque<IntentMap::value_type*> clock_;  // every cached intent once, hand at front
+  size_t max_intents_ = 0;                            // 0: no bound
+  IntentSource* source_ = nullptr;
+  uint64_t batch_lsn_ = 0;
+  mutable uint64_t intent_reads_ = 0;
+  HashFilter known_intents_;  // hashes of every stored intent's key, dropped ones included
+  HashFilter known_refs_;     // hashes of every stored intent's RefKey
+  // client|PROVIDER|ref -> key, for cached intents (the source answers for dropped ones)
+  mutable std::unordered_map<std::string, std::string> intent_by_ref_;
   std::map<std::string, Client> clients_;
   std::unordered_map<std::string, TokenRecord> tokens_;
   std::map<std::string, ClientCertificate> certificates_;  // fingerprint
@@ -387,8 +491,13 @@ class State {
   std::unordered_map<std::string, ClientWallet> client_wallets_;  // client|funds|currency
   std::unordered_map<std::string, std::vector<std::string>> client_wallet_order_;  // client -> keys
   int64_t next_event_id_ = 1;
-  std::unordered_map<std::string, std::pair<std::string, size_t>>
-      action_by_ref_;                                        // ref key -> (intent key, action)
+  struct ActionRef {
+    std::string intent_key;
+    size_t index = 0;  // in Intent::actions
+    int64_t created_at = 0;
+  };
+  // client|PROVIDER|ref -> the action carrying it, over every stored intent (IndexActions)
+  mutable std::unordered_map<std::string, ActionRef> action_by_ref_;
   std::unordered_map<std::string, Settlement> settlements_;  // id
   std::set<std::string> scheduled_;                          // intent keys (see ScheduledIntents)
   std::unordered_map<std::string, Amount> escrow_receipts_;  // client|CUR|reference -> amount
@@ -406,7 +515,7 @@ class State {
   std::vector<HookDelivery> changed_deliveries_;
   std::vector<std::string> dirty_settlements_;
   std::set<std::string> dirty_settlement_set_;
-  void IndexActions(const std::string& key, const Intent& intent, size_t from);
+  void IndexActions(const std::string& key, const Intent& intent, size_t from) const;
 
   // Pending changes since the last TakeChanges().
   std::vector<std::string> dirty_intents_;

@@ -104,7 +104,7 @@ struct RecoveryReport {
   bool rebuilt = false;           // the tables were emptied and projected from the whole log
 };
 
-class Store {
+class Store : public IntentSource {
  public:
   // Opens the database, applies pending migrations and, as the writer, brings the projection up
   // to the end of the log.
@@ -169,6 +169,15 @@ class Store {
 
   soci::session& session() { return *sql_; }
 
+  // IntentSource: intents the writer dropped from memory, read back from the tables on a
+  // session of their own. The writer's sequencer thread only; a dropped intent's rows are all
+  // projected (State::TrimIntents), so the tables hold its last version.
+  Result<std::optional<Intent>> ReadIntent(std::string_view client_id,
+                                           std::string_view intent_id) override;
+  Result<std::optional<std::string>> FindIntentIdByReference(std::string_view client_id,
+                                                             std::string_view provider,
+                                                             std::string_view reference) override;
+
  private:
   Store();
   Status Migrate();
@@ -178,6 +187,7 @@ class Store {
   Status Recover();
   Status SeedLogFromTables();
   Status EmptyTables();
+  Result<soci::session*> ReadBackSession();
 
   Backend backend_ = Backend::kSqlite;
   std::string url_;
@@ -185,8 +195,9 @@ class Store {
   bool durable_ = true;
   bool rebuild_ = false;
   std::function<bool(std::string_view)> fail_append_for_tests_;
-  std::unique_ptr<soci::session> sql_;      // the tables: projection writes and reads
-  std::unique_ptr<soci::session> log_sql_;  // PostgreSQL writer: the lease and the log table
+  std::unique_ptr<soci::session> sql_;       // the tables: projection writes and reads
+  std::unique_ptr<soci::session> log_sql_;   // PostgreSQL writer: the lease and the log table
+  std::unique_ptr<soci::session> read_sql_;  // intents read back (sequencer thread, lazily)
   std::unique_ptr<SqliteStatementCache> sqlite_cache_;
   std::unique_ptr<PgCopyContext> pg_copy_;  // the projection session's staging tables
   std::unique_ptr<Log> log_;

@@ -29,6 +29,9 @@ struct ServiceOptions {
   bool durable = true;       // the log synced before each answer (benchmarks may turn it off)
   int lease_wait_ms = 5000;  // how long to wait for the writer lease
   size_t max_batch = 4096;   // commands per commit
+  // Intents the writer keeps in memory once the tables hold them (least recently used leave
+  // first and are read back on demand; ledger::State::SetIntentCache). 0: every intent.
+  size_t max_cached_intents = 100000;
 };
 
 // An Idempotency-Key as the dialect saw it: the key, a hash of the request (method, URL, body)
@@ -55,6 +58,8 @@ struct ServiceStats {
   uint64_t projected_lsn = 0;        // the last record the tables hold
   uint64_t projection_micros_total = 0;
   uint64_t projection_failures = 0;
+  uint64_t intent_reads = 0;    // intents the writer read back from the tables (a bounded cache)
+  uint64_t intents_cached = 0;  // intents in the writer's memory after its last batch
 };
 
 struct StartReport {

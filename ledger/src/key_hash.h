@@ -1,0 +1,38 @@
+// Private to the ledger module: the hash of in-memory key indexes (the Book's accounts, the
+// State's filters of stored intents).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <string_view>
+
+namespace splitledger::ledger {
+
+// Mixes the parts eight bytes at a time (a splitmix64 step per word), each part closed by its
+// length, so ("ab","c") and ("a","bc") differ. Byte-at-a-time FNV was 8% of the sequencer.
+// Never 0 (callers use 0 for an empty slot).
+inline uint64_t HashParts(std::initializer_list<std::string_view> parts) {
+  auto mix = [](uint64_t h, uint64_t v) {
+    h ^= v * 0x9E3779B97F4A7C15ull;
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+    return h ^ (h >> 31);
+  };
+  uint64_t h = 0x243F6A8885A308D3ull;
+  for (std::string_view part : parts) {
+    const char* p = part.data();
+    size_t n = part.size();
+    for (; n >= 8; p += 8, n -= 8) {
+      uint64_t v;
+      std::memcpy(&v, p, 8);
+      h = mix(h, v);
+    }
+    uint64_t tail = 0;
+    if (n > 0) std::memcpy(&tail, p, n);  // an empty view's data() may be null
+    h = mix(h, tail ^ (static_cast<uint64_t>(part.size()) << 56));
+  }
+  return h ? h : 1;
+}
+
+}  // namespace splitledger::ledger
