@@ -6,6 +6,7 @@
 // figures as one JSON object on stdout (docs/performance.md); the human summary goes to stderr.
 // `--memory` runs at least 1,000,000 operations (one intent each) and adds rss_bytes_per_intent:
 // the growth of this process's resident memory from before the run to the projection caught up.
+// `--intent-cache N` bounds the intents the writer keeps in memory (default: the server's).
 #include <unistd.h>
 #include <chrono>
 #include <cstdio>
@@ -119,11 +120,13 @@ int64_t RssBytes() {
   return static_cast<int64_t>(pages_resident) * sysconf(_SC_PAGESIZE);
 }
 
-RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inflight) {
+RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inflight,
+              size_t intent_cache) {
   RunResult rr;
   service::ServiceOptions options;
   options.db_url = url;
   options.max_batch = max_batch;
+  options.max_cached_intents = intent_cache;
   auto opened = service::Service::Open(options);
   if (!opened.ok()) {
     std::fprintf(stderr, "bench: %s\n", opened.status().ToString().c_str());
@@ -213,6 +216,9 @@ int LedgerBenchMain(int argc, char** argv) {
   uint64_t ops = std::stoull(Flag(argc, argv, "--ops", "200000"));
   uint64_t baseline_ops = std::stoull(Flag(argc, argv, "--baseline-ops", "3000"));
   size_t inflight = std::stoull(Flag(argc, argv, "--inflight", "2048"));
+  // The writer's bound on intents in memory (serve --intent-cache; 0: all), the server default.
+  size_t intent_cache = std::stoull(Flag(
+      argc, argv, "--intent-cache", std::to_string(service::ServiceOptions{}.max_cached_intents)));
   bool json = false, memory = false;
   for (int i = 0; i < argc; ++i) {
     json = json || std::strcmp(argv[i], "--json") == 0;
@@ -232,9 +238,9 @@ int LedgerBenchMain(int argc, char** argv) {
   std::fprintf(stderr, "ledger bench: create 2-line intent + full capture, durable log (%s)\n",
                url.empty() ? "SQLite, log file fdatasync'd per record" : url.c_str());
   // The baseline: the same operations through the same code, one command per log record.
-  RunResult single = Run(single_url, baseline_ops, 1, 64);
+  RunResult single = Run(single_url, baseline_ops, 1, 64, intent_cache);
   Print("one command per log record", single);
-  RunResult grouped = Run(grouped_url, ops, 4096, inflight);
+  RunResult grouped = Run(grouped_url, ops, 4096, inflight, intent_cache);
   Print("sequencer (group commit)", grouped);
   if (!tmp.empty()) std::filesystem::remove_all(tmp);
   if (!single.ok || !grouped.ok) {
@@ -248,14 +254,17 @@ int LedgerBenchMain(int argc, char** argv) {
   if (memory) {
     double per_intent = static_cast<double>(grouped.rss_after - grouped.rss_before) /
                         static_cast<double>(grouped.ops);
-    std::fprintf(stderr, "memory: RSS %.1f MB -> %.1f MB over %llu intents: %.0f bytes per intent\n",
+    std::fprintf(stderr,
+                 "memory: RSS %.1f MB -> %.1f MB over %llu intents: %.0f bytes per intent\n",
                  grouped.rss_before / 1e6, grouped.rss_after / 1e6,
                  static_cast<unsigned long long>(grouped.ops), per_intent);
     char buf[160];
-    std::snprintf(buf, sizeof buf,
-                  ", \"rss_bytes_per_intent\": %.0f, \"rss_before_bytes\": %lld, \"rss_after_bytes\": %lld",
-                  per_intent, static_cast<long long>(grouped.rss_before),
-                  static_cast<long long>(grouped.rss_after));
+    std::snprintf(
+        buf, sizeof buf,
+        ", \"rss_bytes_per_intent\": %.0f, \"rss_before_bytes\": %lld, \"rss_after_bytes\": %lld, "
+        "\"intent_cache\": %zu",
+        per_intent, static_cast<long long>(grouped.rss_before),
+        static_cast<long long>(grouped.rss_after), intent_cache);
     memory_json = buf;
   }
   if (json) {

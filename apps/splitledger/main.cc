@@ -42,7 +42,7 @@ commands:
   verify [--db URL]
         check the log's checksums and hash chain, replay it against the tables, recompute every
         balance and intent amount from the journal; exit 1 on any difference
-  bench ledger [--db URL] [--ops N] [--baseline-ops N] [--inflight N] [--json] [--memory]
+  bench ledger [--db URL] [--ops N] [--baseline-ops N] [--inflight N] [--json] [--memory] [--intent-cache N]
         group-commit throughput against one log record per command
   plugin check PATH.so [--config FILE] [--only SCENARIO]
         load a PSP adapter and run the conformance scenarios (docs/plugins.md)

@@ -157,7 +157,7 @@ size_t State::TrimIntents(uint64_t projected_lsn) {
       continue;
     }
     UnindexIntent(node->first, e.intent);
-    intents_.erase(node->first);
+    intents_.erase(intents_.find(node->first));  // by iterator: the key lives in the node
     ++dropped;
   }
   return dropped;
@@ -345,13 +345,33 @@ void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>
   if (!touched_splits.empty()) Schedule(key, intent);
 }
 
-void State::Schedule(const std::string& key, const Intent& intent) {
+void State::Schedule(const std::string& key, const Intent& intent, int64_t after) {
+  std::optional<int64_t> next;
   for (const Split& sp : intent.splits) {
-    if (sp.status == SplitStatus::kAvailable && sp.transfer_date) {
-      scheduled_.insert(key);
-      return;
+    if (sp.status == SplitStatus::kAvailable && sp.transfer_date && *sp.transfer_date > after) {
+      next = next ? std::min(*next, *sp.transfer_date) : *sp.transfer_date;
     }
   }
+  Unschedule(key);
+  if (next) {
+    scheduled_.emplace(key, *next);
+    due_order_.emplace(*next, key);
+  }
+}
+
+void State::Unschedule(const std::string& key) {
+  auto it = scheduled_.find(key);
+  if (it == scheduled_.end()) return;
+  due_order_.erase({it->second, key});
+  scheduled_.erase(it);
+}
+
+std::vector<std::string> State::DueIntents(int64_t now_s) const {
+  std::vector<std::string> out;
+  for (auto it = due_order_.begin(); it != due_order_.end() && it->first <= now_s; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
 }
 
 Intent* State::MutableIntentByKey(const std::string& key) {
@@ -900,6 +920,7 @@ void State::Clear() {
   action_by_ref_.clear();
   executed_into_.clear();
   scheduled_.clear();
+  due_order_.clear();
   escrow_receipts_.clear();
   settlements_.clear();
   settlement_order_.clear();

@@ -999,28 +999,43 @@ Result<soci::session*> Store::ReadBackSession() {
       auto conn = PostgresConnectString(url_);
       if (!conn.ok()) return conn.status();
       read_sql_ = std::make_unique<soci::session>(soci::postgresql, *conn);
+      *read_sql_ << "SET client_min_messages = warning";
     }
   }
   return read_sql_.get();
 }
 
+template <class T, class Fn>
+Result<T> Store::ReadBack(const char* what, Fn read) {
+  // A read session idle for long may have been cut (a server's idle timeout, a proxy, a
+  // failover): one retry on a new session before the read counts as a storage failure, which
+  // fails the batch and reloads the State.
+  std::string error;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      Result<soci::session*> session = ReadBackSession();
+      if (!session.ok()) return session.status();
+      return read(**session);
+    } catch (const std::exception& e) {
+      read_sql_.reset();
+      error = e.what();
+    }
+  }
+  return Status::Unavailable(std::string("cannot read ") + what + " back: " + error);
+}
+
 Result<std::optional<Intent>> Store::ReadIntent(std::string_view client_id,
                                                 std::string_view intent_id) {
-  try {
-    Result<soci::session*> session = ReadBackSession();
-    if (!session.ok()) return session.status();
-    soci::session* sql = *session;
+  using Found = std::optional<Intent>;
+  std::string id(intent_id);
+  if (id.empty()) return Found();  // an empty range would read every intent
+  return ReadBack<Found>("an intent", [&](soci::session& sql) -> Result<Found> {
     IntentAssembler assembler;
-    std::string id(intent_id);
-    if (id.empty()) return std::optional<Intent>();  // an empty range reads everything
-    SL_RETURN_IF_ERROR(assembler.Read(*sql, id, id));
+    SL_RETURN_IF_ERROR(assembler.Read(sql, id, id));
     std::vector<Intent> found = assembler.Finish();
-    if (found.empty() || found[0].client_id != client_id) return std::optional<Intent>();
-    return std::optional<Intent>(std::move(found[0]));
-  } catch (const std::exception& e) {
-    read_sql_.reset();  // reconnect next time
-    return Status::Unavailable(std::string("cannot read an intent back: ") + e.what());
-  }
+    if (found.empty() || found[0].client_id != client_id) return Found();
+    return Found(std::move(found[0]));
+  });
 }
 
 namespace {
@@ -1035,25 +1050,18 @@ bool SameProvider(std::string_view a, std::string_view b) {
 Result<std::optional<std::string>> Store::FindIntentIdByReference(std::string_view client_id,
                                                                   std::string_view provider,
                                                                   std::string_view reference) {
-  try {
-    Result<soci::session*> session = ReadBackSession();
-    if (!session.ok()) return session.status();
-    soci::session* sql = *session;
-    std::string client(client_id), ref(reference);
+  using Found = std::optional<std::string>;
+  std::string client(client_id), ref(reference);
+  return ReadBack<Found>("an intent reference", [&](soci::session& sql) -> Result<Found> {
     soci::rowset<soci::row> rs =
-        (sql->prepare << "SELECT id, ext_provider_name FROM intents WHERE client_id = :c AND "
-                         "ext_provider_reference = :r ORDER BY created_at, id",
+        (sql.prepare << "SELECT id, ext_provider_name FROM intents WHERE client_id = :c AND "
+                        "ext_provider_reference = :r ORDER BY created_at, id",
          soci::use(client, "c"), soci::use(ref, "r"));
     for (const soci::row& r : rs) {
-      if (SameProvider(r.get<std::string>(1), provider)) {
-        return std::optional<std::string>(r.get<std::string>(0));
-      }
+      if (SameProvider(r.get<std::string>(1), provider)) return Found(r.get<std::string>(0));
     }
-    return std::optional<std::string>();
-  } catch (const std::exception& e) {
-    read_sql_.reset();
-    return Status::Unavailable(std::string("cannot look up an intent reference: ") + e.what());
-  }
+    return Found();
+  });
 }
 
 Status Store::Load(State& state) {

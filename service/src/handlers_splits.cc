@@ -55,9 +55,9 @@ Outcome Apply(ApplyContext& ctx, const CreateSplits& c) {
     all_paid = all_paid && a.status == "PAID";
     any_settled = any_settled || a.status == "SETTLED_NOT_PAID" || a.status == "PAID";
   }
-  SplitStatus start = any_capture && all_paid  ? SplitStatus::kAvailable
-                      : any_settled            ? SplitStatus::kPendingFundsReception
-                                               : SplitStatus::kCreated;
+  SplitStatus start = any_capture && all_paid ? SplitStatus::kAvailable
+                      : any_settled           ? SplitStatus::kPendingFundsReception
+                                              : SplitStatus::kCreated;
   if (start != SplitStatus::kCreated) {
     std::vector<size_t> touched;
     for (const std::string& id : c.split_ids) {
@@ -110,7 +110,8 @@ void ExecuteDueSplitsOf(ApplyContext& ctx, const Intent& intent) {
   const std::string client = intent.client_id, intent_id = intent.id;
   std::vector<std::string> due;
   for (const Split& sp : intent.splits) {
-    if (sp.status == SplitStatus::kAvailable && sp.transfer_date && *sp.transfer_date <= ctx.now_s()) {
+    if (sp.status == SplitStatus::kAvailable && sp.transfer_date &&
+        *sp.transfer_date <= ctx.now_s()) {
       due.push_back(sp.id);
     }
   }
@@ -123,18 +124,18 @@ void ExecuteDueSplitsOf(ApplyContext& ctx, const Intent& intent) {
 }
 
 Outcome Apply(ApplyContext& ctx, const ExecuteDueSplits&) {
-  std::vector<std::string> keys(ctx.state.ScheduledIntents().begin(), ctx.state.ScheduledIntents().end());
-  for (const std::string& key : keys) {
+  // Only intents with a split due now: those waiting for a later date stay where they are (in
+  // the tables, if the writer dropped them from memory).
+  for (const std::string& key : ctx.state.DueIntents(ctx.now_s())) {
     Intent* in = ctx.state.MutableIntentByKey(key);
-    if (in != nullptr) ExecuteDueSplitsOf(ctx, *in);
-    bool waiting = false;
-    if (in != nullptr) {
-      for (const Split& sp : in->splits) {
-        waiting = waiting || (sp.status == SplitStatus::kAvailable && sp.transfer_date &&
-                              *sp.transfer_date > ctx.now_s());
-      }
+    if (in == nullptr) {
+      ctx.state.Unschedule(key);
+      continue;
     }
-    if (!waiting) ctx.state.Unschedule(key);
+    ExecuteDueSplitsOf(ctx, *in);
+    // Its next date, if a split waits for a later one (a due split that could not run is not
+    // retried by the sweep: as before, it waits for its intent to change).
+    ctx.state.Schedule(key, *in, ctx.now_s());
   }
   return Outcome::Of(std::monostate{});
 }
@@ -157,10 +158,10 @@ Outcome Apply(ApplyContext& ctx, const ReceiveEscrowFunds& c) {
   EscrowReceipt receipt{c.currency, c.amount, 0, 0, {}, false};
   if (const Amount* earlier = ctx.state.FindEscrowReceipt(client, c.currency, c.reference)) {
     if (*earlier != c.amount) {
-      return Outcome::Error(Status(ErrorCode::kAlreadyExists,
-                                   "Reference " + c.reference + " was recorded with amount " +
-                                       std::to_string(*earlier),
-                                   "reference"));
+      return Outcome::Error(Status(
+          ErrorCode::kAlreadyExists,
+          "Reference " + c.reference + " was recorded with amount " + std::to_string(*earlier),
+          "reference"));
     }
     receipt.already_recorded = true;  // a retry: the wire is in the books once
   } else {

@@ -50,9 +50,13 @@ suite('intent cache', (ctx) => {
     const readsBefore = await metric('splitledger_intent_reads_total');
     assert.ok(readsBefore >= 1, 'the first intent was read back');
 
-    for (const intent of made) {
+    for (const [i, intent] of made.entries()) {
       await caughtUp();
+      const reads = await metric('splitledger_intent_reads_total');
       assert.deepEqual(await get(intent.Id), intent, 'GET of a dropped intent');
+      // The batches before touched only the previous intent, and the bound is 1: this one was
+      // read back (the first may still be the one held).
+      if (i > 0) assert.ok(await metric('splitledger_intent_reads_total') > reads, `intent ${i} read back`);
       await caughtUp();
       const cap = await ctx.api.v3('POST', `/payins/intents/${intent.Id}/captures`, {});
       assert.equal(cap.status, 200, cap.text);
@@ -85,7 +89,7 @@ suite('intent cache', (ctx) => {
     // Unknown ids stay unknown (the filter of stored ids answers without a read).
     const unknown = await ctx.api.v3('GET', '/payins/intents/int_00000000-0000-7000-8000-000000000000');
     assert.equal(unknown.status, 404, unknown.text);
-    assert.ok(await metric('splitledger_intent_reads_total') > readsBefore + made.length);
+    assert.ok(await metric('splitledger_intent_reads_total') > readsBefore);
 
     // After a restart (load in chunks, cache bounded from the start) nothing changed.
     await caughtUp();

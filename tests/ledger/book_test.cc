@@ -241,6 +241,46 @@ TEST(IntentOpsTest, RefusedCommandChangesNothing) {
   EXPECT_FALSE(state.HasChanges());
 }
 
+// The due-split schedule: only intents with a split due by `now` are handed to the sweep, each
+// by its earliest AVAILABLE TransferDate; an intent waiting for a later date is not (so a bounded
+// writer does not read it back), and the sweep's reschedule drops what has nothing later.
+TEST(StateScheduleTest, OnlyIntentsWithASplitDueAreDue) {
+  State state;
+  auto with_splits = [](std::string id, std::vector<std::pair<SplitStatus, std::optional<int64_t>>> s) {
+    Intent in;
+    in.id = std::move(id);
+    in.client_id = "cli";
+    in.currency = "EUR";
+    in.lines.emplace_back();
+    in.lines[0].id = in.id + "-l";
+    for (size_t k = 0; k < s.size(); ++k) {
+      Split sp;
+      sp.id = in.id + "-s" + std::to_string(k);
+      sp.status = s[k].first;
+      sp.transfer_date = s[k].second;
+      in.splits.push_back(sp);
+    }
+    return in;
+  };
+  state.LoadIntent(with_splits("due", {{SplitStatus::kAvailable, 100}, {SplitStatus::kAvailable, 500}}));
+  state.LoadIntent(with_splits("later", {{SplitStatus::kAvailable, 900}}));
+  state.LoadIntent(with_splits("created", {{SplitStatus::kCreated, 50}}));  // not AVAILABLE
+  state.LoadIntent(with_splits("undated", {{SplitStatus::kAvailable, std::nullopt}}));
+  EXPECT_EQ(state.DueIntents(99), std::vector<std::string>{});
+  EXPECT_EQ(state.DueIntents(100), std::vector<std::string>{"cli|due"});
+  EXPECT_EQ(state.DueIntents(900), (std::vector<std::string>{"cli|due", "cli|later"}));
+  // The sweep at 200 ran the first split of "due" (say it failed to run: still AVAILABLE) and
+  // reschedules after 200: its next date is 500.
+  state.Schedule("cli|due", *state.FindIntent("cli", "due"), 200);
+  EXPECT_EQ(state.DueIntents(499), std::vector<std::string>{});
+  EXPECT_EQ(state.DueIntents(500), std::vector<std::string>{"cli|due"});
+  // Nothing after 600: dropped.
+  state.Schedule("cli|due", *state.FindIntent("cli", "due"), 600);
+  EXPECT_EQ(state.DueIntents(10000), std::vector<std::string>{"cli|later"});
+  state.Unschedule("cli|later");
+  EXPECT_TRUE(state.DueIntents(INT64_MAX).empty());
+}
+
 }  // namespace
 }  // namespace splitledger::ledger
 

@@ -269,10 +269,14 @@ class State {
   const Intent* FindActionByReference(std::string_view client_id, std::string_view provider,
                                       std::string_view reference, size_t* action_index) const;
 
-  // Intents holding AVAILABLE splits with a TransferDate: what ExecuteDueSplits looks at
-  // (maintained by MarkIntentChanged and load). The command drops an intent once none is left.
-  const std::set<std::string>& ScheduledIntents() const { return scheduled_; }
-  void Unschedule(const std::string& intent_key) { scheduled_.erase(intent_key); }
+  // Intents holding AVAILABLE splits with a TransferDate, by the earliest such date
+  // (maintained by MarkIntentChanged and load): ExecuteDueSplits reads back only the intents
+  // due by `now_s`, not every intent waiting for a date.
+  std::vector<std::string> DueIntents(int64_t now_s) const;
+  // Recomputes an intent's next date from its splits dated after `after` (drops it when none
+  // is left).
+  void Schedule(const std::string& intent_key, const Intent& intent, int64_t after = INT64_MIN);
+  void Unschedule(const std::string& intent_key);
   Intent* MutableIntentByKey(const std::string& key);
 
   // Executed splits paying into a wallet (`wallet_id`: a wallet's id, or "FEES_EUR" for the
@@ -499,9 +503,9 @@ class State {
   // client|PROVIDER|ref -> the action carrying it, over every stored intent (IndexActions)
   mutable std::unordered_map<std::string, ActionRef> action_by_ref_;
   std::unordered_map<std::string, Settlement> settlements_;  // id
-  std::set<std::string> scheduled_;                          // intent keys (see ScheduledIntents)
+  std::unordered_map<std::string, int64_t> scheduled_;       // intent key -> next TransferDate
+  std::set<std::pair<int64_t, std::string>> due_order_;      // (next TransferDate, intent key)
   std::unordered_map<std::string, Amount> escrow_receipts_;  // client|CUR|reference -> amount
-  void Schedule(const std::string& key, const Intent& intent);
   // client|wallet -> (intent key, split id), in execution order
   std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> executed_into_;
   std::unordered_map<std::string, std::vector<std::string>> settlement_order_;  // client -> ids

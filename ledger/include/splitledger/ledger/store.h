@@ -188,6 +188,9 @@ class Store : public IntentSource {
   Status SeedLogFromTables();
   Status EmptyTables();
   Result<soci::session*> ReadBackSession();
+  // Runs `read` on the read-back session, once more on a new session if the first one fails.
+  template <class T, class Fn>
+  Result<T> ReadBack(const char* what, Fn read);
 
   Backend backend_ = Backend::kSqlite;
   std::string url_;
