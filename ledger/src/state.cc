@@ -50,6 +50,10 @@ std::string State::RefKey(std::string_view client, std::string_view provider,
 
 // ---- the intent cache -------------------------------------------------------------------------
 
+namespace {
+uint64_t KeyHash(std::string_view key) { return HashParts({key}); }
+}  // namespace
+
 void HashFilter::Insert(uint64_t hash) {
   if (hash == 0) hash = 1;
   if ((count_ + 1) * 2 > slots_.size()) {
@@ -86,8 +90,6 @@ void HashFilter::Clear() {
   slots_.clear();
   count_ = 0;
 }
-
-uint64_t State::KeyHash(std::string_view key) { return HashParts({key}); }
 
 void State::SetIntentCache(size_t max_intents, IntentSource* source) {
   max_intents_ = max_intents;
@@ -141,8 +143,8 @@ State::IntentEntry* State::FetchIntentByKey(const std::string& key) const {
   return FetchIntent(std::string_view(key).substr(0, bar), std::string_view(key).substr(bar + 1));
 }
 
-size_t State::TrimIntents(uint64_t projected_lsn) {
-  if (max_intents_ == 0 || intents_.size() <= max_intents_) return 0;
+void State::TrimIntents(uint64_t projected_lsn) {
+  if (max_intents_ == 0 || intents_.size() <= max_intents_) return;
   size_t excess = intents_.size() - max_intents_;
   // Past one turn of the clock every intent left is pinned (not yet projected): stop there.
   size_t budget = std::min(clock_.size(), 4 * excess + 256);
@@ -160,7 +162,6 @@ size_t State::TrimIntents(uint64_t projected_lsn) {
     intents_.erase(intents_.find(node->first));  // by iterator: the key lives in the node
     ++dropped;
   }
-  return dropped;
 }
 
 const Intent* State::FindIntent(std::string_view client_id, std::string_view intent_id) const {
@@ -320,7 +321,6 @@ void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>
                               std::optional<size_t> updated_action,
                               const std::vector<size_t>& touched_splits) {
   std::string key = IntentKey(intent.client_id, intent.id);
-  intents_.at(key).lsn = batch_lsn_;
   if (dirty_intent_set_.insert(key).second) dirty_intents_.push_back(key);
   auto touch = [&](size_t i) {
     if (dirty_line_set_.insert({key, i}).second) dirty_lines_.emplace_back(key, i);

@@ -873,30 +873,23 @@ namespace {
 // writer (IntentSource). The rows may come in any intent order; within an intent, by position.
 class IntentAssembler {
  public:
-  // Reads the intents whose id lies in [lo, hi] (every intent when `lo` is empty) with all
-  // their rows: line items, actions and their lines, splits.
+  // Reads the intents whose id lies in [lo, hi] with all their rows: line items, actions and
+  // their lines, splits.
   Status Read(soci::session& sql, const std::string& lo, const std::string& hi) {
-    auto where = [&](const std::string& column) {
-      return lo.empty() ? std::string() : " WHERE " + column + " >= :lo AND " + column + " <= :hi";
+    auto where = [](const std::string& column) {
+      return " WHERE " + column + " >= :lo AND " + column + " <= :hi";
     };
     std::string bound_lo = lo, bound_hi = hi;
     auto rows = [&](const std::string& table, const std::string& columns,
                     const std::string& condition, const char* order, auto add) -> Status {
-      std::string q = "SELECT " + columns + " FROM " + table + condition + order;
-      if (lo.empty()) {
-        soci::rowset<soci::row> rs = sql.prepare << q;
-        for (const soci::row& r : rs) SL_RETURN_IF_ERROR(add(r));
-      } else {
-        soci::rowset<soci::row> rs =
-            (sql.prepare << q, soci::use(bound_lo, "lo"), soci::use(bound_hi, "hi"));
-        for (const soci::row& r : rs) SL_RETURN_IF_ERROR(add(r));
-      }
+      soci::rowset<soci::row> rs =
+          (sql.prepare << "SELECT " + columns + " FROM " + table + condition + order,
+           soci::use(bound_lo, "lo"), soci::use(bound_hi, "hi"));
+      for (const soci::row& r : rs) SL_RETURN_IF_ERROR(add(r));
       return Status::Ok();
     };
     std::string action_lines_where =
-        lo.empty()
-            ? std::string()
-            : " WHERE action_id IN (SELECT id FROM intent_actions" + where("intent_id") + ")";
+        " WHERE action_id IN (SELECT id FROM intent_actions" + where("intent_id") + ")";
     SL_RETURN_IF_ERROR(rows("intents", kIntentsTable.ColumnNames(), where("id"),
                             " ORDER BY created_at, id",
                             [&](const soci::row& r) { return AddIntent(kIntentsTable.Read(r)); }));
@@ -1028,7 +1021,6 @@ Result<std::optional<Intent>> Store::ReadIntent(std::string_view client_id,
                                                 std::string_view intent_id) {
   using Found = std::optional<Intent>;
   std::string id(intent_id);
-  if (id.empty()) return Found();  // an empty range would read every intent
   return ReadBack<Found>("an intent", [&](soci::session& sql) -> Result<Found> {
     IntentAssembler assembler;
     SL_RETURN_IF_ERROR(assembler.Read(sql, id, id));
@@ -1038,29 +1030,22 @@ Result<std::optional<Intent>> Store::ReadIntent(std::string_view client_id,
   });
 }
 
-namespace {
-bool SameProvider(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::toupper(x) == std::toupper(y);
-         });
-}
-}  // namespace
-
 Result<std::optional<std::string>> Store::FindIntentIdByReference(std::string_view client_id,
                                                                   std::string_view provider,
                                                                   std::string_view reference) {
   using Found = std::optional<std::string>;
-  std::string client(client_id), ref(reference);
+  std::string client(client_id), ref(reference), upper_provider;
+  for (char c : provider)
+    upper_provider.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   return ReadBack<Found>("an intent reference", [&](soci::session& sql) -> Result<Found> {
-    soci::rowset<soci::row> rs =
-        (sql.prepare << "SELECT id, ext_provider_name FROM intents WHERE client_id = :c AND "
-                        "ext_provider_reference = :r ORDER BY created_at, id",
-         soci::use(client, "c"), soci::use(ref, "r"));
-    for (const soci::row& r : rs) {
-      if (SameProvider(r.get<std::string>(1), provider)) return Found(r.get<std::string>(0));
-    }
-    return Found();
+    // Providers compare case-insensitively, as in the State's index (RefKey): ASCII names.
+    std::string id;
+    soci::indicator ind = soci::i_null;
+    sql << "SELECT id FROM intents WHERE client_id = :c AND ext_provider_reference = :r AND "
+           "UPPER(ext_provider_name) = :p ORDER BY created_at, id LIMIT 1",
+        soci::use(client, "c"), soci::use(ref, "r"), soci::use(upper_provider, "p"),
+        soci::into(id, ind);
+    return sql.got_data() && ind == soci::i_ok ? Found(id) : Found();
   });
 }
 

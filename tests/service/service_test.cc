@@ -853,12 +853,13 @@ TEST_P(ServiceTest, IntentsDroppedFromMemoryReadBackTheSame) {
     }
     return ai;
   };
-  auto actions_of = [&](const Intent& in, ActionKind kind) {
-    std::vector<const ActionRecord*> out;
+  // One of the intent's actions of this kind, at random; nullptr when it has none.
+  auto one_action = [&](const Intent& in, ActionKind kind) -> const ActionRecord* {
+    std::vector<const ActionRecord*> of_kind;
     for (const ActionRecord& r : in.actions) {
-      if (r.kind == kind) out.push_back(&r);
+      if (r.kind == kind) of_kind.push_back(&r);
     }
-    return out;
+    return of_kind.empty() ? nullptr : of_kind[pick(of_kind.size())];
   };
   auto mark_all_stale = [&] {
     for (const std::string& id : intent_ids) stale.insert(id);
@@ -900,25 +901,22 @@ TEST_P(ServiceTest, IntentsDroppedFromMemoryReadBackTheSame) {
       run("RefundIntent", RefundIntent{in.id, with_ref(ai, "re", 60), next("ref")});
     } else if (r < 49) {
       const Intent& in = intent_where(has(ActionKind::kRefund));
-      auto refunds = actions_of(in, ActionKind::kRefund);
-      if (refunds.empty()) continue;
-      const ActionRecord& rf = *refunds[pick(refunds.size())];
-      ActionInput ai = chance(50) ? part_of(in, rf) : ActionInput{};
-      run("ReverseRefund", ReverseRefund{in.id, rf.id, with_ref(ai, "rr", 40), next("rev")});
+      const ActionRecord* rf = one_action(in, ActionKind::kRefund);
+      if (rf == nullptr) continue;
+      ActionInput ai = chance(50) ? part_of(in, *rf) : ActionInput{};
+      run("ReverseRefund", ReverseRefund{in.id, rf->id, with_ref(ai, "rr", 40), next("rev")});
     } else if (r < 54) {
       const Intent& in = intent_where(has(ActionKind::kCapture));
-      auto captures = actions_of(in, ActionKind::kCapture);
-      if (captures.empty()) continue;
-      const ActionRecord& cp = *captures[pick(captures.size())];
-      ActionInput ai = chance(50) ? part_of(in, cp) : ActionInput{};
-      run("DisputeCapture", DisputeCapture{in.id, cp.id, with_ref(ai, "dp", 50), next("dsp")});
+      const ActionRecord* cp = one_action(in, ActionKind::kCapture);
+      if (cp == nullptr) continue;
+      ActionInput ai = chance(50) ? part_of(in, *cp) : ActionInput{};
+      run("DisputeCapture", DisputeCapture{in.id, cp->id, with_ref(ai, "dp", 50), next("dsp")});
     } else if (r < 58) {
       const Intent& in = intent_where(has(ActionKind::kDispute));
-      auto disputes = actions_of(in, ActionKind::kDispute);
-      if (disputes.empty()) continue;
-      const ActionRecord& dp = *disputes[pick(disputes.size())];
+      const ActionRecord* dp = one_action(in, ActionKind::kDispute);
+      if (dp == nullptr) continue;
       DisputeDecision dec = static_cast<DisputeDecision>(pick(3));
-      run("DecideDispute", DecideDispute{in.id, dp.parent_id, dp.id, dec});
+      run("DecideDispute", DecideDispute{in.id, dp->parent_id, dp->id, dec});
     } else if (r < 63) {
       if (chance(25)) {
         Outcome o = run("GetIntent(unknown)", GetIntent{next("int_nope")});

@@ -136,7 +136,6 @@ class HashFilter {
  public:
   void Insert(uint64_t hash);
   bool MayContain(uint64_t hash) const;
-  size_t size() const { return count_; }
   void Clear();
 
  private:
@@ -237,9 +236,12 @@ class State {
   // Stores a new intent (no lines yet) or returns the existing one for mutation. Callers must
   // follow with ApplyIntentPlan in the same command.
   Intent& InsertIntent(Intent intent);
+  // The only ways to an intent that may change (with MutableIntentByKey): each pins it in
+  // memory until the projection holds the current batch (SetBatchLsn).
   Intent* MutableIntent(std::string_view client_id, std::string_view intent_id);
-  // Records an applied plan: the intent row, the lines it touched, its new action, the existing
-  // action whose status it changed, and the splits it added or changed.
+  // Records an applied plan (on an intent from InsertIntent or MutableIntent*): the intent row, the
+  // lines it touched, its new action, the existing action whose status it changed, and the splits
+  // it added or changed.
   void MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>& deltas,
                          bool new_action, size_t lines_before,
                          std::optional<size_t> updated_action = std::nullopt,
@@ -256,11 +258,11 @@ class State {
   // The log record the commands applied next will be written in (the sequencer, per batch): an
   // intent they touch stays in memory until the projection holds that record.
   void SetBatchLsn(uint64_t lsn) { batch_lsn_ = lsn; }
-  // Drops intents beyond the bound whose last change the projection holds (lsn <= projected);
-  // returns how many. Between batches only: pointers to dropped intents become invalid.
-  size_t TrimIntents(uint64_t projected_lsn);
-  // Intents read back from the source since the start (cache misses, for /metrics). Any thread
-  // may read it (Service::stats): the sequencer thread alone counts.
+  // Drops intents beyond the bound whose last change the projection holds (lsn <= projected).
+  // Between batches only: pointers to dropped intents become invalid.
+  void TrimIntents(uint64_t projected_lsn);
+  // Intents read back from the source since the start (cache misses; the sequencer copies it
+  // into its stats for /metrics).
   uint64_t intent_reads() const { return intent_reads_; }
   size_t cached_intents() const { return intents_.size(); }
 
@@ -443,7 +445,6 @@ class State {
   IntentEntry& CacheIntent(std::string key, Intent intent);
   // The reverse of CacheIntent's indexing, before an intent leaves memory.
   void UnindexIntent(const std::string& key, const Intent& intent);
-  static uint64_t KeyHash(std::string_view key);
 
   Book book_;
   // The cache and what points into it are filled on reads too (FetchIntent), hence `mutable`:
