@@ -9,7 +9,10 @@
 
 namespace splitledger::ledger {
 
-std::string AccountKey::Joined() const {
+namespace {
+
+std::string JoinKey(std::string_view client_id, std::string_view currency, std::string_view kind,
+                    std::string_view ref) {
   std::string s;
   s.reserve(client_id.size() + currency.size() + kind.size() + ref.size() + 3);
   s.append(client_id).push_back('|');
@@ -18,6 +21,11 @@ std::string AccountKey::Joined() const {
   s.append(ref);
   return s;
 }
+
+}  // namespace
+
+std::string AccountKey::Joined() const { return JoinKey(client_id, currency, kind, ref); }
+std::string AccountKeyView::Joined() const { return JoinKey(client_id, currency, kind, ref); }
 
 namespace {
 
@@ -150,15 +158,45 @@ void Book::IndexInsert(uint64_t hash, int64_t id) {
   index_[i] = Slot{hash, id};
 }
 
+void Book::InternKey(Account& a, const AccountKeyView& key) {
+  uint64_t h = HashParts({key.client_id, key.currency, key.kind});
+  const AccountKeyPrefix* prefix = nullptr;
+  for (auto [it, end] = prefix_index_.equal_range(h); it != end && prefix == nullptr; ++it) {
+    const AccountKeyPrefix& p = *it->second;
+    if (p.kind == key.kind && p.currency == key.currency && p.client_id == key.client_id) {
+      prefix = &p;
+    }
+  }
+  if (prefix == nullptr) {
+    prefix = &prefixes_.emplace_back(AccountKeyPrefix{
+        std::string(key.client_id), std::string(key.currency), std::string(key.kind)});
+    prefix_index_.emplace(h, prefix);
+  }
+  a.prefix_ = prefix;
+  a.ref_size_ = static_cast<uint32_t>(key.ref.size());
+  a.ref_ = nullptr;
+  if (key.ref.empty()) return;
+  if (ref_blocks_.empty() || ref_block_used_ + key.ref.size() > ref_block_size_) {
+    constexpr size_t kBlock = 64 * 1024;
+    ref_block_size_ = std::max(kBlock, key.ref.size());
+    ref_blocks_.push_back(std::make_unique<char[]>(ref_block_size_));
+    ref_block_used_ = 0;
+  }
+  char* dest = ref_blocks_.back().get() + ref_block_used_;
+  std::memcpy(dest, key.ref.data(), key.ref.size());
+  ref_block_used_ += key.ref.size();
+  a.ref_ = dest;
+}
+
 Account& Book::EnsureMutable(const AccountKey& key, int64_t now) {
   if (const Account* found = Find(key)) return *At(found->id);
-  Account a;
-  a.id = next_account_id_++;
-  a.key = key;
-  a.created_at = now;
-  int64_t id = a.id;
+  int64_t id = next_account_id_++;
   if (accounts_.size() < static_cast<size_t>(id)) accounts_.resize(static_cast<size_t>(id));
-  accounts_[static_cast<size_t>(id - 1)] = std::move(a);
+  Account& a = accounts_[static_cast<size_t>(id - 1)];
+  a = Account{};
+  a.id = id;
+  a.created_at = now;
+  InternKey(a, {key.client_id, key.currency, key.kind, key.ref});
   IndexInsert(KeyHash(key.client_id, key.currency, key.kind, key.ref), id);
   ++count_;
   created_.push_back(id);
@@ -216,8 +254,8 @@ const Account* Book::Find(std::string_view client, std::string_view currency, st
     if (s.id == 0) return nullptr;
     if (s.hash != h) continue;
     const Account& a = accounts_[static_cast<size_t>(s.id - 1)];
-    if (a.key.ref == ref && a.key.kind == kind && a.key.currency == currency &&
-        a.key.client_id == client) {
+    AccountKeyView k = a.key();
+    if (k.ref == ref && k.kind == kind && k.currency == currency && k.client_id == client) {
       return &a;
     }
   }
@@ -247,24 +285,35 @@ std::vector<int64_t> Book::TakeDirtyAccounts(std::vector<int64_t>* created) {
   return out;
 }
 
-void Book::LoadAccount(Account account) {
-  if (account.id <= 0) return;
-  if (account.id >= next_account_id_) next_account_id_ = account.id + 1;
-  int64_t id = account.id;
+void Book::LoadAccount(const AccountKeyView& key, const Account& values) {
+  const int64_t id = values.id;
+  if (id <= 0) return;
+  if (id >= next_account_id_) next_account_id_ = id + 1;
   if (accounts_.size() < static_cast<size_t>(id)) accounts_.resize(static_cast<size_t>(id));
   Account& slot = accounts_[static_cast<size_t>(id - 1)];
-  bool fresh = slot.id == 0;
-  AccountKey key = account.key;
-  slot = std::move(account);
+  const bool fresh = slot.id == 0;
+  const Account interned = slot;  // a reload keeps the key it has
+  slot = values;
+  slot.dirty = false;
   if (fresh) {
+    InternKey(slot, key);
     IndexInsert(KeyHash(key.client_id, key.currency, key.kind, key.ref), id);
     ++count_;
+  } else {
+    slot.prefix_ = interned.prefix_;
+    slot.ref_ = interned.ref_;
+    slot.ref_size_ = interned.ref_size_;
   }
 }
 
 void Book::Clear() {
   accounts_.clear();
   index_.clear();
+  prefixes_.clear();
+  prefix_index_.clear();
+  ref_blocks_.clear();
+  ref_block_used_ = 0;
+  ref_block_size_ = 0;
   count_ = 0;
   next_account_id_ = 1;
   next_tx_id_ = 1;

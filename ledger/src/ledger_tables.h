@@ -25,14 +25,35 @@ void Describe(V& v, AccountKey& k) {
   v.Field("ref", k.ref);
 }
 template <class V>
-void Describe(V& v, Account& a) {
+void Describe(V& v, AccountKeyView& k) {
+  v.Field("client_id", k.client_id);
+  v.Field("currency", k.currency);
+  v.Field("kind", k.kind);
+  v.Field("ref", k.ref);
+}
+// `Key`: an AccountKey (a row read back) or an AccountKeyView (a Book's account written).
+template <class V, class Key>
+void DescribeAccountColumns(V& v, Account& a, Key& key) {
   v.Field("id", a.id);
-  v.Nested("", a.key);
+  v.Nested("", key);
   v.Field("debits_posted", a.debits_posted);
   v.Field("credits_posted", a.credits_posted);
   v.Field("debits_pending", a.debits_pending);
   v.Field("credits_pending", a.credits_pending);
   v.Field("created_at", a.created_at);
+}
+template <class V>
+void Describe(V& v, AccountRow& r) {
+  DescribeAccountColumns(v, r.account, r.key);
+}
+// A Book's account as a row, without copying its key.
+struct AccountRowRef {
+  const Account* account;
+};
+template <class V>
+void Describe(V& v, AccountRowRef& r) {
+  AccountKeyView key = r.account->key();
+  DescribeAccountColumns(v, const_cast<Account&>(*r.account), key);
 }
 // A transaction's own columns (its postings are rows of `postings`).
 template <class V>
@@ -230,7 +251,7 @@ void Describe(V& v, SplitRow& r) {
   DescribeSplitColumns(v, r.intent_id, r.position, r.line_item_id, r.split, r.status);
 }
 
-inline const Table<Account> kAccountsTable{"accounts", {"id"}};
+inline const Table<AccountRow> kAccountsTable{"accounts", {"id"}};
 inline const Table<JournalTx> kJournalTable{"journal_transactions", {"id"}};
 inline const Table<PostingRow> kPostingsTable{"postings", {"tx_id", "seq"}};
 inline const Table<IntentRow> kIntentsTable{"intents", {"id"}};

@@ -466,14 +466,15 @@ Result<Reconciliation> Reconcile(Store& store, const std::string& client_id,
     }
   }
   for (const Account& a : book.accounts()) {
-    if (a.key.client_id != client_id || a.key.kind != chart::kSellerWallet) continue;
+    const AccountKeyView key = a.key();
+    if (key.client_id != client_id || key.kind != chart::kSellerWallet) continue;
     ++rec.wallets_checked;
-    auto it = expected.find(a.key.Joined());
+    auto it = expected.find(key.Joined());
     Amount want = it == expected.end() ? 0 : it->second.first;
     if (want != a.credit_balance()) {
       Difference d{"seller_wallet",
-                   a.key.ref,
-                   a.key.currency,
+                   std::string(key.ref),
+                   std::string(key.currency),
                    want,
                    a.credit_balance(),
                    "the wallet's balance differs from its executed splits net of take-backs",
@@ -485,8 +486,8 @@ Result<Reconciliation> Reconcile(Store& store, const std::string& client_id,
   // 4. Funds received that no settlement explains.
   std::set<std::string> currencies;
   for (const Account& a : book.accounts()) {
-    if (a.key.client_id == client_id && a.key.kind == chart::kEscrow)
-      currencies.insert(a.key.currency);
+    const AccountKeyView key = a.key();
+    if (key.client_id == client_id && key.kind == chart::kEscrow) currencies.emplace(key.currency);
   }
   for (const std::string& cur : currencies) {
     ++rec.escrow_currencies_checked;

@@ -566,10 +566,10 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     // New accounts are plain inserts (PostgreSQL: COPY straight into the table, no staging);
     // only accounts that existed before the batch need the upsert.
     Rows new_accounts = kAccountsTable.NewRows();
-    for (const Account* a : cs.new_accounts) kAccountsTable.Append(new_accounts, *a);
+    for (const Account* a : cs.new_accounts) kAccountsTable.Append(new_accounts, AccountRowRef{a});
     w->Add(std::move(new_accounts), WriteMode::kInsert);
     Rows accounts = kAccountsTable.NewRows();
-    for (const Account* a : cs.changed_accounts) kAccountsTable.Append(accounts, *a);
+    for (const Account* a : cs.changed_accounts) kAccountsTable.Append(accounts, AccountRowRef{a});
     w->Add(std::move(accounts), WriteMode::kUpsert);
 
     Rows txs = kJournalTable.NewRows();
@@ -1057,7 +1057,11 @@ Status Store::Load(State& state) {
     {
       soci::rowset<soci::row> rs = sql.prepare
                                    << "SELECT " + kAccountsTable.ColumnNames() + " FROM accounts";
-      for (const soci::row& r : rs) state.book().LoadAccount(kAccountsTable.Read(r));
+      for (const soci::row& r : rs) {
+        AccountRow row = kAccountsTable.Read(r);
+        state.book().LoadAccount({row.key.client_id, row.key.currency, row.key.kind, row.key.ref},
+                                 row.account);
+      }
       soci::indicator ind;
       long long max_tx = 0;
       sql << "SELECT MAX(id) FROM journal_transactions", soci::into(max_tx, ind);

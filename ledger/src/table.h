@@ -327,6 +327,7 @@ struct ColumnLister : NamingVisitor<ColumnLister> {
 struct RowAppender {
   Rows* rows;
   void Field(const char*, std::string& v) { rows->T(v); }
+  void Field(const char*, std::string_view& v) { rows->T(v); }  // views (written, never read)
   void Field(const char*, int64_t& v) { rows->I(v); }
   void Field(const char*, bool& v) { rows->I(v ? 1 : 0); }
   void Field(const char*, std::optional<int64_t>& v) {

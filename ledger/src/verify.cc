@@ -327,7 +327,7 @@ Result<VerifyReport> Verify(Store& store,
         total = side == Side::kDebit ? &a.debits_pending : &a.credits_pending;
       }
       *total += phase == Phase::kRelease ? -amount : amount;
-      __int128& s = sums[{meta->key.currency, static_cast<int>(phase)}];
+      __int128& s = sums[{std::string(meta->key().currency), static_cast<int>(phase)}];
       s += side == Side::kDebit ? amount : -static_cast<__int128>(amount);
       Diff(rep, "running posted balance of account " + std::to_string(account_id) + " at tx " +
                     std::to_string(tx), GetInt(r, 5), a.posted_balance());
@@ -346,14 +346,14 @@ Result<VerifyReport> Verify(Store& store,
     if (a.id == 0) continue;  // a gap in the ids
     const int64_t id = a.id;
     Account r = replay.count(id) ? replay.at(id) : Account{};
-    std::string name = "account " + std::to_string(id) + " (" + a.key.Joined() + ")";
+    std::string name = "account " + std::to_string(id) + " (" + a.key().Joined() + ")";
     Diff(rep, name + " debits_posted", a.debits_posted, r.debits_posted);
     Diff(rep, name + " credits_posted", a.credits_posted, r.credits_posted);
     Diff(rep, name + " debits_pending", a.debits_pending, r.debits_pending);
     Diff(rep, name + " credits_pending", a.credits_pending, r.credits_pending);
-    r.key = a.key;
     r.id = id;
-    derived.LoadAccount(r);
+    r.created_at = a.created_at;
+    derived.LoadAccount(a.key(), r);
   }
 
   step("intent amounts against the ledger");
@@ -413,8 +413,8 @@ Result<VerifyReport> Verify(Store& store,
   std::map<std::pair<std::string, std::string>, __int128> held;
   for (const Account& a : derived.accounts()) {
     if (a.id == 0) continue;
-    const std::string& kind = a.key.kind;
-    auto k = std::make_pair(a.key.client_id, a.key.currency);
+    const std::string_view kind = a.key().kind;
+    auto k = std::make_pair(std::string(a.key().client_id), std::string(a.key().currency));
     if (kind == chart::kEscrow || kind == chart::kSellerWallet || kind == chart::kFeesWallet ||
         kind == chart::kCreditWallet) {
       held[k] += a.credit_balance();

@@ -23,7 +23,7 @@ struct Snapshot {
   bool has_changes;
   explicit Snapshot(const Book& b) : has_changes(b.HasChanges()) {
     for (const Account& a : b.accounts()) {
-      accounts.push_back(std::to_string(a.id) + " " + a.key.Joined() + " " +
+      accounts.push_back(std::to_string(a.id) + " " + a.key().Joined() + " " +
                          std::to_string(a.debits_posted) + " " + std::to_string(a.credits_posted) +
                          " " + std::to_string(a.debits_pending) + " " +
                          std::to_string(a.credits_pending));
@@ -212,6 +212,62 @@ TEST_F(BookTest, RecordsRunningBalancesOnPostings) {
   EXPECT_EQ(book_.Find(K("a"))->pending_balance(), 25);
 }
 
+// Keys are interned (shared prefixes, refs in an arena of blocks): every account keeps its own
+// key across many blocks, a ref longer than a block, empty refs, a reload and a Clear.
+TEST_F(BookTest, AccountsKeepTheirKeysAcrossTheInternedStorage) {
+  std::vector<AccountKey> keys;
+  for (int i = 0; i < 6000; ++i) {
+    // ~40-byte refs: several 64 KiB blocks; clients, currencies and kinds repeat. Every key is
+    // distinct (an empty ref comes with a kind of its own).
+    bool empty = i % 7 == 0;
+    std::string ref = empty ? "" : "line-" + std::to_string(i) + std::string(30, 'x');
+    std::string kind = empty ? "kind-" + std::to_string(i) : i % 5 ? "line_payable" : "line_fee";
+    keys.push_back(chart::Key(i % 3 ? "cli" : "other", i % 2 ? "EUR" : "GBP", kind, ref));
+  }
+  keys.push_back(chart::Key("cli", "EUR", "wallet", std::string(100000, 'w')));  // > one block
+  int64_t at = 1;
+  for (const AccountKey& k : keys) book_.Ensure(k, at++);
+  for (const AccountKey& k : keys) {
+    const Account* a = book_.Find(k);
+    ASSERT_NE(a, nullptr) << k.Joined();
+    EXPECT_EQ(a->key().Joined(), k.Joined());
+    EXPECT_EQ(book_.FindById(a->id), a);
+    Account copy = *a;  // a copy reads the Book's key
+    EXPECT_EQ(copy.key().ref, k.ref);
+  }
+  // Keys that differ in one part only are different accounts.
+  EXPECT_EQ(book_.Find("cli", "EUR", "line_payable", "line-1"), nullptr);
+  EXPECT_EQ(Account{}.key().Joined(), "|||");
+
+  // A reload of a known id keeps its key and takes the totals.
+  const Account* first = book_.Find(keys[1]);
+  Account values;
+  values.id = first->id;
+  values.created_at = 99;
+  values.credits_posted = 42;
+  book_.LoadAccount(first->key(), values);
+  EXPECT_EQ(book_.Find(keys[1])->credits_posted, 42);
+  EXPECT_EQ(book_.Find(keys[1])->key().Joined(), keys[1].Joined());
+
+  // After a Clear, loading accounts by key interns them afresh.
+  const size_t count = book_.account_count();
+  book_.Clear();
+  EXPECT_EQ(book_.Find(keys[1]), nullptr);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Account v;
+    v.id = static_cast<int64_t>(i + 1);
+    v.debits_posted = static_cast<Amount>(i);
+    const AccountKey& k = keys[i];
+    book_.LoadAccount({k.client_id, k.currency, k.kind, k.ref}, v);
+  }
+  EXPECT_EQ(book_.account_count(), count);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const Account* a = book_.Find(keys[i]);
+    ASSERT_NE(a, nullptr) << keys[i].Joined();
+    EXPECT_EQ(a->key().Joined(), keys[i].Joined());
+    EXPECT_EQ(a->debits_posted, static_cast<Amount>(i));
+  }
+}
 // The intent postings (intent_ops) always pass Check and give back the aggregate's figures.
 TEST(IntentOpsTest, RefusedCommandChangesNothing) {
   State state;

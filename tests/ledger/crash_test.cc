@@ -354,8 +354,8 @@ bool CheckDatabase(const std::string& url, const Ledger& led, size_t* intents_ou
   // 4. The journal balances: per currency, the accounts sum to zero in each phase.
   std::map<std::string, std::pair<__int128, __int128>> sums;
   for (const Account& a : s.book().accounts()) {
-    sums[a.key.currency].first += a.posted_balance();
-    sums[a.key.currency].second += a.pending_balance();
+    sums[std::string(a.key().currency)].first += a.posted_balance();
+    sums[std::string(a.key().currency)].second += a.pending_balance();
   }
   for (const auto& [cur, p] : sums) {
     CHECK_OR(p.first == 0 && p.second == 0, "accounts do not sum to zero in " << cur);

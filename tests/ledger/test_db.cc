@@ -293,7 +293,7 @@ std::vector<std::string> CompareBooks(const Book& a, const Book& b) {
       d.push_back(p + "missing");
       continue;
     }
-    Cmp(d, p + "key", x.key.Joined(), y->key.Joined());
+    Cmp(d, p + "key", x.key().Joined(), y->key().Joined());
     Cmp(d, p + "created_at", x.created_at, y->created_at);
     Cmp(d, p + "debits_posted", x.debits_posted, y->debits_posted);
     Cmp(d, p + "credits_posted", x.credits_posted, y->credits_posted);

@@ -14,9 +14,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -38,18 +39,43 @@ struct AccountKey {
   std::string Joined() const;
 };
 
+// An account key seen through the Book's storage (valid while the Book holds the account).
+struct AccountKeyView {
+  std::string_view client_id;
+  std::string_view currency;
+  std::string_view kind;
+  std::string_view ref;
+
+  std::string Joined() const;
+  AccountKey ToKey() const {
+    return {std::string(client_id), std::string(currency), std::string(kind), std::string(ref)};
+  }
+};
+
+// The part of a key that few accounts differ in, held once by the Book for all its accounts.
+struct AccountKeyPrefix {
+  std::string client_id;
+  std::string currency;
+  std::string kind;
+};
+
+// An account as the Book holds it: 72 bytes, its key interned (the prefix shared, the ref in the
+// Book's arena) rather than four strings of its own. The writer keeps every account, two or more
+// per intent line, so their size is most of its memory per stored intent (docs/performance.md,
+// "Memory").
 struct Account {
   int64_t id = 0;
-  AccountKey key;
   int64_t created_at = 0;
   Amount debits_posted = 0;
   Amount credits_posted = 0;
   Amount debits_pending = 0;
   Amount credits_pending = 0;
-  // Touched since the last TakeDirtyAccounts() (the Book's bookkeeping, not stored): a flag on
-  // the account rather than a set beside it, which a batch touching thousands of accounts would
-  // rehash and clear every time.
-  bool dirty = false;
+  // The key; empty for an account no Book holds (a copy keeps its Book's key).
+  AccountKeyView key() const {
+    if (prefix_ == nullptr) return {};
+    return {prefix_->client_id, prefix_->currency, prefix_->kind,
+            std::string_view(ref_, ref_size_)};
+  }
 
   // Signed balances, debit-positive. Liabilities (wallets, payables) are negative here and are
   // shown negated by the API.
@@ -57,6 +83,25 @@ struct Account {
   Amount pending_balance() const { return debits_pending - credits_pending; }
   // Credit-normal views, for liability and memo accounts.
   Amount credit_balance() const { return credits_posted - debits_posted; }
+
+ private:
+  friend class Book;
+  const AccountKeyPrefix* prefix_ = nullptr;
+  const char* ref_ = nullptr;
+  uint32_t ref_size_ = 0;
+
+ public:
+  // Touched since the last TakeDirtyAccounts() (the Book's bookkeeping, not stored): a flag on
+  // the account rather than a set beside it, which a batch touching thousands of accounts would
+  // rehash and clear every time. Last, beside ref_size_, so that it costs no padding.
+  bool dirty = false;
+};
+static_assert(sizeof(Account) <= 72, "an account's size is the writer's memory per intent");
+
+// An account as the tables and the log hold it: the key owned.
+struct AccountRow {
+  Account account;  // totals, id, created_at (its key() is empty)
+  AccountKey key;
 };
 
 struct PostingSpec {
@@ -122,7 +167,8 @@ class Book {
   std::vector<JournalTx> TakeNewTransactions();
   std::vector<int64_t> TakeDirtyAccounts(std::vector<int64_t>* created);
   bool HasChanges() const { return !new_txs_.empty() || !dirty_.empty(); }
-  void LoadAccount(Account account);  // at start-up
+  // At start-up: an account as stored (its id, key and totals; `values.key()` is not read).
+  void LoadAccount(const AccountKeyView& key, const Account& values);
   void SetNextTransactionId(int64_t next) { next_tx_id_ = next; }
   // Transactions are stamped in their order: a command submitted earlier but sequenced later
   // gets the time of the one before it, so "the balance at an instant" is a prefix of the
@@ -133,6 +179,8 @@ class Book {
  private:
   Account& EnsureMutable(const AccountKey& key, int64_t now);
   void MarkDirty(Account& a);
+  // Points `a`'s key at interned copies of `key`.
+  void InternKey(Account& a, const AccountKeyView& key);
 
   // Flat storage: account id N lives at accounts_[N - 1] (a deque, so references stay valid as
   // accounts are added), and the key index is an open-addressing table of (hash, id): one probe
@@ -148,6 +196,13 @@ class Book {
   std::deque<Account> accounts_;
   size_t count_ = 0;
   std::vector<Slot> index_;  // capacity a power of two, at most half full
+  // Interned keys: the prefixes (a handful per client), found by hash; the refs back to back in
+  // blocks that never move (an account's view points into them).
+  std::deque<AccountKeyPrefix> prefixes_;
+  std::unordered_multimap<uint64_t, const AccountKeyPrefix*> prefix_index_;
+  std::vector<std::unique_ptr<char[]>> ref_blocks_;
+  size_t ref_block_used_ = 0;
+  size_t ref_block_size_ = 0;
   int64_t next_account_id_ = 1;
   int64_t next_tx_id_ = 1;
   int64_t last_tx_time_ = 0;
