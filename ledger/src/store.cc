@@ -566,14 +566,20 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     // New accounts are plain inserts (PostgreSQL: COPY straight into the table, no staging);
     // only accounts that existed before the batch need the upsert.
     Rows new_accounts = kAccountsTable.NewRows();
+    new_accounts.Reserve(cs.new_accounts.size());
     for (const Account* a : cs.new_accounts) kAccountsTable.Append(new_accounts, AccountRowRef{a});
     w->Add(std::move(new_accounts), WriteMode::kInsert);
     Rows accounts = kAccountsTable.NewRows();
+    accounts.Reserve(cs.changed_accounts.size());
     for (const Account* a : cs.changed_accounts) kAccountsTable.Append(accounts, AccountRowRef{a});
     w->Add(std::move(accounts), WriteMode::kUpsert);
 
     Rows txs = kJournalTable.NewRows();
     Rows postings = kPostingsTable.NewRows();
+    size_t posting_count = 0;
+    for (const JournalTx& t : cs.transactions) posting_count += t.postings.size();
+    txs.Reserve(cs.transactions.size());
+    postings.Reserve(posting_count);
     for (const JournalTx& t : cs.transactions) {
       kJournalTable.Append(txs, t);
       for (size_t i = 0; i < t.postings.size(); ++i) {
@@ -585,6 +591,7 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
 
     // Views of the State's intents: nothing is copied but the row values themselves.
     Rows intents = kIntentsTable.NewRows();
+    intents.Reserve(cs.intents.size());
     for (const Intent* in : cs.intents) {
       kIntentsTable.Append(intents,
                            IntentRowRef{const_cast<Intent*>(in), in->amount(), in->platform_fees(),
@@ -593,6 +600,7 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     w->Add(std::move(intents), WriteMode::kUpsert);
 
     Rows lines = kLinesTable.NewRows();
+    lines.Reserve(cs.lines.size());
     for (const auto& [in, idx] : cs.lines) {
       Intent* mut = const_cast<Intent*>(in);
       kLinesTable.Append(lines, LineRowRef{&mut->id, static_cast<int64_t>(idx), &mut->lines[idx]});
@@ -609,6 +617,8 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     }
     Rows actions = kActionsTable.NewRows();
     Rows action_lines = kActionLinesTable.NewRows();
+    actions.Reserve(cs.actions.size());
+    action_lines.Reserve(cs.actions.size() * 2);  // a guess: most actions touch a line or two
     for (const auto& [in, idx] : cs.actions) {
       Intent* mut = const_cast<Intent*>(in);
       ActionRecord& a = mut->actions[idx];
@@ -694,6 +704,7 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     w->Add(std::move(client_wallets), WriteMode::kInsertOrIgnore);
 
     Rows events = kEventsTable.NewRows();
+    events.Reserve(cs.events.size());
     for (const EventRecord& e : cs.events) kEventsTable.Append(events, e);
     w->Add(std::move(events), WriteMode::kInsert);
   }

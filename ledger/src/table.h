@@ -89,6 +89,7 @@ class TextColumn {
     ends_.push_back(data_.size());
   }
   void emplace_back() { ends_.push_back(data_.size()); }  // an empty (or NULL) value
+  void reserve(size_t values) { ends_.reserve(values); }
   std::string_view operator[](size_t i) const {
     size_t begin = i == 0 ? 0 : ends_[i - 1];
     return std::string_view(data_).substr(begin, ends_[i] - begin);
@@ -144,6 +145,18 @@ class Rows {
     return *this;
   }
   size_t size() const { return columns_.empty() ? 0 : columns_[0].ind.size(); }
+  // Room for `rows` rows in every column: a batch's thousands of values then append without
+  // regrowing (each regrowth copies the column and was a tenth of the sequencer's instructions).
+  void Reserve(size_t rows) {
+    for (Column& c : columns_) {
+      c.ind.reserve(rows);
+      if (c.text) {
+        c.texts.reserve(rows);
+      } else {
+        c.ints.reserve(rows);
+      }
+    }
+  }
 
   const std::string& table() const { return table_; }
   const std::vector<Column>& columns() const { return columns_; }
@@ -237,7 +250,7 @@ class Rows {
   }
   void Next(soci::indicator i) {
     columns_[cursor_].ind.push_back(i);
-    cursor_ = (cursor_ + 1) % columns_.size();
+    if (++cursor_ == columns_.size()) cursor_ = 0;  // no division per value
   }
   static std::string ArrayLiteral(const Column& c) {
     std::string out = "{";
