@@ -14,7 +14,13 @@ std::string Upper(std::string_view s) {
   return out;
 }
 
-void Add(std::vector<PostingSpec>& out, AccountKey key, Side side, Phase phase, Amount amount) {
+// A posting of `amount` when it is positive. The key is copied only then: most calls pass a
+// line's payable account for legs that are often zero.
+void Add(std::vector<PostingSpec>& out, const AccountKey& key, Side side, Phase phase,
+         Amount amount) {
+  if (amount > 0) out.push_back({key, side, phase, amount});
+}
+void Add(std::vector<PostingSpec>& out, AccountKey&& key, Side side, Phase phase, Amount amount) {
   if (amount > 0) out.push_back({std::move(key), side, phase, amount});
 }
 
@@ -106,6 +112,7 @@ std::vector<PostingSpec> PlanPostings(const Intent& intent, const IntentPlan& pl
   const std::string& cur = intent.currency;
   AccountKey receivable = chart::Key(c, cur, chart::kPspReceivable, Upper(intent.external.provider_name));
   std::vector<PostingSpec> out;
+  out.reserve(plan.deltas.size() * 4 + 4);  // a capture or a create: three or four per line
   Amount pending = 0, release = 0, posted = 0;  // receivable debit legs, aggregated
   Amount receivable_credit = 0;                 // and its posted credit leg
   auto line_id = [&](size_t idx) -> const std::string& {

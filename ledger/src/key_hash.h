@@ -30,8 +30,19 @@ inline uint64_t HashParts(std::initializer_list<std::string_view> parts) {
       std::memcpy(&v, p, 8);
       h = fold(h, v);
     }
+    // The last 0-7 bytes in fixed-size loads (a memcpy of a variable length is a call): two
+    // overlapping 4-byte loads cover 4-7 bytes, three single bytes cover 1-3; with the length
+    // folded in, different tails give different words. An empty view's data() may be null.
     uint64_t tail = 0;
-    if (n > 0) std::memcpy(&tail, p, n);  // an empty view's data() may be null
+    if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      tail = (static_cast<uint64_t>(hi) << 32) | lo;
+    } else if (n > 0) {
+      auto byte = [&](size_t i) { return static_cast<uint64_t>(static_cast<unsigned char>(p[i])); };
+      tail = byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16;
+    }
     h = fold(h, tail ^ (static_cast<uint64_t>(part.size()) << 56));
   }
   h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;

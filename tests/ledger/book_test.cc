@@ -225,8 +225,21 @@ TEST_F(BookTest, AccountsKeepTheirKeysAcrossTheInternedStorage) {
     keys.push_back(chart::Key(i % 3 ? "cli" : "other", i % 2 ? "EUR" : "GBP", kind, ref));
   }
   keys.push_back(chart::Key("cli", "EUR", "wallet", std::string(100000, 'w')));  // > one block
+  // Short refs differing in one byte at each position (the hash reads 1-7 byte tails in
+  // pieces), and the same characters split differently between kind and ref.
+  for (size_t len = 1; len <= 9; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      std::string ref(len, 'r');
+      ref[at] = 's';
+      keys.push_back(chart::Key("cli", "EUR", "short", ref));
+    }
+    keys.push_back(chart::Key("cli", "EUR", "short", std::string(len, 'r')));
+  }
+  keys.push_back(chart::Key("cli", "EUR", "ab", "c"));
+  keys.push_back(chart::Key("cli", "EUR", "a", "bc"));
   int64_t at = 1;
   for (const AccountKey& k : keys) book_.Ensure(k, at++);
+  EXPECT_EQ(book_.account_count(), keys.size()) << "distinct keys must be distinct accounts";
   for (const AccountKey& k : keys) {
     const Account* a = book_.Find(k);
     ASSERT_NE(a, nullptr) << k.Joined();
