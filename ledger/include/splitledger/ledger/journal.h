@@ -132,6 +132,14 @@ struct JournalTx {
 // In-memory book. Not thread-safe: owned by the sequencer thread.
 class Book {
  public:
+  Book() = default;
+  // Accounts point into the Book's interned keys: a copy would point into the original. A move
+  // keeps every address (the containers hand their nodes and blocks over).
+  Book(const Book&) = delete;
+  Book& operator=(const Book&) = delete;
+  Book(Book&&) = default;
+  Book& operator=(Book&&) = default;
+
   // Checks that `specs` form a valid transaction against the current totals: positive amounts,
   // known currencies, balanced per (currency, phase), releases not above the pending totals, and
   // no total overflowing. Does not modify anything.
