@@ -7,6 +7,8 @@
 // `--memory` runs at least 1,000,000 operations (one intent each) and adds rss_bytes_per_intent:
 // the growth of this process's resident memory from before the run to the projection caught up.
 // `--intent-cache N` bounds the intents the writer keeps in memory (default: the server's).
+// `--capture-reference` gives each capture a PSP reference of its own, as a platform relaying a
+// PSP's capture ids does (the writer indexes every action carrying one).
 #include <unistd.h>
 #include <chrono>
 #include <cstdio>
@@ -82,6 +84,7 @@ Status CreateSellers(service::Service& svc) {
 // One operation = create a 2-line intent, then capture it fully: two service commands submitted
 // back to back (ids are chosen by the submitter, so the capture can follow without waiting).
 void SubmitCreateAndCapture(service::Service& svc, const std::string& run, uint64_t n,
+                            bool capture_reference,
                             std::vector<std::future<service::Outcome>>* out) {
   int64_t now = NowMs();
   service::CreateIntent create;
@@ -91,7 +94,14 @@ void SubmitCreateAndCapture(service::Service& svc, const std::string& run, uint6
     create.line_ids.push_back(NewId(id_prefix::kLineItem, now));
   std::string intent_id = create.intent_id;
   out->push_back(svc.Submit({{"bench", now}, std::move(create), std::nullopt}));
-  service::CaptureIntent capture{intent_id, ActionInput{}, NewId(id_prefix::kCapture, now)};
+  ActionInput capture_input;
+  if (capture_reference) {
+    capture_input.external.present = true;
+    capture_input.external.provider_name = "STRIPE";
+    capture_input.external.provider_reference = "ch-" + run + "-" + std::to_string(n);
+  }
+  service::CaptureIntent capture{intent_id, std::move(capture_input),
+                                 NewId(id_prefix::kCapture, now)};
   out->push_back(svc.Submit({{"bench", now}, std::move(capture), std::nullopt}));
 }
 
@@ -121,7 +131,7 @@ int64_t RssBytes() {
 }
 
 RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inflight,
-              size_t intent_cache) {
+              size_t intent_cache, bool capture_reference) {
   RunResult rr;
   service::ServiceOptions options;
   options.db_url = url;
@@ -157,7 +167,7 @@ RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inf
         for (size_t i = 0; i < window; ++i) {
           uint64_t n = next.fetch_add(1);
           if (n >= ops) break;
-          SubmitCreateAndCapture(seq, run, n, &futures);
+          SubmitCreateAndCapture(seq, run, n, capture_reference, &futures);
         }
         if (futures.empty()) return;
         for (auto& f : futures) {
@@ -219,10 +229,11 @@ int LedgerBenchMain(int argc, char** argv) {
   // The writer's bound on intents in memory (serve --intent-cache; 0: all), the server default.
   size_t intent_cache = std::stoull(Flag(
       argc, argv, "--intent-cache", std::to_string(service::ServiceOptions{}.max_cached_intents)));
-  bool json = false, memory = false;
+  bool json = false, memory = false, capture_reference = false;
   for (int i = 0; i < argc; ++i) {
     json = json || std::strcmp(argv[i], "--json") == 0;
     memory = memory || std::strcmp(argv[i], "--memory") == 0;
+    capture_reference = capture_reference || std::strcmp(argv[i], "--capture-reference") == 0;
   }
   // --memory: the resident memory each stored intent costs, over at least a million of them.
   if (memory) ops = std::max<uint64_t>(std::stoull(Flag(argc, argv, "--ops", "1000000")), 1000000);
@@ -238,9 +249,9 @@ int LedgerBenchMain(int argc, char** argv) {
   std::fprintf(stderr, "ledger bench: create 2-line intent + full capture, durable log (%s)\n",
                url.empty() ? "SQLite, log file fdatasync'd per record" : url.c_str());
   // The baseline: the same operations through the same code, one command per log record.
-  RunResult single = Run(single_url, baseline_ops, 1, 64, intent_cache);
+  RunResult single = Run(single_url, baseline_ops, 1, 64, intent_cache, capture_reference);
   Print("one command per log record", single);
-  RunResult grouped = Run(grouped_url, ops, 4096, inflight, intent_cache);
+  RunResult grouped = Run(grouped_url, ops, 4096, inflight, intent_cache, capture_reference);
   Print("sequencer (group commit)", grouped);
   if (!tmp.empty()) std::filesystem::remove_all(tmp);
   if (!single.ok || !grouped.ok) {
@@ -258,13 +269,14 @@ int LedgerBenchMain(int argc, char** argv) {
                  "memory: RSS %.1f MB -> %.1f MB over %llu intents: %.0f bytes per intent\n",
                  grouped.rss_before / 1e6, grouped.rss_after / 1e6,
                  static_cast<unsigned long long>(grouped.ops), per_intent);
-    char buf[160];
+    char buf[200];
     std::snprintf(
         buf, sizeof buf,
         ", \"rss_bytes_per_intent\": %.0f, \"rss_before_bytes\": %lld, \"rss_after_bytes\": %lld, "
-        "\"intent_cache\": %zu",
+        "\"intent_cache\": %zu, \"capture_reference\": %s",
         per_intent, static_cast<long long>(grouped.rss_before),
-        static_cast<long long>(grouped.rss_after), intent_cache);
+        static_cast<long long>(grouped.rss_after), intent_cache,
+        capture_reference ? "true" : "false");
     memory_json = buf;
   }
   if (json) {

@@ -173,19 +173,9 @@ void Book::InternKey(Account& a, const AccountKeyView& key) {
     prefix_index_.emplace(h, prefix);
   }
   a.prefix_ = prefix;
-  a.ref_size_ = static_cast<uint32_t>(key.ref.size());
-  a.ref_ = nullptr;
-  if (key.ref.empty()) return;
-  if (ref_blocks_.empty() || ref_block_used_ + key.ref.size() > ref_block_size_) {
-    constexpr size_t kBlock = 64 * 1024;
-    ref_block_size_ = std::max(kBlock, key.ref.size());
-    ref_blocks_.push_back(std::make_unique<char[]>(ref_block_size_));
-    ref_block_used_ = 0;
-  }
-  char* dest = ref_blocks_.back().get() + ref_block_used_;
-  std::memcpy(dest, key.ref.data(), key.ref.size());
-  ref_block_used_ += key.ref.size();
-  a.ref_ = dest;
+  const std::string_view ref = refs_.Add(key.ref);
+  a.ref_ = ref.data();
+  a.ref_size_ = static_cast<uint32_t>(ref.size());
 }
 
 Account& Book::EnsureMutable(const AccountKey& key, int64_t now) {
@@ -311,9 +301,7 @@ void Book::Clear() {
   index_.clear();
   prefixes_.clear();
   prefix_index_.clear();
-  ref_blocks_.clear();
-  ref_block_used_ = 0;
-  ref_block_size_ = 0;
+  refs_.Clear();
   count_ = 0;
   next_account_id_ = 1;
   next_tx_id_ = 1;

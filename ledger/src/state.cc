@@ -249,31 +249,46 @@ void State::IndexActions(const std::string& key, const Intent& intent, size_t fr
   for (size_t i = from; i < intent.actions.size(); ++i) {
     const ActionRecord& a = intent.actions[i];
     if (a.external.provider_reference.empty()) continue;
-    // Several actions may carry one reference (a PSP reporting captures under one charge): the
-    // earliest (time, intent, position) wins, so that the answer does not depend on the order
-    // actions were created in, loaded in, or read back in.
-    ActionRef candidate{key, i, a.created_at};
-    auto [it, inserted] = action_by_ref_.try_emplace(
-        RefKey(intent.client_id, intent.external.provider_name, a.external.provider_reference),
-        candidate);
-    const ActionRef& held = it->second;
-    if (!inserted && std::tie(candidate.created_at, candidate.intent_key, candidate.index) <
-                         std::tie(held.created_at, held.intent_key, held.index)) {
-      it->second = std::move(candidate);
+    const uint64_t h = KeyHash(
+        RefKey(intent.client_id, intent.external.provider_name, a.external.provider_reference));
+    bool known = false;  // indexed before (a dropped intent read back again)
+    for (auto [it, end] = action_by_ref_.equal_range(h); it != end && !known; ++it) {
+      known = it->second.index == i && it->second.key() == key;
     }
+    if (known) continue;
+    const std::string_view stored = action_keys_.Add(key);
+    action_by_ref_.emplace(h, ActionRef{stored.data(), static_cast<uint32_t>(stored.size()),
+                                        static_cast<uint32_t>(i), a.created_at});
   }
 }
 
 const Intent* State::FindActionByReference(std::string_view client_id, std::string_view provider,
                                            std::string_view reference, size_t* action_index) const {
-  // The index covers every stored intent (dropped ones by key): a reference may be carried by
-  // actions of several intents, and the first one indexed must win whatever the cache holds.
-  auto it = action_by_ref_.find(RefKey(client_id, provider, reference));
-  if (it == action_by_ref_.end()) return nullptr;
-  const IntentEntry* e = FetchIntentByKey(it->second.intent_key);
-  if (e == nullptr || it->second.index >= e->intent.actions.size()) return nullptr;
-  *action_index = it->second.index;
-  return &e->intent;
+  // The index covers every stored intent (dropped ones by key). Several actions may carry one
+  // reference (a PSP reporting captures under one charge): the earliest (time, intent, position)
+  // wins, so that the answer depends neither on the cache nor on the order actions were created,
+  // loaded or read back in. A candidate whose own reference differs only shares the hash.
+  const std::string ref_key = RefKey(client_id, provider, reference);
+  std::vector<const ActionRef*> candidates;
+  for (auto [it, end] = action_by_ref_.equal_range(KeyHash(ref_key)); it != end; ++it) {
+    candidates.push_back(&it->second);
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const ActionRef* x, const ActionRef* y) {
+    return std::make_tuple(x->created_at, x->key(), x->index) <
+           std::make_tuple(y->created_at, y->key(), y->index);
+  });
+  for (const ActionRef* c : candidates) {
+    const IntentEntry* e = FetchIntentByKey(std::string(c->key()));
+    if (e == nullptr || c->index >= e->intent.actions.size()) continue;
+    const Intent& in = e->intent;
+    if (RefKey(in.client_id, in.external.provider_name,
+               in.actions[c->index].external.provider_reference) != ref_key) {
+      continue;
+    }
+    *action_index = c->index;
+    return &in;
+  }
+  return nullptr;
 }
 
 const Amount* State::FindEscrowReceipt(std::string_view client_id, std::string_view currency,
@@ -918,6 +933,7 @@ void State::Clear() {
   client_wallet_order_.clear();
   next_event_id_ = 1;
   action_by_ref_.clear();
+  action_keys_.Clear();
   executed_into_.clear();
   scheduled_.clear();
   due_order_.clear();

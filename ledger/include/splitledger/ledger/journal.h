@@ -15,7 +15,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,6 +22,7 @@
 
 #include "splitledger/core/money.h"
 #include "splitledger/core/status.h"
+#include "splitledger/ledger/string_arena.h"
 
 namespace splitledger::ledger {
 
@@ -208,9 +208,7 @@ class Book {
   // blocks that never move (an account's view points into them).
   std::deque<AccountKeyPrefix> prefixes_;
   std::unordered_multimap<uint64_t, const AccountKeyPrefix*> prefix_index_;
-  std::vector<std::unique_ptr<char[]>> ref_blocks_;
-  size_t ref_block_used_ = 0;
-  size_t ref_block_size_ = 0;
+  StringArena refs_;
   int64_t next_account_id_ = 1;
   int64_t next_tx_id_ = 1;
   int64_t last_tx_time_ = 0;

@@ -21,6 +21,7 @@
 #include "splitledger/core/payment.h"
 #include "splitledger/core/settlement.h"
 #include "splitledger/ledger/journal.h"
+#include "splitledger/ledger/string_arena.h"
 
 namespace splitledger::ledger {
 
@@ -496,13 +497,19 @@ class State {
   std::unordered_map<std::string, ClientWallet> client_wallets_;  // client|funds|currency
   std::unordered_map<std::string, std::vector<std::string>> client_wallet_order_;  // client -> keys
   int64_t next_event_id_ = 1;
+  // An action carrying a PSP reference: 24 bytes, its intent's key in `action_keys_`.
   struct ActionRef {
-    std::string intent_key;
-    size_t index = 0;  // in Intent::actions
+    const char* intent_key = nullptr;
+    uint32_t key_size = 0;
+    uint32_t index = 0;  // in Intent::actions
     int64_t created_at = 0;
+    std::string_view key() const { return {intent_key, key_size}; }
   };
-  // client|PROVIDER|ref -> the action carrying it, over every stored intent (IndexActions)
-  mutable std::unordered_map<std::string, ActionRef> action_by_ref_;
+  // Hash of client|PROVIDER|ref -> every action carrying it, over every stored intent
+  // (IndexActions). Keyed by hash, not by the string (a few hundred bytes less per action with a
+  // reference): a lookup checks each candidate action's own reference.
+  mutable std::unordered_multimap<uint64_t, ActionRef> action_by_ref_;
+  mutable StringArena action_keys_;
   std::unordered_map<std::string, Settlement> settlements_;  // id
   std::unordered_map<std::string, int64_t> scheduled_;       // intent key -> next TransferDate
   std::set<std::pair<int64_t, std::string>> due_order_;      // (next TransferDate, intent key)
