@@ -9,10 +9,7 @@
 
 namespace splitledger::ledger {
 
-namespace {
-
-std::string JoinKey(std::string_view client_id, std::string_view currency, std::string_view kind,
-                    std::string_view ref) {
+std::string AccountKeyView::Joined() const {
   std::string s;
   s.reserve(client_id.size() + currency.size() + kind.size() + ref.size() + 3);
   s.append(client_id).push_back('|');
@@ -21,11 +18,6 @@ std::string JoinKey(std::string_view client_id, std::string_view currency, std::
   s.append(ref);
   return s;
 }
-
-}  // namespace
-
-std::string AccountKey::Joined() const { return JoinKey(client_id, currency, kind, ref); }
-std::string AccountKeyView::Joined() const { return JoinKey(client_id, currency, kind, ref); }
 
 namespace {
 
@@ -186,7 +178,7 @@ Account& Book::EnsureMutable(const AccountKey& key, int64_t now) {
   a = Account{};
   a.id = id;
   a.created_at = now;
-  InternKey(a, {key.client_id, key.currency, key.kind, key.ref});
+  InternKey(a, key.View());
   IndexInsert(KeyHash(key.client_id, key.currency, key.kind, key.ref), id);
   ++count_;
   created_.push_back(id);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include "splitledger/core/intent.h"
 #include "splitledger/core/intent_describe.h"
@@ -17,21 +18,15 @@ namespace splitledger::ledger {
 
 // ---- accounts and the journal ---------------------------------------------------------------
 
-template <class V>
-void Describe(V& v, AccountKey& k) {
+// An owned key (a row read back) or a view (a Book's account written): the same columns.
+template <class V, class Key>
+requires std::is_same_v<Key, AccountKey> || std::is_same_v<Key, AccountKeyView>
+void Describe(V& v, Key& k) {
   v.Field("client_id", k.client_id);
   v.Field("currency", k.currency);
   v.Field("kind", k.kind);
   v.Field("ref", k.ref);
 }
-template <class V>
-void Describe(V& v, AccountKeyView& k) {
-  v.Field("client_id", k.client_id);
-  v.Field("currency", k.currency);
-  v.Field("kind", k.kind);
-  v.Field("ref", k.ref);
-}
-// `Key`: an AccountKey (a row read back) or an AccountKeyView (a Book's account written).
 template <class V, class Key>
 void DescribeAccountColumns(V& v, Account& a, Key& key) {
   v.Field("id", a.id);

@@ -1070,8 +1070,7 @@ Status Store::Load(State& state) {
                                    << "SELECT " + kAccountsTable.ColumnNames() + " FROM accounts";
       for (const soci::row& r : rs) {
         AccountRow row = kAccountsTable.Read(r);
-        state.book().LoadAccount({row.key.client_id, row.key.currency, row.key.kind, row.key.ref},
-                                 row.account);
+        state.book().LoadAccount(row.key.View(), row.account);
       }
       soci::indicator ind;
       long long max_tx = 0;

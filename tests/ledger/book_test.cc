@@ -270,8 +270,7 @@ TEST_F(BookTest, AccountsKeepTheirKeysAcrossTheInternedStorage) {
     Account v;
     v.id = static_cast<int64_t>(i + 1);
     v.debits_posted = static_cast<Amount>(i);
-    const AccountKey& k = keys[i];
-    book_.LoadAccount({k.client_id, k.currency, k.kind, k.ref}, v);
+    book_.LoadAccount(keys[i].View(), v);
   }
   EXPECT_EQ(book_.account_count(), count);
   for (size_t i = 0; i < keys.size(); ++i) {

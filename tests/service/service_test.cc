@@ -27,6 +27,15 @@ using ledger::testing::BackendTest;
 
 constexpr int64_t kNow = 1796000000000;
 
+// What the tables at `url` hold, loaded as a reader would.
+std::unique_ptr<ledger::State> LoadTables(const std::string& url) {
+  auto store = ledger::testing::OpenStore(url, false);
+  EXPECT_TRUE(store.ok());
+  auto state = std::make_unique<ledger::State>();
+  EXPECT_TRUE((*store)->Load(*state).ok());
+  return state;
+}
+
 User Payer(const std::string& id) {
   User u;
   u.id = id;
@@ -500,14 +509,7 @@ TEST_P(ServiceTest, TheSameCommandsGiveTheSameLedger) {
     ASSERT_TRUE(svc.ok());
     make(**svc);
   }
-  auto load = [](const std::string& url) {
-    auto store = ledger::testing::OpenStore(url, false);
-    EXPECT_TRUE(store.ok());
-    auto state = std::make_unique<ledger::State>();
-    EXPECT_TRUE((*store)->Load(*state).ok());
-    return state;
-  };
-  auto a = load(db_->url()), b = load((*other)->url());
+  auto a = LoadTables(db_->url()), b = LoadTables((*other)->url());
   for (const auto& d : ledger::testing::CompareBooks(a->book(), b->book())) ADD_FAILURE() << d;
   ASSERT_EQ(a->intents().size(), 4u);  // the fifth joined the first as a mixed basket
   for (const auto& [k, in] : a->intents()) {
@@ -861,6 +863,19 @@ TEST_P(ServiceTest, IntentsDroppedFromMemoryReadBackTheSame) {
     }
     return of_kind.empty() ? nullptr : of_kind[pick(of_kind.size())];
   };
+  // An intent with an action of `kind`, one such action, and an input for all or part of it;
+  // nullopt when the intent picked has none.
+  struct ActedOn {
+    const Intent* intent;
+    const ActionRecord* action;
+    ActionInput input;
+  };
+  auto act_on = [&](ActionKind kind) -> std::optional<ActedOn> {
+    const Intent& in = intent_where(has(kind));
+    const ActionRecord* a = one_action(in, kind);
+    if (a == nullptr) return std::nullopt;
+    return ActedOn{&in, a, chance(50) ? part_of(in, *a) : ActionInput{}};
+  };
   auto mark_all_stale = [&] {
     for (const std::string& id : intent_ids) stale.insert(id);
   };
@@ -900,17 +915,15 @@ TEST_P(ServiceTest, IntentsDroppedFromMemoryReadBackTheSame) {
       });
       run("RefundIntent", RefundIntent{in.id, with_ref(ai, "re", 60), next("ref")});
     } else if (r < 49) {
-      const Intent& in = intent_where(has(ActionKind::kRefund));
-      const ActionRecord* rf = one_action(in, ActionKind::kRefund);
-      if (rf == nullptr) continue;
-      ActionInput ai = chance(50) ? part_of(in, *rf) : ActionInput{};
-      run("ReverseRefund", ReverseRefund{in.id, rf->id, with_ref(ai, "rr", 40), next("rev")});
+      std::optional<ActedOn> rf = act_on(ActionKind::kRefund);
+      if (!rf) continue;
+      run("ReverseRefund", ReverseRefund{rf->intent->id, rf->action->id,
+                                         with_ref(rf->input, "rr", 40), next("rev")});
     } else if (r < 54) {
-      const Intent& in = intent_where(has(ActionKind::kCapture));
-      const ActionRecord* cp = one_action(in, ActionKind::kCapture);
-      if (cp == nullptr) continue;
-      ActionInput ai = chance(50) ? part_of(in, *cp) : ActionInput{};
-      run("DisputeCapture", DisputeCapture{in.id, cp->id, with_ref(ai, "dp", 50), next("dsp")});
+      std::optional<ActedOn> cp = act_on(ActionKind::kCapture);
+      if (!cp) continue;
+      run("DisputeCapture", DisputeCapture{cp->intent->id, cp->action->id,
+                                           with_ref(cp->input, "dp", 50), next("dsp")});
     } else if (r < 58) {
       const Intent& in = intent_where(has(ActionKind::kDispute));
       const ActionRecord* dp = one_action(in, ActionKind::kDispute);
@@ -1182,14 +1195,7 @@ TEST_P(ServiceTest, IntentsDroppedFromMemoryReadBackTheSame) {
   b.reset();
 
   // The tables of both: the same books, the same intents.
-  auto load = [](const std::string& url) {
-    auto store = ledger::testing::OpenStore(url, false);
-    EXPECT_TRUE(store.ok());
-    auto state = std::make_unique<ledger::State>();
-    EXPECT_TRUE((*store)->Load(*state).ok());
-    return state;
-  };
-  auto la = load(oa.db_url), lb = load(ob.db_url);
+  auto la = LoadTables(oa.db_url), lb = LoadTables(ob.db_url);
   for (const auto& d : ledger::testing::CompareBooks(la->book(), lb->book())) ADD_FAILURE() << d;
   ASSERT_EQ(la->intents().size(), intent_ids.size());
   ASSERT_EQ(lb->intents().size(), intent_ids.size());

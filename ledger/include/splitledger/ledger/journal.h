@@ -29,27 +29,25 @@ namespace splitledger::ledger {
 enum class Side : uint8_t { kDebit = 0, kCredit = 1 };
 enum class Phase : uint8_t { kPosted = 0, kPending = 1, kRelease = 2 };
 
-struct AccountKey {
-  std::string client_id;
-  std::string currency;
-  std::string kind;
-  std::string ref;  // e.g. a line item id, a wallet id, a provider name; may be empty
-
-  // "client|currency|kind|ref": the in-memory index key.
-  std::string Joined() const;
-};
-
-// An account key seen through the Book's storage (valid while the Book holds the account).
+// An account key seen through storage that outlives it (the Book's, or an AccountKey's).
 struct AccountKeyView {
   std::string_view client_id;
   std::string_view currency;
   std::string_view kind;
   std::string_view ref;
 
+  // "client|currency|kind|ref".
   std::string Joined() const;
-  AccountKey ToKey() const {
-    return {std::string(client_id), std::string(currency), std::string(kind), std::string(ref)};
-  }
+};
+
+struct AccountKey {
+  std::string client_id;
+  std::string currency;
+  std::string kind;
+  std::string ref;  // e.g. a line item id, a wallet id, a provider name; may be empty
+
+  AccountKeyView View() const { return {client_id, currency, kind, ref}; }
+  std::string Joined() const { return View().Joined(); }
 };
 
 // The part of a key that few accounts differ in, held once by the Book for all its accounts.
