@@ -2,7 +2,6 @@
 
 namespace splitledger::api {
 
-namespace {
 service::Envelope EnvelopeOf(const Request& req, service::Command command) {
   service::Envelope env;
   env.caller = service::Caller{req.client_id, req.now_ms};
@@ -13,7 +12,6 @@ service::Envelope EnvelopeOf(const Request& req, service::Command command) {
   }
   return env;
 }
-}  // namespace
 
 service::Outcome Run(App& app, const Request& req, service::Command command) {
   return app.service->Execute(EnvelopeOf(req, std::move(command)));

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "auth.h"
@@ -109,9 +110,22 @@ struct Request {
   std::string iauth_payment;
 };
 
-// Runs a command for the request's client and waits for its durable outcome. With an
-// Idempotency-Key, the key, a hash of the request and its URL travel with the command: the
-// service stores the outcome under the key in the same batch as the effects.
+// A translator's answer that waits for the writer: the command to run for the request, and how
+// its outcome becomes the reply. The server submits it without a thread waiting
+// (Service::SubmitAsync) and renders the outcome on a completion thread, so `render` must not
+// call the service: it turns the request and the outcome into the reply, nothing more.
+struct Deferred {
+  service::Command command;
+  Reply (*render)(const Request& req, const service::Outcome& outcome);
+};
+using Answer = std::variant<Reply, Deferred>;
+
+// The command as the service receives it: the request's client and time, and with an
+// Idempotency-Key the key, a hash of the request and its URL (the service stores the outcome
+// under the key in the same batch as the effects).
+service::Envelope EnvelopeOf(const Request& req, service::Command command);
+
+// Runs a command for the request's client (EnvelopeOf) and waits for its durable outcome.
 service::Outcome Run(App& app, const Request& req, service::Command command);
 
 // A request refused before it became a command: under its Idempotency-Key the refusal is stored

@@ -277,6 +277,14 @@ std::string SerializeReply(const Reply& reply, bool close, bool head) {
   return out;
 }
 
+struct Responder::Target {
+  FrontDoor::Impl* door;
+  ConnPtr conn;
+  bool close;
+  bool head;
+  std::string request_target;  // for the 500 of a responder dropped unsent
+};
+
 class FrontDoor::Impl {
  public:
   Impl(FrontDoor& owner, FrontDoorOptions options, Handler handler, Refusal refusal)
@@ -815,42 +823,53 @@ class FrontDoor::Impl {
         w = std::move(work_.front());
         work_.pop_front();
       }
-      Reply reply;
+      Responder responder(std::make_unique<Responder::Target>(
+          Responder::Target{this, w.conn, w.close, w.head, w.request.target}));
       try {
-        reply = handler_(w.request);
+        handler_(w.request, std::move(responder));
       } catch (...) {
-        reply = refusal_(500, "internal_error", "Internal server error", w.request.target);
+        // The handler's Responder, destroyed unsent by the unwinding, answered 500.
       }
-      Conn& c = *w.conn;
-      std::unique_lock<std::mutex> lock(c.mu);
-      bool close = w.close || c.close_after_write || !accepting_;
-      std::string bytes = SerializeReply(reply, close, w.head);
-      ssize_t n = c.closed ? -1 : Send(c, bytes.data(), bytes.size());
-      if (n < 0) {
-        lock.unlock();
-        Post(w.conn, Msg::kClose);
-      } else if (static_cast<size_t>(n) < bytes.size()) {
-        c.out = bytes.substr(static_cast<size_t>(n));
-        c.close_after_write = close;
-        c.state = Conn::State::kWriting;
-        c.deadline = Clock::now() + std::chrono::milliseconds(options_.write_timeout_ms);
-        lock.unlock();
-        Post(w.conn, Msg::kWantWrite);
-      } else if (close) {
-        ShutdownConn(c);  // the peer sees the end now; the reactor closes the fd
-        lock.unlock();
-        Post(w.conn, Msg::kClose);
-      } else {
-        c.state = Conn::State::kIdle;
-        c.deadline = Clock::now() + std::chrono::milliseconds(options_.keep_alive_timeout_ms);
-        bool more = !c.in.empty() || !c.reading;
-        lock.unlock();
-        if (more) Post(w.conn, Msg::kResume);
-      }
-      in_flight_.fetch_sub(1);
     }
   }
 
+ public:
+  // Sends `reply` on the connection of a request a worker handed out (any thread, once).
+  void Finish(const ConnPtr& conn, bool close_requested, bool head, const Reply& reply) {
+    Conn& c = *conn;
+    std::unique_lock<std::mutex> lock(c.mu);
+    bool close = close_requested || c.close_after_write || !accepting_;
+    std::string bytes = SerializeReply(reply, close, head);
+    ssize_t n = c.closed ? -1 : Send(c, bytes.data(), bytes.size());
+    if (n < 0) {
+      lock.unlock();
+      Post(conn, Msg::kClose);
+    } else if (static_cast<size_t>(n) < bytes.size()) {
+      c.out = bytes.substr(static_cast<size_t>(n));
+      c.close_after_write = close;
+      c.state = Conn::State::kWriting;
+      c.deadline = Clock::now() + std::chrono::milliseconds(options_.write_timeout_ms);
+      lock.unlock();
+      Post(conn, Msg::kWantWrite);
+    } else if (close) {
+      ShutdownConn(c);  // the peer sees the end now; the reactor closes the fd
+      lock.unlock();
+      Post(conn, Msg::kClose);
+    } else {
+      c.state = Conn::State::kIdle;
+      c.deadline = Clock::now() + std::chrono::milliseconds(options_.keep_alive_timeout_ms);
+      bool more = !c.in.empty() || !c.reading;
+      lock.unlock();
+      if (more) Post(conn, Msg::kResume);
+    }
+    in_flight_.fetch_sub(1);
+  }
+
+  Reply InternalError(const std::string& target) {
+    return refusal_(500, "internal_error", "Internal server error", target);
+  }
+
+ private:
   FrontDoor& owner_;
   FrontDoorOptions options_;
   Handler handler_;
@@ -877,6 +896,30 @@ class FrontDoor::Impl {
   std::vector<std::thread> workers_;
   std::atomic<int> in_flight_{0};
 };
+
+Responder::Responder(std::unique_ptr<Target> target) : target_(std::move(target)) {}
+Responder::Responder(Responder&&) noexcept = default;
+Responder& Responder::operator=(Responder&& other) noexcept {
+  if (this != &other) {
+    if (target_) Send(target_->door->InternalError(target_->request_target));
+    target_ = std::move(other.target_);
+  }
+  return *this;
+}
+
+Responder::~Responder() {
+  if (!target_) return;
+  try {
+    Send(target_->door->InternalError(target_->request_target));
+  } catch (...) {
+  }
+}
+
+void Responder::Send(const Reply& reply) {
+  if (!target_) return;  // sent already
+  std::unique_ptr<Target> t = std::move(target_);
+  t->door->Finish(t->conn, t->close, t->head, reply);
+}
 
 FrontDoor::FrontDoor(FrontDoorOptions options, Handler handler, Refusal refusal)
     : impl_(std::make_unique<Impl>(*this, options, std::move(handler), std::move(refusal))) {}

@@ -2,7 +2,8 @@
 //
 // One reactor thread (Poco::Net::PollSet, epoll) owns every socket: it accepts, reads and
 // parses requests with header and body deadlines, and hands each complete request to a worker
-// pool. A worker runs the handler (which may wait for the sequencer) and sends the reply with a
+// pool. A worker runs the handler, which answers through a Responder: at once, or later from
+// another thread (a reply that waits for the writer holds no worker). The reply goes out with a
 // non-blocking write; a reply the peer does not take at once is finished by the reactor. So a
 // thousand connections that send half a request, or none, cost a thousand buffers and no thread,
 // and /healthz keeps answering. TLS listeners (tls.h) are served by the same reactor: the
@@ -11,13 +12,14 @@
 //
 // Contracts:
 //  * The handler runs on a worker thread, once per request, in order per connection (a
-//    pipelined request waits for the reply to the one before it).
+//    pipelined request waits for the reply to the one before it, however late that is sent).
 //  * Refusals the front door makes itself, without the handler: 400 (malformed request line or
 //    headers), 408 (headers or body not complete within their deadline), 413 (body over
 //    max_body_bytes; the rest of the body is read and dropped, then the connection closes), 431
 //    (headers over max_header_bytes), 503 (max_connections reached, or max_queued requests
 //    waiting for a worker). Each carries Connection: close, and a JSON body from `refusal`.
-//  * Stop() stops accepting, lets in-flight requests finish (bounded), closes everything.
+//  * Stop() stops accepting, lets in-flight requests finish (bounded; a request is in flight
+//    until its Responder sends), closes everything.
 #pragma once
 
 #include <Poco/Net/ServerSocket.h>
@@ -54,6 +56,26 @@ struct HttpRequest {
   std::string HeaderOr(std::string_view lower_name, std::string fallback = {}) const;
 };
 
+// Sends the reply to one request, once, from any thread: the handler's, or a later one. A
+// responder destroyed without sending answers 500, so no request is left without a reply. It
+// must not outlive its FrontDoor; once the FrontDoor has stopped, the connection is closed and
+// the reply is dropped. Send never blocks: what the socket does not take, the reactor finishes.
+class Responder {
+ public:
+  Responder(Responder&&) noexcept;
+  Responder& operator=(Responder&&) noexcept;
+  ~Responder();
+
+  void Send(const Reply& reply);
+
+  // The connection and how the reply is framed: only the FrontDoor makes one.
+  struct Target;
+  explicit Responder(std::unique_ptr<Target> target);
+
+ private:
+  std::unique_ptr<Target> target_;
+};
+
 struct FrontDoorOptions {
   size_t workers = 256;      // threads running handlers (requests in flight, not connections)
   size_t max_queued = 4096;  // complete requests waiting for a worker
@@ -68,7 +90,8 @@ struct FrontDoorOptions {
 
 class FrontDoor {
  public:
-  using Handler = std::function<Reply(HttpRequest&)>;
+  // Answers a request through the Responder (now or later).
+  using Handler = std::function<void(HttpRequest&, Responder)>;
   // The reply to a refusal the front door makes itself; `target` is the request's path when
   // known (so the error speaks the path's dialect), else empty.
   using Refusal = std::function<Reply(int status, const std::string& type,
@@ -93,6 +116,7 @@ class FrontDoor {
   size_t failed_handshakes() const { return failed_handshakes_.load(std::memory_order_relaxed); }
 
  private:
+  friend struct Responder::Target;
   class Impl;
   std::unique_ptr<Impl> impl_;
   std::atomic<size_t> connections_{0};

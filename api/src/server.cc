@@ -17,6 +17,7 @@
 #include <rapidjson/writer.h>
 #include "admin.h"
 #include "app.h"
+#include "completions.h"
 #include "dialects.h"
 #include "front_door.h"
 #include "hook_delivery.h"
@@ -119,32 +120,84 @@ Dialect DialectOfPath(std::string_view target) {
 
 class ApiHandler {
  public:
-  ApiHandler(App& app, const Extensions& extensions) : app_(app), extensions_(extensions) {}
+  ApiHandler(App& app, const Extensions& extensions, CompletionPool& completions)
+      : app_(app), extensions_(extensions), completions_(completions) {}
 
-  Reply Handle(HttpRequest& hreq) {
-    auto t0 = std::chrono::steady_clock::now();
+  // Answers at once, or (a Deferred answer) submits the command and answers from a completion
+  // thread once its outcome is durable: this worker is free meanwhile.
+  void Handle(HttpRequest& hreq, Responder respond) {
+    const auto started = std::chrono::steady_clock::now();
     Request req;
     req.route = "unmatched";
-    Reply reply;
-    try {
-      reply = Dispatch(hreq, req);
-    } catch (const std::exception&) {
-      reply = ErrorReply(req.dialect == Dialect::kPlain ? Dialect::kV2 : req.dialect,
-                         ErrorFromStatus(Status::Internal("")));
-    } catch (...) {
-      reply = ErrorReply(Dialect::kV2, ErrorFromStatus(Status::Internal("")));
+    Answer answer = Guarded(req, [&] { return Dispatch(hreq, req); });
+    if (auto* later = std::get_if<Deferred>(&answer)) {
+      service::Envelope envelope = EnvelopeOf(req, std::move(later->command));
+      app_.service->SubmitAsync(
+          std::move(envelope), std::make_unique<DeferredReply>(*this, std::move(req), later->render,
+                                                               started, std::move(respond)));
+      return;
     }
-    g_rate.Add(reply, NowMs() / 1000, app_.cfg.rate_limit_per_window);
-    int64_t micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
-            .count();
-    app_.metrics.Record(req.method, req.route, reply.status, micros);
-    app_.log.Request(req.method, req.route, reply.status, micros, reply.log_detail);
-    return reply;
+    Finish(req, std::get<Reply>(std::move(answer)), started, respond);
   }
 
  private:
-  Reply Dispatch(HttpRequest& hreq, Request& req) {
+  // A request whose reply waits for its command: the outcome arrives on the writer thread and is
+  // rendered and sent on a completion thread.
+  class DeferredReply final : public service::OutcomeSink, public CompletionPool::Task {
+   public:
+    DeferredReply(ApiHandler& handler, Request req,
+                  Reply (*render)(const Request&, const service::Outcome&),
+                  std::chrono::steady_clock::time_point started, Responder respond)
+        : handler_(handler),
+          req_(std::move(req)),
+          render_(render),
+          started_(started),
+          respond_(std::move(respond)) {}
+
+    void Run() override {
+      Reply reply = Guarded(req_, [&] { return render_(req_, outcome_); });
+      handler_.Finish(req_, std::move(reply), started_, respond_);
+    }
+
+   private:
+    void Receive(std::unique_ptr<service::OutcomeSink> self, service::Outcome outcome) override {
+      outcome_ = std::move(outcome);
+      (void)self.release();  // now owned as a task
+      handler_.completions_.Post(std::unique_ptr<CompletionPool::Task>(this));
+    }
+
+    ApiHandler& handler_;
+    Request req_;
+    Reply (*render_)(const Request&, const service::Outcome&);
+    std::chrono::steady_clock::time_point started_;
+    Responder respond_;
+    service::Outcome outcome_;
+  };
+
+  // `make`'s result, or the request dialect's 500 when it throws.
+  template <typename Make>
+  static auto Guarded(const Request& req, Make make) -> decltype(make()) {
+    try {
+      return make();
+    } catch (...) {
+      return ErrorReply(req.dialect == Dialect::kPlain ? Dialect::kV2 : req.dialect,
+                        ErrorFromStatus(Status::Internal("")));
+    }
+  }
+
+  // Rate-limit headers, the request's metrics and log line, then the reply.
+  void Finish(const Request& req, Reply reply, std::chrono::steady_clock::time_point started,
+              Responder& respond) {
+    g_rate.Add(reply, NowMs() / 1000, app_.cfg.rate_limit_per_window);
+    int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count();
+    app_.metrics.Record(req.method, req.route, reply.status, micros);
+    app_.log.Request(req.method, req.route, reply.status, micros, reply.log_detail);
+    respond.Send(reply);
+  }
+
+  Answer Dispatch(HttpRequest& hreq, Request& req) {
     req.now_ms = NowMs();
     req.method = hreq.method;
     req.transport = hreq.transport;
@@ -405,7 +458,7 @@ class ApiHandler {
     }
     req.route = std::string("/") + dialect->prefix + "/{ClientId}/" + m.route->path;
     req.params = std::move(m.params);
-    return m.route->handler(app_, req);
+    return m.route->Translate(app_, req);
   }
 
   // The certificate presented on the mTLS listener: registered and active (sets
@@ -506,6 +559,7 @@ class ApiHandler {
 
   App& app_;
   const Extensions& extensions_;
+  CompletionPool& completions_;
 };
 
 // The path of a bundled adapter beside this binary: the build tree's lib/, or the package's
@@ -804,9 +858,13 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
   fo.body_timeout_ms = app.cfg.body_timeout_seconds * 1000;
   fo.keep_alive_timeout_ms = app.cfg.keep_alive_timeout_seconds * 1000;
   for (auto& ext : extensions) ext->Start(ServeContext{app.cfg.db, app.service.get()});
-  ApiHandler handler(app, extensions);
+  // Replies that waited for the writer are rendered and sent here: as many threads as cores, as
+  // they never block. It stops after the service (whose last outcomes it still sends) and before
+  // the front door is gone.
+  CompletionPool completions(std::max(2u, std::thread::hardware_concurrency()));
+  ApiHandler handler(app, extensions, completions);
   FrontDoor server(
-      fo, [&handler](HttpRequest& r) { return handler.Handle(r); },
+      fo, [&handler](HttpRequest& r, Responder respond) { handler.Handle(r, std::move(respond)); },
       [&app](int status, const std::string& type, const std::string& message,
              std::string_view target) {
         ApiError e;
@@ -892,6 +950,7 @@ int ServeMain(int argc, char** argv, Extensions extensions) {
   webhooks.Stop();           // messages not recorded as delivered are sent again
   for (auto& ext : extensions) ext->Stop();
   app.service->Stop();
+  completions.Stop();
   done = true;
   flusher.join();
   app.log.Always("stopped", {});

@@ -61,7 +61,7 @@ Reply IntentReply(const Request& req, const service::Outcome& o) {
 
 // --- create ----------------------------------------------------------------------------------
 
-Reply Create(App& app, Request& req) {
+Answer Create(App& app, Request& req) {
   rapidjson::Document d;
   if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return RefuseRequest(app, Dialect::kV3, req, st);
   Binder b;
@@ -122,7 +122,7 @@ Reply Create(App& app, Request& req) {
   cmd.intent_id = NewId(id_prefix::kIntent, req.now_ms);
   for (size_t i = 0; i < in.lines.size(); ++i) cmd.line_ids.push_back(NewId(id_prefix::kLineItem, req.now_ms));
   *cmd.input = std::move(in);
-  return IntentReply(req, Run(app, req, std::move(cmd)));
+  return Deferred{std::move(cmd), IntentReply};
 }
 
 // --- captures, cancels, refunds, reversals, disputes -----------------------------------------
@@ -203,7 +203,7 @@ bool BindAction(const std::string& body, ActionBody kind, ActionInput* out, Fiel
 
 // Binds the body as `kind` and runs the command `make(input)` builds.
 template <class Make>
-Reply Action(App& app, Request& req, ActionBody kind, Make make) {
+Answer Action(App& app, Request& req, ActionBody kind, Make make) {
   ActionInput in;
   FieldErrors errors;
   Status parse_error;
@@ -211,38 +211,38 @@ Reply Action(App& app, Request& req, ActionBody kind, Make make) {
     if (!parse_error.ok()) return RefuseRequest(app, Dialect::kV3, req, parse_error);
     return RefuseRequest(app, Dialect::kV3, req, Status::Invalid("invalid"), errors);
   }
-  return IntentReply(req, Run(app, req, make(std::move(in))));
+  return Deferred{make(std::move(in)), IntentReply};
 }
 
-Reply Capture(App& app, Request& req) {
+Answer Capture(App& app, Request& req) {
   return Action(app, req, ActionBody::kCapture, [&](ActionInput in) {
     return service::CaptureIntent{req.params[0], std::move(in), NewId(id_prefix::kCapture, req.now_ms)};
   });
 }
-Reply Cancel(App& app, Request& req) {
+Answer Cancel(App& app, Request& req) {
   return Action(app, req, ActionBody::kCancel, [&](ActionInput in) {
     return service::CancelIntent{req.params[0], std::move(in), NewId(id_prefix::kCancel, req.now_ms)};
   });
 }
-Reply Refund(App& app, Request& req) {
+Answer Refund(App& app, Request& req) {
   return Action(app, req, ActionBody::kRefund, [&](ActionInput in) {
     return service::RefundIntent{req.params[0], std::move(in), NewId(id_prefix::kRefund, req.now_ms)};
   });
 }
-Reply ReverseRefund(App& app, Request& req) {
+Answer ReverseRefund(App& app, Request& req) {
   return Action(app, req, ActionBody::kReverse, [&](ActionInput in) {
     return service::ReverseRefund{req.params[0], req.params[1], std::move(in),
                                   NewId(id_prefix::kRefundReversal, req.now_ms)};
   });
 }
-Reply Dispute(App& app, Request& req) {
+Answer Dispute(App& app, Request& req) {
   return Action(app, req, ActionBody::kDispute, [&](ActionInput in) {
     return service::DisputeCapture{req.params[0], req.params[1], std::move(in),
                                    NewId(id_prefix::kDispute, req.now_ms)};
   });
 }
 
-Reply Decide(App& app, Request& req) {
+Answer Decide(App& app, Request& req) {
   rapidjson::Document d;
   if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return RefuseRequest(app, Dialect::kV3, req, st);
   Binder b;
@@ -255,10 +255,10 @@ Reply Decide(App& app, Request& req) {
     }
   }
   if (!b.ok()) return RefuseRequest(app, Dialect::kV3, req, Status::Invalid("invalid"), b.errors());
-  return IntentReply(req, Run(app, req, std::move(cmd)));
+  return Deferred{std::move(cmd), IntentReply};
 }
 
-Reply Get(App& app, Request& req) { return IntentReply(req, Run(app, req, service::GetIntent{req.params[0]})); }
+Answer Get(App&, Request& req) { return Deferred{service::GetIntent{req.params[0]}, IntentReply}; }
 
 // --- splits (§10.5) ---------------------------------------------------------------------------
 
@@ -285,7 +285,7 @@ Reply SplitReply(const Request& req, const service::Outcome& o) {
   return JsonReply(RenderSplit(std::get<service::SplitView>(o.value)));
 }
 
-Reply CreateSplits(App& app, Request& req) {
+Answer CreateSplits(App& app, Request& req) {
   rapidjson::Document d;
   if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return RefuseRequest(app, Dialect::kV3, req, st);
   Binder b;
@@ -315,14 +315,14 @@ Reply CreateSplits(App& app, Request& req) {
     }
   }
   if (!b.ok()) return RefuseRequest(app, Dialect::kV3, req, Status::Invalid("invalid"), b.errors());
-  return SplitReply(req, Run(app, req, std::move(cmd)));
+  return Deferred{std::move(cmd), SplitReply};
 }
 
-Reply GetSplit(App& app, Request& req) {
-  return SplitReply(req, Run(app, req, service::GetSplit{req.params[0], req.params[1]}));
+Answer GetSplit(App&, Request& req) {
+  return Deferred{service::GetSplit{req.params[0], req.params[1]}, SplitReply};
 }
 
-Reply UpdateSplit(App& app, Request& req) {
+Answer UpdateSplit(App& app, Request& req) {
   rapidjson::Document d;
   if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return RefuseRequest(app, Dialect::kV3, req, st);
   Binder b;
@@ -333,15 +333,15 @@ Reply UpdateSplit(App& app, Request& req) {
   cmd.patch.transfer_date = b.Int(d, "TransferDate", false);
   cmd.patch.description = b.Str(d, "Description", false);
   if (!b.ok()) return RefuseRequest(app, Dialect::kV3, req, Status::Invalid("invalid"), b.errors());
-  return SplitReply(req, Run(app, req, std::move(cmd)));
+  return Deferred{std::move(cmd), SplitReply};
 }
 
-Reply ExecuteSplit(App& app, Request& req) {
-  return SplitReply(req, Run(app, req, service::ExecuteSplit{req.params[0], req.params[1]}));
+Answer ExecuteSplit(App&, Request& req) {
+  return Deferred{service::ExecuteSplit{req.params[0], req.params[1]}, SplitReply};
 }
 
-Reply ReverseSplit(App& app, Request& req) {
-  return SplitReply(req, Run(app, req, service::ReverseSplit{req.params[0], req.params[1]}));
+Answer ReverseSplit(App&, Request& req) {
+  return Deferred{service::ReverseSplit{req.params[0], req.params[1]}, SplitReply};
 }
 
 }  // namespace

@@ -55,23 +55,48 @@ Outcome ApplyEnvelope(ledger::State& state, const Envelope& env,
   return out;
 }
 
+// One command on its way through the writer. How its outcome is delivered (a promise someone
+// waits on, or a sink that hands it on) is the subclass's.
 class CommandJob : public ledger::Job {
  public:
   CommandJob(Envelope env, std::optional<Outcome> refused)
       : env_(std::move(env)), refused_(std::move(refused)) {}
-  std::future<Outcome> future() { return promise_.get_future(); }
 
   void Apply(ledger::State& state) override { out_ = ApplyEnvelope(state, env_, refused_); }
   void Complete(const Status& commit) override {
     if (!commit.ok()) out_ = Outcome::Error(commit);
-    promise_.set_value(std::move(out_));
+    Deliver(std::move(out_));
   }
+
+ protected:
+  virtual void Deliver(Outcome outcome) = 0;
 
  private:
   Envelope env_;
   std::optional<Outcome> refused_;
   Outcome out_ = Outcome::Error(Status::Internal("command did not run"));
+};
+
+class PromiseJob final : public CommandJob {
+ public:
+  using CommandJob::CommandJob;
+  std::future<Outcome> future() { return promise_.get_future(); }
+
+ private:
+  void Deliver(Outcome outcome) override { promise_.set_value(std::move(outcome)); }
   std::promise<Outcome> promise_;
+};
+
+class SinkJob final : public CommandJob {
+ public:
+  SinkJob(Envelope env, std::optional<Outcome> refused, std::unique_ptr<OutcomeSink> sink)
+      : CommandJob(std::move(env), std::move(refused)), sink_(std::move(sink)) {}
+
+ private:
+  void Deliver(Outcome outcome) override {
+    OutcomeSink::Take(std::move(sink_), std::move(outcome));
+  }
+  std::unique_ptr<OutcomeSink> sink_;
 };
 
 }  // namespace
@@ -122,23 +147,36 @@ void Service::Stop() {
   if (seq_) seq_->Stop();
 }
 
-std::future<Outcome> Service::Submit(Envelope envelope) {
+std::optional<Outcome> Service::RunPreflight(Envelope& envelope, bool* answered) {
   std::vector<FieldError> errors;
   Status pre = Preflight(envelope.command, envelope.caller, &errors);
-  std::optional<Outcome> refused;
-  if (!pre.ok()) {
-    refused = Outcome{std::move(pre), std::move(errors), {}};
-    if (!envelope.idempotency) {  // nothing to record: answer without the writer
-      std::promise<Outcome> p;
-      p.set_value(std::move(*refused));
-      return p.get_future();
-    }
+  *answered = false;
+  if (pre.ok()) return std::nullopt;
+  // Without a key there is nothing to record: the refusal is the answer, without the writer.
+  *answered = !envelope.idempotency;
+  return Outcome{std::move(pre), std::move(errors), {}};
+}
+
+std::future<Outcome> Service::Submit(Envelope envelope) {
+  bool answered = false;
+  std::optional<Outcome> refused = RunPreflight(envelope, &answered);
+  if (answered) {
+    std::promise<Outcome> p;
+    p.set_value(std::move(*refused));
+    return p.get_future();
   }
   return Queue(std::move(envelope), std::move(refused));
 }
 
+void Service::SubmitAsync(Envelope envelope, std::unique_ptr<OutcomeSink> sink) {
+  bool answered = false;
+  std::optional<Outcome> refused = RunPreflight(envelope, &answered);
+  if (answered) return OutcomeSink::Take(std::move(sink), std::move(*refused));
+  seq_->Submit(std::make_unique<SinkJob>(std::move(envelope), std::move(refused), std::move(sink)));
+}
+
 std::future<Outcome> Service::Queue(Envelope envelope, std::optional<Outcome> refused) {
-  auto job = std::make_unique<CommandJob>(std::move(envelope), std::move(refused));
+  auto job = std::make_unique<PromiseJob>(std::move(envelope), std::move(refused));
   std::future<Outcome> f = job->future();
   seq_->Submit(std::move(job));
   return f;

@@ -1,14 +1,19 @@
 // The front door (api/src/front_door.h): no thread is held by an idle or slow connection.
 // A thousand half-open connections leave /healthz and real requests answering; a request whose
 // headers do not arrive in time gets 408; past max_connections a connection gets 503; pipelined
-// requests and Expect: 100-continue work. SQLite only: this is about HTTP, not storage.
+// requests and Expect: 100-continue work. A request whose reply waits for the writer holds no
+// worker thread. SQLite only: this is about HTTP, not storage.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BACKENDS, startServer, stopServer, createClient, getToken, req, rand, naturalPayer } from './lib.mjs';
+import {
+  BACKENDS, startServer, stopServer, createClient, getToken, req, rand, naturalPayer, verify, Api, makeSeller,
+  intentBody,
+} from './lib.mjs';
 
 const sqlite = BACKENDS.find((b) => b.name === 'sqlite');
 
@@ -167,5 +172,90 @@ describe('front door connection limit [sqlite]', () => {
     }
     assert.ok(ok, '/healthz answers again once the idle connections closed');
     assert.ok((await metric(srv.base, 'splitledger_http_connections_refused_total')) >= 1);
+  });
+});
+
+// Holds SQLite's write lock on the database file until stop() (a second process, as an
+// operator's sqlite3 shell would): the server's projection cannot write meanwhile.
+function holdWriteLock(path) {
+  const script = [
+    'import sqlite3, sys',
+    'c = sqlite3.connect(sys.argv[1], isolation_level=None)',
+    "c.execute('BEGIN IMMEDIATE')",
+    "print('locked', flush=True)",
+    'sys.stdin.read()',
+    "c.execute('ROLLBACK')",
+  ].join('\n');
+  const p = spawn('python3', ['-c', script, path], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const locked = new Promise((res, rej) => {
+    p.stdout.on('data', (d) => { if (String(d).includes('locked')) res(); });
+    p.on('exit', (code) => rej(new Error(`lock holder exited: ${code}`)));
+  });
+  return { locked, stop: () => new Promise((res) => { p.on('exit', res); p.stdin.end(); }) };
+}
+
+describe('a reply that waits for the writer holds no worker [sqlite]', () => {
+  let db; let srv; let dir; let api; let seller;
+  before(async () => {
+    db = await sqlite.create();
+    const clientId = `cl-fd1-${rand(4)}`;
+    const apiKey = `key-${rand(16)}`;
+    await createClient(db.url, clientId, apiKey);
+    dir = mkdtempSync(join(tmpdir(), 'splitledger-fd1-'));
+    const cfg = join(dir, 'config.json');
+    // One worker thread: a request that held it while waiting for the writer would block all.
+    writeFileSync(cfg, JSON.stringify({ max_threads: 1 }));
+    srv = await startServer(db.url, ['--config', cfg]);
+    const t = await getToken(srv.base, clientId, apiKey);
+    assert.equal(t.status, 200, t.text);
+    api = new Api(srv.base, clientId, t.json.access_token);
+    seller = await makeSeller(api);
+  });
+  after(async () => {
+    const r = await stopServer(srv);
+    assert.equal(r.code, 0, `server exit: ${JSON.stringify(r)}\n${srv.log.slice(-2000)}`);
+    const v = await verify(db.url);
+    assert.equal(v.code, 0, `verify: ${v.stdout}${v.stderr}`);
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('with one worker and the writer stalled, /healthz and /metrics answer; the waiting intents then commit', async () => {
+    const lock = holdWriteLock(db.url.slice('sqlite:'.length));
+    await lock.locked;
+    // Intents one after another: each is a log record the tables cannot take. The writer queues
+    // 64 records for the projection (its lag bound), writes and answers one more, then waits:
+    // the lag stays at 65 and nothing more is answered until the tables move.
+    const answered = [];
+    let sending = true;
+    const sequential = (async () => {
+      while (sending) answered.push(await api.v3('POST', '/payins/intents', intentBody(seller, [{ UnitAmount: 1000 }])));
+    })();
+    let lag = 0;
+    for (let i = 0; i < 600 && lag < 65; i++) {  // a hang detector (60 s), not a timing assertion
+      lag = (await metric(srv.base, 'splitledger_projection_lag_records')) ?? 0;
+      if (lag < 65) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(lag, 65, 'the writer waits once the projection lags by its bound');
+    sending = false;
+    // Twenty more, at once: all wait for the writer, with the sequential one.
+    let settled = 0;
+    const waiting = Array.from({ length: 20 }, () => api.v3('POST', '/payins/intents', intentBody(seller, [{ UnitAmount: 500 }]))
+      .finally(() => { settled++; }));
+    for (let i = 0; i < 3; i++) {
+      const h = await fetch(`${srv.base}/healthz`, { signal: AbortSignal.timeout(20_000) });
+      assert.equal(h.status, 200, 'the one worker is free while twenty-one requests wait for the writer');
+    }
+    assert.equal(await metric(srv.base, 'splitledger_projection_lag_records'), 65);
+    assert.equal(settled, 0, 'the twenty are still waiting');
+    await lock.stop();
+    const late = await Promise.all(waiting);
+    await sequential;
+    for (const r of [...answered, ...late]) assert.equal(r.status, 200, r.text);
+    for (const r of late) {
+      const g = await api.v3('GET', `/payins/intents/${r.json.Id}`);
+      assert.equal(g.status, 200, g.text);
+      assert.equal(g.json.Amount, 500);
+    }
   });
 });

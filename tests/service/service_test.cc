@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <condition_variable>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -275,6 +277,15 @@ class ServiceTest : public BackendTest {
     if (!key.empty()) e.idempotency = IdempotencyStamp{key, "hash-of-" + key, "/url"};
     return s.Execute(std::move(e));
   }
+  // A payer user and an EUR wallet it owns.
+  static void CreateSellerWallet(Service& s, const std::string& user, const std::string& wallet) {
+    ASSERT_TRUE(Run(s, CreateUser{Box<User>(Payer(user))}).ok());
+    CreateWallet cw;
+    cw.wallet.id = wallet;
+    cw.wallet.owners = {user};
+    cw.wallet.currency = "EUR";
+    ASSERT_TRUE(Run(s, cw).ok());
+  }
 };
 
 TEST_P(ServiceTest, EntitiesSurviveARestartAndStayWithTheirClient) {
@@ -415,12 +426,7 @@ TEST_P(ServiceTest, ConsoleUsersKeepOnlyTheirHashAndSurviveARestart) {
 TEST_P(ServiceTest, ConcurrentDuplicatesOfOneKeyHaveExactlyOneEffect) {
   auto svc = OpenService();
   ASSERT_TRUE(svc);
-  ASSERT_TRUE(Run(*svc, CreateUser{Box<User>(Payer("user_m_s"))}).ok());
-  CreateWallet cw;
-  cw.wallet.id = "wlt_m_s";
-  cw.wallet.owners = {"user_m_s"};
-  cw.wallet.currency = "EUR";
-  ASSERT_TRUE(Run(*svc, cw).ok());
+  ASSERT_NO_FATAL_FAILURE(CreateSellerWallet(*svc, "user_m_s", "wlt_m_s"));
   std::atomic<int> ok{0}, conflict{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 16; ++t) {
@@ -450,6 +456,95 @@ TEST_P(ServiceTest, ConcurrentDuplicatesOfOneKeyHaveExactlyOneEffect) {
   ASSERT_TRUE(DecodeIntentView(std::get<IntentSnapshot>(first.value), &v));
   EXPECT_EQ(v.figures.amount, 3000);
   EXPECT_EQ(v.figures.platform_fees, 30);
+}
+
+// Outcomes received by sinks, with the thread each arrived on.
+struct Received {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<int, Outcome>> outcomes;  // (submission number, outcome)
+  std::vector<std::thread::id> threads;
+  void Wait(size_t n) {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return outcomes.size() >= n; }))
+        << "received " << outcomes.size() << " of " << n;
+  }
+};
+
+class RecordingSink final : public OutcomeSink {
+ public:
+  RecordingSink(Received& into, int number) : into_(into), number_(number) {}
+
+ private:
+  void Receive(std::unique_ptr<OutcomeSink> self, Outcome outcome) override {
+    std::lock_guard<std::mutex> lock(into_.mu);
+    into_.outcomes.emplace_back(number_, std::move(outcome));
+    into_.threads.push_back(std::this_thread::get_id());
+    into_.cv.notify_all();
+    (void)self;  // destroyed here: the sink owned itself
+  }
+  Received& into_;
+  int number_;
+};
+
+TEST_P(ServiceTest, SubmitAsyncDeliversEachOutcomeOnceInOrderAndRefusalsAtOnce) {
+  auto svc = OpenService();
+  ASSERT_TRUE(svc);
+  ASSERT_NO_FATAL_FAILURE(CreateSellerWallet(*svc, "user_m_as", "wlt_m_as"));
+
+  Received got;
+  constexpr int kIntents = 300;
+  for (int i = 0; i < kIntents; ++i) {
+    CreateIntent c;
+    c.intent_id = "int_as_" + std::to_string(i);
+    *c.input = TwoLines("wlt_m_as", "as-ref-" + std::to_string(i));
+    c.line_ids = {"li_as_" + std::to_string(i) + "_0", "li_as_" + std::to_string(i) + "_1"};
+    svc->SubmitAsync({Caller{"cli", kNow}, std::move(c), std::nullopt},
+                     std::make_unique<RecordingSink>(got, i));
+  }
+  got.Wait(kIntents);
+  {
+    std::lock_guard<std::mutex> lock(got.mu);
+    ASSERT_EQ(got.outcomes.size(), static_cast<size_t>(kIntents));
+    for (int i = 0; i < kIntents; ++i) {
+      EXPECT_EQ(got.outcomes[i].first, i) << "one submitter's outcomes arrive in its order";
+      ASSERT_TRUE(got.outcomes[i].second.ok()) << got.outcomes[i].second.status.ToString();
+      EXPECT_NE(got.threads[i], std::this_thread::get_id()) << "delivered by the writer";
+    }
+  }
+  // Each is durable and the same as a waited-for read gives.
+  for (int i = 0; i < kIntents; i += 37) {
+    Outcome read = Run(*svc, GetIntent{"int_as_" + std::to_string(i)});
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(std::get<IntentSnapshot>(read.value).bytes,
+              std::get<IntentSnapshot>(got.outcomes[i].second.value).bytes);
+  }
+
+  // A preflight refusal without a key is answered on the submitting thread, before the call
+  // returns; with a key it goes through the writer to be recorded.
+  Received refused;
+  svc->SubmitAsync({Caller{"cli", kNow}, CreateUser{Box<User>(User{})}, std::nullopt},
+                   std::make_unique<RecordingSink>(refused, 0));
+  {
+    std::lock_guard<std::mutex> lock(refused.mu);
+    ASSERT_EQ(refused.outcomes.size(), 1u);
+    EXPECT_EQ(refused.outcomes[0].second.status.code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(refused.threads[0], std::this_thread::get_id());
+  }
+  svc->SubmitAsync({Caller{"cli", kNow}, CreateUser{Box<User>(User{})},
+                    IdempotencyStamp{"async-refused-0001", "h", "/url"}},
+                   std::make_unique<RecordingSink>(refused, 1));
+  refused.Wait(2);
+  EXPECT_EQ(refused.outcomes[1].second.status.code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(Run(*svc, GetStoredResponse{"async-refused-0001"}).ok()) << "recorded under the key";
+
+  // After Stop, a submission is answered kUnavailable (retryable), never dropped.
+  svc->Stop();
+  Received late;
+  svc->SubmitAsync({Caller{"cli", kNow}, GetIntent{"int_as_0"}, std::nullopt},
+                   std::make_unique<RecordingSink>(late, 0));
+  late.Wait(1);
+  EXPECT_EQ(late.outcomes[0].second.status.code(), ErrorCode::kUnavailable);
 }
 
 TEST_P(ServiceTest, ARefusedPreflightWithAKeyIsRecordedAndBlocksTheKey) {

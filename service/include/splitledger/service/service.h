@@ -76,6 +76,23 @@ struct AdminEndpoint {
   std::string secret_file;  // the 0600 file holding the secret, on the server's host
 };
 
+// Receives one command's outcome (Service::SubmitAsync), instead of a thread waiting for it.
+class OutcomeSink {
+ public:
+  virtual ~OutcomeSink() = default;
+  // Hands `outcome` to `sink`, which owns itself from then on.
+  static void Take(std::unique_ptr<OutcomeSink> sink, Outcome outcome) {
+    OutcomeSink* s = sink.release();
+    s->Receive(std::unique_ptr<OutcomeSink>(s), std::move(outcome));
+  }
+
+ protected:
+  // Called exactly once, with the sink's own ownership: on the writer thread after the batch is
+  // durable (or failed), or on the submitting thread when the command was answered at once.
+  // Keep it short (hand the work to another thread): the writer's next batch waits for it.
+  virtual void Receive(std::unique_ptr<OutcomeSink> self, Outcome outcome) = 0;
+};
+
 class Service {
  public:
   // Opens the database (migrating it), takes the writer lease, loads the state and starts the
@@ -87,6 +104,9 @@ class Service {
   std::future<Outcome> Submit(Envelope envelope);
   // Submit and wait.
   Outcome Execute(Envelope envelope);
+  // Submit without a thread waiting: the same outcome as Submit's, given to `sink`
+  // (OutcomeSink::Receive says on which thread). Batch-mates complete in their batch's order.
+  void SubmitAsync(Envelope envelope, std::unique_ptr<OutcomeSink> sink);
   // A refusal decided before any command (its envelope holds `Refused`): without a key it is
   // returned as is; with one it is stored under the key (or meets the key's earlier use: an
   // IdempotencyConflict), through the writer like any outcome.
@@ -118,6 +138,9 @@ class Service {
 
  private:
   Service() = default;
+  // Preflights the command: nullopt when it may run; else its refusal, and `answered` when that
+  // refusal is the whole answer (no key to record it under).
+  static std::optional<Outcome> RunPreflight(Envelope& envelope, bool* answered);
   // Queues the envelope for the writer; `refused` set: record that outcome, run no handler.
   std::future<Outcome> Queue(Envelope envelope, std::optional<Outcome> refused);
   // Waits (a few seconds at most) until the tables hold every batch durable now.
