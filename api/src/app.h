@@ -31,7 +31,8 @@ struct Config {
   int64_t max_body_bytes = 1 << 20;
   int64_t token_ttl_seconds = 3600;
   std::string log_level = "info";
-  int max_threads = 256;        // workers: requests in flight at once (not connections)
+  int max_threads = 256;  // workers: requests being handled at once (not connections, nor
+                          // deferred requests waiting for their commit)
   int max_queued = 4096;        // complete requests waiting for a worker (503 past it)
   int max_connections = 10000;  // open connections (503 and close past it; capped by RLIMIT_NOFILE)
   int keep_alive_timeout_seconds = 15;

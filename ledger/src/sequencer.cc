@@ -244,9 +244,12 @@ void Sequencer::ProjectorLoop() {
                       .count();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      stats_.projections++;
       stats_.projection_micros_total += static_cast<uint64_t>(micros);
-      if (!st.ok()) stats_.projection_failures++;
+      if (st.ok()) {
+        stats_.projections++;
+      } else {
+        stats_.projection_failures++;
+      }
     }
     std::vector<PreparedWritePtr> done;
     {

@@ -234,6 +234,7 @@ ServiceStats Service::stats() const {
   out.projected_lsn = s.projected_lsn;
   out.projection_micros_total = s.projection_micros_total;
   out.projection_failures = s.projection_failures;
+  out.projections = s.projections;
   out.intent_reads = s.intent_reads;
   out.intents_cached = s.intents_cached;
   return out;

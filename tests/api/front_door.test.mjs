@@ -237,6 +237,7 @@ describe('a reply that waits for the writer holds no worker [sqlite]', () => {
       if (lag < 65) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(lag, 65, 'the writer waits once the projection lags by its bound');
+    const transactions = await metric(srv.base, 'splitledger_projection_transactions_total');
     sending = false;
     // Twenty more, at once: all wait for the writer, with the sequential one.
     let settled = 0;
@@ -248,10 +249,17 @@ describe('a reply that waits for the writer holds no worker [sqlite]', () => {
     }
     assert.equal(await metric(srv.base, 'splitledger_projection_lag_records'), 65);
     assert.equal(settled, 0, 'the twenty are still waiting');
+    assert.equal(await metric(srv.base, 'splitledger_projection_transactions_total'), transactions,
+      'no table transaction commits while the tables are locked');
     await lock.stop();
     const late = await Promise.all(waiting);
     await sequential;
     for (const r of [...answered, ...late]) assert.equal(r.status, 200, r.text);
+    for (let i = 0; i < 600 && (await metric(srv.base, 'splitledger_projection_lag_records')) !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok((await metric(srv.base, 'splitledger_projection_transactions_total')) > transactions,
+      'the tables catch up once unlocked');
     for (const r of late) {
       const g = await api.v3('GET', `/payins/intents/${r.json.Id}`);
       assert.equal(g.status, 200, g.text);

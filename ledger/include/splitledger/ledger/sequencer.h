@@ -51,7 +51,7 @@ struct SequencerStats {
   uint64_t failed_commits = 0;
   uint64_t apply_micros_total = 0;       // sequencer thread: applying commands and Prepare
   uint64_t commit_micros_total = 0;      // time spent in Store::Append (encode, write, sync)
-  uint64_t projections = 0;              // projection transactions
+  uint64_t projections = 0;              // projection transactions committed
   uint64_t projection_micros_total = 0;  // time spent in Store::Project
   uint64_t projection_failures = 0;      // failed projection transactions (retried)
   uint64_t durable_lsn = 0;

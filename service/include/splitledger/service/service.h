@@ -58,6 +58,7 @@ struct ServiceStats {
   uint64_t projected_lsn = 0;        // the last record the tables hold
   uint64_t projection_micros_total = 0;
   uint64_t projection_failures = 0;
+  uint64_t projections = 0;     // table transactions (each holds one or more log records)
   uint64_t intent_reads = 0;    // intents the writer read back from the tables (a bounded cache)
   uint64_t intents_cached = 0;  // intents in the writer's memory after its last batch
 };
