@@ -88,7 +88,12 @@ Reply TransactionsReply(App& app, Request& req, service::Command list) {
 
 // --- users -----------------------------------------------------------------------------------
 
-Reply CreateUser(App& app, Request& req, bool natural) {
+Reply UserReply(const Request& req, const Outcome& o) {
+  if (!o.ok()) return Failed(req, o);
+  return JsonReply(RenderUser(*std::get<service::Box<User>>(o.value)));
+}
+
+Answer CreateUser(App& app, Request& req, bool natural) {
   Document body;
   if (Status st = ParseJsonObject(req.body, &body); !st.ok()) {
     return RefuseRequest(app, Dialect::kV2, req, st);
@@ -99,23 +104,19 @@ Reply CreateUser(App& app, Request& req, bool natural) {
   BindUser(body, natural, &*cmd.user, &fields, &cmd.category_given, &errors);
   if (!errors.empty()) return RefuseRequest(app, Dialect::kV2, req, Status::Invalid("invalid"), errors);
   cmd.user->id = NewId(id_prefix::kUser, req.now_ms);
-  Outcome o = Run(app, req, std::move(cmd));
-  if (!o.ok()) return Failed(req, o);
-  return JsonReply(RenderUser(*std::get<service::Box<User>>(o.value)));
+  return Deferred{std::move(cmd), UserReply};
 }
-Reply CreateNatural(App& app, Request& req) { return CreateUser(app, req, true); }
-Reply CreateLegal(App& app, Request& req) { return CreateUser(app, req, false); }
+Answer CreateNatural(App& app, Request& req) { return CreateUser(app, req, true); }
+Answer CreateLegal(App& app, Request& req) { return CreateUser(app, req, false); }
 
-Reply GetUser(App& app, Request& req, std::optional<PersonType> kind) {
-  Outcome o = Run(app, req, service::GetUser{req.params[0], kind});
-  if (!o.ok()) return Failed(req, o);
-  return JsonReply(RenderUser(*std::get<service::Box<User>>(o.value)));
+Answer GetUser(Request& req, std::optional<PersonType> kind) {
+  return Deferred{service::GetUser{req.params[0], kind}, UserReply};
 }
-Reply GetAnyUser(App& app, Request& req) { return GetUser(app, req, std::nullopt); }
-Reply GetNatural(App& app, Request& req) { return GetUser(app, req, PersonType::kNatural); }
-Reply GetLegal(App& app, Request& req) { return GetUser(app, req, PersonType::kLegal); }
+Answer GetAnyUser(App&, Request& req) { return GetUser(req, std::nullopt); }
+Answer GetNatural(App&, Request& req) { return GetUser(req, PersonType::kNatural); }
+Answer GetLegal(App&, Request& req) { return GetUser(req, PersonType::kLegal); }
 
-Reply UpdateUser(App& app, Request& req, bool natural) {
+Answer UpdateUser(Request& req, bool natural) {
   Document body;
   if (Status st = ParseJsonObject(req.body, &body); !st.ok()) return V2Status(st);
   service::UpdateUser cmd;
@@ -125,12 +126,10 @@ Reply UpdateUser(App& app, Request& req, bool natural) {
   FieldErrors errors;
   BindUser(body, natural, &*cmd.patch, &cmd.fields, &category_given, &errors);
   if (!errors.empty()) return V2Error(ParamError(std::move(errors)));
-  Outcome o = Run(app, req, std::move(cmd));
-  if (!o.ok()) return Failed(req, o);
-  return JsonReply(RenderUser(*std::get<service::Box<User>>(o.value)));
+  return Deferred{std::move(cmd), UserReply};
 }
-Reply UpdateNatural(App& app, Request& req) { return UpdateUser(app, req, true); }
-Reply UpdateLegal(App& app, Request& req) { return UpdateUser(app, req, false); }
+Answer UpdateNatural(App&, Request& req) { return UpdateUser(req, true); }
+Answer UpdateLegal(App&, Request& req) { return UpdateUser(req, false); }
 
 Reply UserWallets(App& app, Request& req) {
   Page page;
@@ -146,7 +145,12 @@ Reply UserTransactions(App& app, Request& req) {
 
 // --- wallets ---------------------------------------------------------------------------------
 
-Reply CreateWallet(App& app, Request& req) {
+Reply WalletReply(const Request& req, const Outcome& o) {
+  if (!o.ok()) return Failed(req, o);
+  return JsonReply(RenderWallet(std::get<service::WalletView>(o.value)));
+}
+
+Answer CreateWallet(App& app, Request& req) {
   Document body;
   if (Status st = ParseJsonObject(req.body, &body); !st.ok()) {
     return RefuseRequest(app, Dialect::kV2, req, st);
@@ -165,18 +169,12 @@ Reply CreateWallet(App& app, Request& req) {
   w.tag = b.Str(body, "Tag", false);
   if (!b.ok()) return RefuseRequest(app, Dialect::kV2, req, Status::Invalid("invalid"), b.errors());
   w.id = NewId(id_prefix::kWallet, req.now_ms);
-  Outcome o = Run(app, req, std::move(cmd));
-  if (!o.ok()) return Failed(req, o);
-  return JsonReply(RenderWallet(std::get<service::WalletView>(o.value)));
+  return Deferred{std::move(cmd), WalletReply};
 }
 
-Reply GetWallet(App& app, Request& req) {
-  Outcome o = Run(app, req, service::GetWallet{req.params[0]});
-  if (!o.ok()) return Failed(req, o);
-  return JsonReply(RenderWallet(std::get<service::WalletView>(o.value)));
-}
+Answer GetWallet(App&, Request& req) { return Deferred{service::GetWallet{req.params[0]}, WalletReply}; }
 
-Reply UpdateWallet(App& app, Request& req) {
+Answer UpdateWallet(App&, Request& req) {
   Document body;
   if (Status st = ParseJsonObject(req.body, &body); !st.ok()) return V2Status(st);
   Binder b;
@@ -191,9 +189,7 @@ Reply UpdateWallet(App& app, Request& req) {
     cmd.fields.push_back("tag");
   }
   if (!b.ok()) return V2Error(ParamError(b.errors()));
-  Outcome o = Run(app, req, std::move(cmd));
-  if (!o.ok()) return Failed(req, o);
-  return JsonReply(RenderWallet(std::get<service::WalletView>(o.value)));
+  return Deferred{std::move(cmd), WalletReply};
 }
 
 Reply WalletTransactions(App& app, Request& req) {
