@@ -32,6 +32,11 @@ Reply V2Refusal(const Request& req, const service::Outcome& o) {
   return RequestError(Dialect::kV2, req, o);
 }
 
+Reply HookReply(const Request& req, const service::Outcome& o) {
+  if (!o.ok()) return V2Refusal(req, o);
+  return JsonReply(RenderHook(*std::get<service::Box<Hook>>(o.value)));
+}
+
 // A JSON array page with the v2.01 pagination headers; `total` counts every page.
 Reply ArrayPage(const Request& req, const Page& page, const std::vector<std::string>& items,
                 int64_t total) {
@@ -58,7 +63,7 @@ bool SortDescending(const Request& req, std::string_view field, bool* desc, Repl
   return true;
 }
 
-Reply Create(App& app, Request& req) {
+Answer Create(App& app, Request& req) {
   rapidjson::Document d;
   if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return RefuseRequest(app, Dialect::kV2, req, st);
   Binder b;
@@ -68,12 +73,10 @@ Reply Create(App& app, Request& req) {
   if (auto v = b.Str(d, "Url", true)) cmd.hook->url = *v;
   if (auto v = b.Str(d, "Tag", false)) cmd.hook->tag = *v;
   if (!b.ok()) return RefuseRequest(app, Dialect::kV2, req, Status::Invalid("invalid"), b.errors());
-  service::Outcome o = Run(app, req, std::move(cmd));
-  if (!o.ok()) return V2Refusal(req, o);
-  return JsonReply(RenderHook(*std::get<service::Box<Hook>>(o.value)));
+  return Deferred{std::move(cmd), HookReply};
 }
 
-Reply Update(App& app, Request& req) {
+Answer Update(App& app, Request& req) {
   rapidjson::Document d;
   if (Status st = ParseJsonObject(req.body, &d); !st.ok()) return RefuseRequest(app, Dialect::kV2, req, st);
   Binder b;
@@ -88,16 +91,10 @@ Reply Update(App& app, Request& req) {
   }
   // Validity and EventType are read-only (the SDK sends them back): ignored.
   if (!b.ok()) return RefuseRequest(app, Dialect::kV2, req, Status::Invalid("invalid"), b.errors());
-  service::Outcome o = Run(app, req, std::move(cmd));
-  if (!o.ok()) return V2Refusal(req, o);
-  return JsonReply(RenderHook(*std::get<service::Box<Hook>>(o.value)));
+  return Deferred{std::move(cmd), HookReply};
 }
 
-Reply Get(App& app, Request& req) {
-  service::Outcome o = Run(app, req, service::GetHook{req.params[0]});
-  if (!o.ok()) return V2Refusal(req, o);
-  return JsonReply(RenderHook(*std::get<service::Box<Hook>>(o.value)));
-}
+Answer Get(App&, Request& req) { return Deferred{service::GetHook{req.params[0]}, HookReply}; }
 
 Reply List(App& app, Request& req) {
   Page page;

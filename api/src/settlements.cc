@@ -133,18 +133,22 @@ Reply NewUrl(App& app, Request& req) {
   });
 }
 
-Reply Get(App& app, Request& req) {
-  return SettlementReply(req, Run(app, req, service::GetSettlement{req.params[0]}));
-}
+// A settlement outcome without an upload URL (reads and cancels).
+Reply PlainSettlementReply(const Request& req, const service::Outcome& o) { return SettlementReply(req, o); }
 
-Reply Validations(App& app, Request& req) {
-  service::Outcome o = Run(app, req, service::GetSettlement{req.params[0]});
+Reply ValidationsReply(const Request& req, const service::Outcome& o) {
   if (!o.ok()) return RequestError(Dialect::kV3, req, o);
   return JsonReply(RenderValidations(std::get<service::Box<service::SettlementView>>(o.value)->settlement));
 }
 
-Reply Cancel(App& app, Request& req) {
-  return SettlementReply(req, Run(app, req, service::CancelSettlement{req.params[0]}));
+Answer Get(App&, Request& req) { return Deferred{service::GetSettlement{req.params[0]}, PlainSettlementReply}; }
+
+Answer Validations(App&, Request& req) {
+  return Deferred{service::GetSettlement{req.params[0]}, ValidationsReply};
+}
+
+Answer Cancel(App&, Request& req) {
+  return Deferred{service::CancelSettlement{req.params[0]}, PlainSettlementReply};
 }
 
 // The file bytes of an upload: the body itself, or the bytes of {"type":"Buffer","data":[…]}.

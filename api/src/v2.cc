@@ -46,6 +46,16 @@ Reply ListReply(const Request& req, const Page& page, const Outcome& o, Render r
   return PageOf(req, page, items);
 }
 
+// A list outcome's page, rendered on a completion thread: the translator checked the page
+// parameters before submitting the command, so reading them again cannot fail.
+template <class List, auto Render>
+Reply DeferredListReply(const Request& req, const Outcome& o) {
+  Page page;
+  Reply bad;
+  if (!V2PageOf(req, &page, &bad)) return bad;
+  return ListReply<List>(req, page, o, Render);
+}
+
 // A v2.01 Transaction object (a TRANSFER between wallets).
 std::string RenderTransaction(const service::TransactionView& t) {
   rapidjson::StringBuffer sb;
@@ -79,11 +89,11 @@ std::string RenderTransaction(const service::TransactionView& t) {
 }
 
 // A wallet's, user's or client wallet's transactions, once the owner is found.
-Reply TransactionsReply(App& app, Request& req, service::Command list) {
+Answer TransactionsReply(Request& req, service::Command list) {
   Page page;
   Reply bad;
   if (!V2PageOf(req, &page, &bad)) return bad;
-  return ListReply<service::TransactionList>(req, page, Run(app, req, std::move(list)), RenderTransaction);
+  return Deferred{std::move(list), DeferredListReply<service::TransactionList, RenderTransaction>};
 }
 
 // --- users -----------------------------------------------------------------------------------
@@ -131,16 +141,16 @@ Answer UpdateUser(Request& req, bool natural) {
 Answer UpdateNatural(App&, Request& req) { return UpdateUser(req, true); }
 Answer UpdateLegal(App&, Request& req) { return UpdateUser(req, false); }
 
-Reply UserWallets(App& app, Request& req) {
+Answer UserWallets(App&, Request& req) {
   Page page;
   Reply bad;
   if (!V2PageOf(req, &page, &bad)) return bad;
-  return ListReply<service::WalletList>(
-      req, page, Run(app, req, service::ListUserWallets{req.params[0]}), RenderWallet);
+  return Deferred{service::ListUserWallets{req.params[0]},
+                  DeferredListReply<service::WalletList, RenderWallet>};
 }
 
-Reply UserTransactions(App& app, Request& req) {
-  return TransactionsReply(app, req, service::ListUserTransactions{req.params[0]});
+Answer UserTransactions(App&, Request& req) {
+  return TransactionsReply(req, service::ListUserTransactions{req.params[0]});
 }
 
 // --- wallets ---------------------------------------------------------------------------------
@@ -192,8 +202,8 @@ Answer UpdateWallet(App&, Request& req) {
   return Deferred{std::move(cmd), WalletReply};
 }
 
-Reply WalletTransactions(App& app, Request& req) {
-  return TransactionsReply(app, req, service::ListWalletTransactions{req.params[0]});
+Answer WalletTransactions(App&, Request& req) {
+  return TransactionsReply(req, service::ListWalletTransactions{req.params[0]});
 }
 
 // --- client wallets and profile --------------------------------------------------------------
@@ -218,7 +228,7 @@ bool ClientWalletKey(const Request& req, size_t i, ClientFunds* funds, std::stri
   return true;
 }
 
-Reply ListClientWallets(App& app, Request& req) {
+Answer ListClientWallets(App&, Request& req) {
   Page page;
   Reply bad;
   if (!V2PageOf(req, &page, &bad)) return bad;
@@ -229,32 +239,36 @@ Reply ListClientWallets(App& app, Request& req) {
     if (!ClientWalletKey(req, 0, &funds, &unused, &bad)) return bad;
     cmd.funds = funds;
   }
-  return ListReply<service::ClientWalletList>(req, page, Run(app, req, cmd), RenderClientWallet);
+  return Deferred{std::move(cmd), DeferredListReply<service::ClientWalletList, RenderClientWallet>};
 }
 
-Reply GetClientWallet(App& app, Request& req) {
-  Reply bad;
-  service::GetClientWallet cmd;
-  if (!ClientWalletKey(req, 0, &cmd.funds, &cmd.currency, &bad)) return bad;
-  Outcome o = Run(app, req, cmd);
+Reply ClientWalletReply(const Request& req, const Outcome& o) {
   if (!o.ok()) return Failed(req, o);
   return JsonReply(RenderClientWallet(std::get<service::ClientWalletView>(o.value)));
 }
 
-Reply ClientWalletTransactions(App& app, Request& req) {
+Answer GetClientWallet(App&, Request& req) {
+  Reply bad;
+  service::GetClientWallet cmd;
+  if (!ClientWalletKey(req, 0, &cmd.funds, &cmd.currency, &bad)) return bad;
+  return Deferred{std::move(cmd), ClientWalletReply};
+}
+
+Answer ClientWalletTransactions(App&, Request& req) {
   Reply bad;
   service::ListClientWalletTransactions cmd;
   if (!ClientWalletKey(req, 0, &cmd.funds, &cmd.currency, &bad)) return bad;
-  return TransactionsReply(app, req, cmd);
+  return TransactionsReply(req, cmd);
 }
 
-Reply GetClient(App& app, Request& req) {
-  Outcome o = Run(app, req, service::GetClient{});
+Reply ClientReply(const Request& req, const Outcome& o) {
   if (!o.ok()) return Failed(req, o);
   return JsonReply(RenderClient(*std::get<service::Box<Client>>(o.value)));
 }
 
-Reply UpdateClient(App& app, Request& req) {
+Answer GetClient(App&, Request&) { return Deferred{service::GetClient{}, ClientReply}; }
+
+Answer UpdateClient(App&, Request& req) {
   Document body;
   if (Status st = ParseJsonObject(req.body, &body); !st.ok()) return V2Status(st);
   service::UpdateClient cmd;
@@ -317,9 +331,7 @@ Reply UpdateClient(App& app, Request& req) {
     }
   }
   if (!errors.empty()) return V2Error(ParamError(std::move(errors)));
-  Outcome o = Run(app, req, std::move(cmd));
-  if (!o.ok()) return Failed(req, o);
-  return JsonReply(RenderClient(*std::get<service::Box<Client>>(o.value)));
+  return Deferred{std::move(cmd), ClientReply};
 }
 
 // --- stored responses (§4.1) ----------------------------------------------------------------
