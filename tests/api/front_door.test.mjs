@@ -220,7 +220,7 @@ describe('a reply that waits for the writer holds no worker [sqlite]', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('with one worker and the writer stalled, /healthz and /metrics answer; the waiting intents then commit', async () => {
+  it('with one worker and the writer stalled, /healthz and /metrics answer; the waiting intents and reads then complete', async () => {
     const lock = holdWriteLock(db.url.slice('sqlite:'.length));
     await lock.locked;
     // Intents one after another: each is a log record the tables cannot take. The writer queues
@@ -243,16 +243,22 @@ describe('a reply that waits for the writer holds no worker [sqlite]', () => {
     let settled = 0;
     const waiting = Array.from({ length: 20 }, () => api.v3('POST', '/payins/intents', intentBody(seller, [{ UnitAmount: 500 }]))
       .finally(() => { settled++; }));
+    // And reads of the v2.01 dialect: a read is answered after the batch it ran in is durable.
+    const reads = Array.from({ length: 5 }, () => api.v2('GET', `/wallets/${seller.walletId}`).finally(() => { settled++; }));
     for (let i = 0; i < 3; i++) {
       const h = await fetch(`${srv.base}/healthz`, { signal: AbortSignal.timeout(20_000) });
-      assert.equal(h.status, 200, 'the one worker is free while twenty-one requests wait for the writer');
+      assert.equal(h.status, 200, 'the one worker is free while twenty-six requests wait for the writer');
     }
     assert.equal(await metric(srv.base, 'splitledger_projection_lag_records'), 65);
-    assert.equal(settled, 0, 'the twenty are still waiting');
+    assert.equal(settled, 0, 'the twenty-five are still waiting');
     assert.equal(await metric(srv.base, 'splitledger_projection_transactions_total'), transactions,
       'no table transaction commits while the tables are locked');
     await lock.stop();
     const late = await Promise.all(waiting);
+    for (const r of await Promise.all(reads)) {
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.json.Id, seller.walletId);
+    }
     await sequential;
     for (const r of [...answered, ...late]) assert.equal(r.status, 200, r.text);
     for (let i = 0; i < 600 && (await metric(srv.base, 'splitledger_projection_lag_records')) !== 0; i++) {
