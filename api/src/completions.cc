@@ -42,14 +42,8 @@ void CompletionPool::Stop() {
     cv_.notify_all();
     threads.swap(threads_);
   }
+  // Each thread returns only once the queue is empty, and nothing is queued after stopping_.
   for (std::thread& t : threads) t.join();
-  // A task posted while the threads were finishing.
-  std::deque<std::unique_ptr<Task>> left;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    left.swap(tasks_);
-  }
-  for (auto& t : left) t->Run();
 }
 
 void CompletionPool::Loop() {

@@ -899,13 +899,6 @@ class FrontDoor::Impl {
 
 Responder::Responder(std::unique_ptr<Target> target) : target_(std::move(target)) {}
 Responder::Responder(Responder&&) noexcept = default;
-Responder& Responder::operator=(Responder&& other) noexcept {
-  if (this != &other) {
-    if (target_) Send(target_->door->InternalError(target_->request_target));
-    target_ = std::move(other.target_);
-  }
-  return *this;
-}
 
 Responder::~Responder() {
   if (!target_) return;

@@ -63,7 +63,7 @@ struct HttpRequest {
 class Responder {
  public:
   Responder(Responder&&) noexcept;
-  Responder& operator=(Responder&&) noexcept;
+  Responder& operator=(Responder&&) = delete;  // would have to answer the request it drops
   ~Responder();
 
   void Send(const Reply& reply);
