@@ -10,6 +10,7 @@
 // `--capture-reference` gives each capture a PSP reference of its own, as a platform relaying a
 // PSP's capture ids does (the writer indexes every action carrying one).
 #include <unistd.h>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -111,9 +112,10 @@ struct RunResult {
   uint64_t ops = 0;
   uint64_t postings = 0;
   uint64_t batches = 0;
-  double apply_seconds = 0;       // sequencer thread
-  double commit_seconds = 0;      // writer thread: log appends
-  double projection_seconds = 0;  // projector thread
+  double apply_seconds = 0;                // sequencer thread
+  double commit_seconds = 0;               // writer thread: log appends
+  double projection_seconds = 0;           // projector thread
+  std::vector<service::TableCost> tables;  // the projection's time, per table
   bool caught_up = false;
   bool ok = true;
   int64_t rss_before = 0;  // bytes, once the service is open and the sellers exist
@@ -201,6 +203,10 @@ RunResult Run(const std::string& url, uint64_t ops, size_t max_batch, size_t inf
   rr.apply_seconds = st.apply_micros_total / 1e6;
   rr.commit_seconds = st.commit_micros_total / 1e6;
   rr.projection_seconds = st.projection_micros_total / 1e6;
+  rr.tables = st.projection_tables;
+  std::sort(
+      rr.tables.begin(), rr.tables.end(),
+      [](const service::TableCost& a, const service::TableCost& b) { return a.nanos > b.nanos; });
   rr.ok = !failed;
   // 13 postings per operation (intent_ops.h): create = 2 line holds + 2×2 fee legs + the
   // receivable's hold; full capture = 2×2 line legs (release, post) + the receivable's 2.
@@ -217,6 +223,27 @@ void Print(const char* name, const RunResult& r) {
       r.postings / r.seconds, static_cast<unsigned long long>(r.batches),
       1e6 * r.apply_seconds / r.ops, 1e6 * r.commit_seconds / r.ops,
       1e6 * r.projection_seconds / r.ops, r.ops / r.ack_seconds);
+}
+
+// Where the projection's time goes, per operation: text for the terminal, or a JSON array.
+std::string TableCosts(const RunResult& r, bool json) {
+  std::string out;
+  char buf[200];
+  for (const service::TableCost& t : r.tables) {
+    double rows = static_cast<double>(t.rows) / static_cast<double>(r.ops);
+    double us = static_cast<double>(t.nanos) / 1e3 / static_cast<double>(r.ops);
+    if (json) {
+      std::snprintf(buf, sizeof buf,
+                    "%s{\"table\": \"%s\", \"rows_per_op\": %.2f, \"us_per_op\": %.2f}",
+                    out.empty() ? "" : ", ", t.table.c_str(), rows, us);
+    } else {
+      std::snprintf(buf, sizeof buf, "  %-22s %6.2f rows/op %7.2f us/op %6.2f us/row\n",
+                    t.table.c_str(), rows, us,
+                    t.rows ? static_cast<double>(t.nanos) / 1e3 / t.rows : 0);
+    }
+    out += buf;
+  }
+  return json ? "[" + out + "]" : out;
 }
 
 }  // namespace
@@ -253,6 +280,8 @@ int LedgerBenchMain(int argc, char** argv) {
   Print("one command per log record", single);
   RunResult grouped = Run(grouped_url, ops, 4096, inflight, intent_cache, capture_reference);
   Print("sequencer (group commit)", grouped);
+  std::fprintf(stderr, "projection by table (statements only; commits and syncs excluded):\n%s",
+               TableCosts(grouped, false).c_str());
   if (!tmp.empty()) std::filesystem::remove_all(tmp);
   if (!single.ok || !grouped.ok) {
     std::fprintf(stderr, "bench: some operations failed\n");
@@ -285,13 +314,14 @@ int LedgerBenchMain(int argc, char** argv) {
         "\"postings_per_s\": %.0f, \"apply_us_per_op\": %.2f, \"writer_us_per_op\": %.2f, "
         "\"projection_us_per_op\": %.2f, \"avg_batch\": %.1f, \"projection_caught_up\": %s, "
         "\"acknowledged_ops_per_s\": %.0f, \"ops\": %llu, \"baseline_ops\": %llu, "
-        "\"backend\": \"%s\"%s}\n",
+        "\"backend\": \"%s\", \"projection_tables\": %s%s}\n",
         ops_per_s, baseline, ops_per_s / baseline, grouped.postings / grouped.seconds,
         1e6 * grouped.apply_seconds / grouped.ops, 1e6 * grouped.commit_seconds / grouped.ops,
         1e6 * grouped.projection_seconds / grouped.ops, avg_batch,
         grouped.caught_up && single.caught_up ? "true" : "false", grouped.ops / grouped.ack_seconds,
         static_cast<unsigned long long>(grouped.ops), static_cast<unsigned long long>(single.ops),
-        url.rfind("postgres", 0) == 0 ? "postgresql" : "sqlite", memory_json.c_str());
+        url.rfind("postgres", 0) == 0 ? "postgresql" : "sqlite", TableCosts(grouped, true).c_str(),
+        memory_json.c_str());
   } else {
     std::printf("ratio group commit / one command per record: %.1fx  (avg batch %.0f ops)\n",
                 ops_per_s / baseline, avg_batch);

@@ -69,6 +69,7 @@ SequencerStats Sequencer::stats() const {
   SequencerStats s = stats_;
   s.durable_lsn = store_.durable_lsn();
   s.projected_lsn = store_.projected_lsn();
+  s.projection_tables = store_.ProjectionCosts();
   return s;
 }
 

@@ -564,6 +564,20 @@ int Store::SchemaVersion() {
   return ind == soci::i_ok ? static_cast<int>(v) : 0;
 }
 
+namespace {
+// Adds `c` to its table's entry (a linear search: a few dozen tables at most).
+void AddCost(std::vector<TableWriteCost>& costs, const TableWriteCost& c) {
+  for (TableWriteCost& have : costs) {
+    if (have.table == c.table) {
+      have.rows += c.rows;
+      have.nanos += c.nanos;
+      return;
+    }
+  }
+  costs.push_back(c);
+}
+}  // namespace
+
 PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
   PreparedWritePtr w(new PreparedWrite());
   {
@@ -728,6 +742,17 @@ Status Store::Project(const std::vector<PreparedWrite*>& writes) {
   std::lock_guard<std::mutex> lock(sql_mu_);
   soci::session& sql = *sql_;
   const LogPosition& end = writes.back()->end;
+  // Costs of this transaction, folded into costs_ once it commits (one lock per transaction).
+  std::vector<TableWriteCost> costs;
+  auto timed = [&costs](const Rows& rows, auto&& write) {
+    if (rows.size() == 0) return;
+    auto start = std::chrono::steady_clock::now();
+    write();
+    auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::steady_clock::now() - start)
+                     .count();
+    AddCost(costs, {rows.table(), rows.size(), static_cast<uint64_t>(nanos)});
+  };
   try {
     soci::transaction tx(sql);
     if (backend_ == Backend::kPostgres) {
@@ -735,12 +760,15 @@ Status Store::Project(const std::vector<PreparedWrite*>& writes) {
       if (!pg_copy_) pg_copy_ = std::make_unique<PgCopyContext>();
       pg_copy_->conn = RawConnection(sql);
       pg_copy_->used_in_tx.clear();
-      for (auto& [rows, mode] : MergeStatements(writes)) rows.CopyInto(*pg_copy_, mode);
+      for (auto& [rows, mode] : MergeStatements(writes)) {
+        timed(rows, [&] { rows.CopyInto(*pg_copy_, mode); });
+      }
     } else {
       // SQLite runs cached statements in-process: merging would only copy the rows.
       for (PreparedWrite* w : writes) {
-        for (auto& [rows, mode] : w->statements)
-          rows.Insert(sql, backend_, sqlite_cache_.get(), mode);
+        for (auto& [rows, mode] : w->statements) {
+          timed(rows, [&] { rows.Insert(sql, backend_, sqlite_cache_.get(), mode); });
+        }
       }
     }
     Rows position = kProjectionTable.NewRows();
@@ -754,7 +782,14 @@ Status Store::Project(const std::vector<PreparedWrite*>& writes) {
   }
   projected_ = end;
   projected_lsn_.store(end.lsn, std::memory_order_release);
+  std::lock_guard<std::mutex> costs_lock(costs_mu_);
+  for (const TableWriteCost& c : costs) AddCost(costs_, c);
   return Status::Ok();
+}
+
+std::vector<TableWriteCost> Store::ProjectionCosts() const {
+  std::lock_guard<std::mutex> lock(costs_mu_);
+  return costs_;
 }
 
 Status Store::Write(const ChangeSet& cs) {

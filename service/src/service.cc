@@ -237,6 +237,9 @@ ServiceStats Service::stats() const {
   out.projections = s.projections;
   out.intent_reads = s.intent_reads;
   out.intents_cached = s.intents_cached;
+  for (const ledger::TableWriteCost& c : s.projection_tables) {
+    out.projection_tables.push_back({c.table, c.rows, c.nanos});
+  }
   return out;
 }
 

@@ -34,6 +34,28 @@ suite('intent cache', (ctx) => {
   };
   before(async () => { seller = await makeSeller(ctx.api); });
 
+  it('/metrics counts the rows the projection wrote into each table, and their time', async () => {
+    const labelled = async (name, table) => {
+      const m = await (await fetch(`${ctx.base}/metrics`)).text();
+      assert.match(m, new RegExp(`^# TYPE ${name} counter$`, 'm'));
+      const found = new RegExp(`^${name}\\{table="${table}"\\} ([0-9.e+-]+)$`, 'm').exec(m);
+      return found ? Number(found[1]) : 0;
+    };
+    await caughtUp();
+    const intents = await labelled('splitledger_projection_rows_total', 'intents');
+    const lines = await labelled('splitledger_projection_rows_total', 'intent_line_items');
+    const seconds = await labelled('splitledger_projection_table_seconds_total', 'intent_line_items');
+    await createIntent(ctx.api, seller, [
+      { UnitAmount: 1000, Quantity: 1, FeesAmount: 100 },
+      { UnitAmount: 500, Quantity: 2, FeesAmount: 50 },
+    ]);
+    await caughtUp();
+    assert.equal(await labelled('splitledger_projection_rows_total', 'intents'), intents + 1);
+    assert.equal(await labelled('splitledger_projection_rows_total', 'intent_line_items'), lines + 2);
+    assert.ok(await labelled('splitledger_projection_table_seconds_total', 'intent_line_items') > seconds,
+      'the statements took some time');
+  });
+
   it('intents dropped from memory read back identically, change and are found by reference', async () => {
     const made = [];
     for (let i = 0; i < 6; i++) {

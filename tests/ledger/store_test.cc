@@ -2,6 +2,8 @@
 // ledger derivation of intent figures across random operations and reloads.
 #include <soci/soci.h>
 
+#include <map>
+
 #include "backend_fixture.h"
 #include "splitledger/core/codec.h"
 #include "splitledger/ledger/verify.h"
@@ -275,6 +277,37 @@ TEST_P(StoreTest, MigrationsAreIdempotent) {
   auto rows = db_->QueryInt("SELECT COUNT(*) FROM schema_migrations");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ(*rows, version);
+}
+
+// The projection's per-table costs (/metrics, bench ledger) count the rows each table received:
+// postings and journal transactions are only ever inserted, so their counts equal the tables';
+// intents are upserted once per batch that changed them.
+TEST_P(StoreTest, ProjectionCostsCountTheRowsEachTableReceived) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  State s;
+  std::mt19937_64 rng(3);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto r = CreateIntent(s, "cli", RandomCreate(rng, 2, "b" + std::to_string(i)), kNowMs);
+    ASSERT_TRUE(r.ok());
+    ids.push_back(r->intent->id);
+  }
+  Flush(*store, s);
+  ASSERT_TRUE(CaptureIntent(s, "cli", ids[0], Full(), kNowMs).ok());
+  Flush(*store, s);
+  std::map<std::string, TableWriteCost> costs;
+  for (const TableWriteCost& c : store->ProjectionCosts()) {
+    EXPECT_TRUE(costs.emplace(c.table, c).second) << c.table << " listed twice";
+  }
+  for (const char* table : {"postings", "journal_transactions"}) {
+    auto rows = db_->QueryInt(std::string("SELECT COUNT(*) FROM ") + table);
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    ASSERT_GT(*rows, 0) << table;
+    EXPECT_EQ(costs[table].rows, static_cast<uint64_t>(*rows)) << table;
+  }
+  EXPECT_EQ(costs["intents"].rows, 4u);  // three created, then one captured
+  EXPECT_EQ(costs.count("settlements"), 0u) << "a table never written has no entry";
 }
 
 TEST_P(StoreTest, OpenRefusesBadUrls) {

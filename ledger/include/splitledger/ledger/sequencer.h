@@ -58,6 +58,7 @@ struct SequencerStats {
   uint64_t projected_lsn = 0;   // lag = durable_lsn - projected_lsn
   uint64_t intents_cached = 0;  // intents in the writer's memory (State::TrimIntents)
   uint64_t intent_reads = 0;    // intents read back from the tables
+  std::vector<TableWriteCost> projection_tables;  // each table's share of the projection
 };
 
 // One queued command. Apply() runs on the sequencer thread against the State and must either

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "splitledger/core/status.h"
 #include "splitledger/ledger/state.h"
@@ -104,6 +105,15 @@ struct RecoveryReport {
   bool rebuilt = false;           // the tables were emptied and projected from the whole log
 };
 
+// What writing one table of the projection has cost since the store opened: rows written and
+// the time their statements took (committed transactions only; the commit itself, its sync and
+// any checkpoint are not any one table's).
+struct TableWriteCost {
+  std::string table;
+  uint64_t rows = 0;
+  uint64_t nanos = 0;
+};
+
 class Store : public IntentSource {
  public:
   // Opens the database, applies pending migrations and, as the writer, brings the projection up
@@ -134,6 +144,10 @@ class Store : public IntentSource {
   // On failure nothing is written and the same writes may be projected again. Projector thread
   // only (and never concurrently with Load).
   Status Project(const std::vector<PreparedWrite*>& writes);
+
+  // Each table's share of the projection so far, in the order tables were first written. Safe
+  // from any thread.
+  std::vector<TableWriteCost> ProjectionCosts() const;
 
   // The last durable record, and the last one the tables hold.
   uint64_t durable_lsn() const { return durable_lsn_.load(std::memory_order_acquire); }
@@ -205,6 +219,8 @@ class Store : public IntentSource {
   std::unique_ptr<PgCopyContext> pg_copy_;  // the projection session's staging tables
   std::unique_ptr<Log> log_;
   std::mutex sql_mu_;  // sql_ is shared by the projector and the admin-endpoint calls
+  mutable std::mutex costs_mu_;
+  std::vector<TableWriteCost> costs_;  // guarded by costs_mu_; one entry per table
   LogPosition projected_;
   std::atomic<uint64_t> durable_lsn_{0};
   std::atomic<uint64_t> projected_lsn_{0};

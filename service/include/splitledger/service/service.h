@@ -48,6 +48,13 @@ struct Envelope {
   std::optional<IdempotencyStamp> idempotency;
 };
 
+// One table's share of the projection since the service opened (committed transactions).
+struct TableCost {
+  std::string table;
+  uint64_t rows = 0;
+  uint64_t nanos = 0;  // time in its statements; commits and syncs belong to no table
+};
+
 struct ServiceStats {
   uint64_t batches = 0;
   uint64_t commands = 0;
@@ -61,6 +68,7 @@ struct ServiceStats {
   uint64_t projections = 0;     // table transactions (each holds one or more log records)
   uint64_t intent_reads = 0;    // intents the writer read back from the tables (a bounded cache)
   uint64_t intents_cached = 0;  // intents in the writer's memory after its last batch
+  std::vector<TableCost> projection_tables;  // in the order the tables were first written
 };
 
 struct StartReport {
