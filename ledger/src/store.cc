@@ -744,14 +744,14 @@ Status Store::Project(const std::vector<PreparedWrite*>& writes) {
   const LogPosition& end = writes.back()->end;
   // Costs of this transaction, folded into costs_ once it commits (one lock per transaction).
   std::vector<TableWriteCost> costs;
-  auto timed = [&costs](const Rows& rows, auto&& write) {
-    if (rows.size() == 0) return;
+  auto timed = [&costs](const std::string& table, size_t rows, auto&& write) {
+    if (rows == 0) return;
     auto start = std::chrono::steady_clock::now();
     write();
     auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(
                      std::chrono::steady_clock::now() - start)
                      .count();
-    AddCost(costs, {rows.table(), rows.size(), static_cast<uint64_t>(nanos)});
+    AddCost(costs, {table, rows, static_cast<uint64_t>(nanos)});
   };
   try {
     soci::transaction tx(sql);
@@ -761,14 +761,15 @@ Status Store::Project(const std::vector<PreparedWrite*>& writes) {
       pg_copy_->conn = RawConnection(sql);
       pg_copy_->used_in_tx.clear();
       for (auto& [rows, mode] : MergeStatements(writes)) {
-        timed(rows, [&] { rows.CopyInto(*pg_copy_, mode); });
+        timed(rows.table(), rows.size(), [&] { rows.CopyInto(*pg_copy_, mode); });
       }
     } else {
-      // SQLite runs cached statements in-process: merging would only copy the rows.
-      for (PreparedWrite* w : writes) {
-        for (auto& [rows, mode] : w->statements) {
-          timed(rows, [&] { rows.Insert(sql, backend_, sqlite_cache_.get(), mode); });
-        }
+      // The group's rows in place, each key written once: a row changed by several records of
+      // the group (an account's balance, an intent created then captured) is written in its
+      // last version only.
+      for (const MergedStatement& m : PlanStatements(writes)) {
+        timed(m.layout->table(), m.rows.size(),
+              [&] { m.layout->SqliteInsert(sql, sqlite_cache_.get(), m.mode, m.rows); });
       }
     }
     Rows position = kProjectionTable.NewRows();

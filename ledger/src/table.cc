@@ -356,34 +356,34 @@ std::string Rows::KeyOf(size_t r) const {
   return w.Take();
 }
 
-std::vector<std::pair<Rows, WriteMode>> MergeStatements(const std::vector<PreparedWrite*>& writes) {
-  struct Merged {
-    Rows rows;
-    WriteMode mode;
+std::vector<MergedStatement> PlanStatements(const std::vector<PreparedWrite*>& writes) {
+  struct Merging {
+    MergedStatement plan;
     std::unordered_map<std::string, size_t> rows_by_key;  // upsert / ignore: key -> row index
-    std::vector<std::pair<const Rows*, size_t>> picked;   // (source, row), in statement order
   };
-  std::vector<Merged> merged;
+  std::vector<Merging> merged;
   for (const PreparedWrite* w : writes) {
     for (const auto& [rows, mode] : w->statements) {
-      Merged* m = nullptr;
-      for (Merged& x : merged) {
-        if (x.mode == mode && x.rows.SameLayout(rows)) m = &x;
+      if (rows.size() == 0) continue;
+      Merging* m = nullptr;
+      for (Merging& x : merged) {
+        if (x.plan.mode == mode && x.plan.layout->SameLayout(rows)) m = &x;
       }
       if (m == nullptr) {
-        merged.push_back(Merged{rows.EmptyCopy(), mode, {}, {}});
+        merged.push_back(Merging{MergedStatement{&rows, mode, {}}, {}});
         m = &merged.back();
       }
+      std::vector<Rows::RowRef>& picked = m->plan.rows;
       for (size_t r = 0; r < rows.size(); ++r) {
         if (mode == WriteMode::kInsert) {
-          m->picked.emplace_back(&rows, r);
+          picked.emplace_back(&rows, r);
           continue;
         }
-        auto [it, fresh] = m->rows_by_key.emplace(rows.KeyOf(r), m->picked.size());
+        auto [it, fresh] = m->rows_by_key.emplace(rows.KeyOf(r), picked.size());
         if (fresh) {
-          m->picked.emplace_back(&rows, r);
+          picked.emplace_back(&rows, r);
         } else if (mode == WriteMode::kUpsert) {
-          m->picked[it->second] = {&rows, r};  // the last version wins, as replayed in order
+          picked[it->second] = {&rows, r};  // the last version wins, as replayed in order
         }
       }
     }
@@ -392,14 +392,22 @@ std::vector<std::pair<Rows, WriteMode>> MergeStatements(const std::vector<Prepar
   // later one must exist before the upsert meets it (an upsert first would insert it, and the
   // insert would then collide). Keys of one statement are distinct, so nothing else depends on
   // the order between the two.
-  std::stable_sort(merged.begin(), merged.end(), [](const Merged& a, const Merged& b) {
-    return (a.mode == WriteMode::kUpsert) < (b.mode == WriteMode::kUpsert);
+  std::stable_sort(merged.begin(), merged.end(), [](const Merging& a, const Merging& b) {
+    return (a.plan.mode == WriteMode::kUpsert) < (b.plan.mode == WriteMode::kUpsert);
   });
-  std::vector<std::pair<Rows, WriteMode>> out;
+  std::vector<MergedStatement> out;
   out.reserve(merged.size());
-  for (Merged& m : merged) {
-    for (const auto& [src, r] : m.picked) m.rows.AppendRowOf(*src, r);
-    out.emplace_back(std::move(m.rows), m.mode);
+  for (Merging& m : merged) out.push_back(std::move(m.plan));
+  return out;
+}
+
+std::vector<std::pair<Rows, WriteMode>> MergeStatements(const std::vector<PreparedWrite*>& writes) {
+  std::vector<std::pair<Rows, WriteMode>> out;
+  for (const MergedStatement& m : PlanStatements(writes)) {
+    Rows rows = m.layout->EmptyCopy();
+    rows.Reserve(m.rows.size());
+    for (const auto& [src, r] : m.rows) rows.AppendRowOf(*src, r);
+    out.emplace_back(std::move(rows), m.mode);
   }
   return out;
 }

@@ -188,42 +188,31 @@ class Rows {
   // Reads what EncodeTo() wrote; false for anything malformed.
   static bool DecodeFrom(ByteReader& r, Rows* out, WriteMode* mode);
 
+  // A row of some Rows: (rows, index).
+  using RowRef = std::pair<const Rows*, size_t>;
+
+  // SQLite: `rows` (each of this layout: SameLayout), one step of a cached prepared statement
+  // each, meeting existing rows as `mode` says.
+  void SqliteInsert(soci::session& sql, SqliteStatementCache* cache, WriteMode mode,
+                    const std::vector<RowRef>& rows) const {
+    if (rows.empty()) return;
+    sqlite3_stmt* st = SqliteStatement(sql, cache, mode);
+    for (const auto& [src, r] : rows) SqliteStep(st, *src, r);
+    sqlite3_clear_bindings(st);
+  }
+
   // INSERT all rows in one statement execution, meeting existing rows as `mode` says.
   void Insert(soci::session& sql, Backend backend, SqliteStatementCache* cache, WriteMode mode) {
     if (size() == 0) return;
-    const std::string suffix = Suffix(mode);
-    std::string names;
-    for (size_t i = 0; i < columns_.size(); ++i) names += (i ? ", " : "") + columns_[i].name;
     if (backend == Backend::kSqlite) {
-      // SOCI's vector binding allocates per row; the raw API with a cached prepared statement
-      // is ~3x faster on the hot path, and this is the hot path (see docs/performance.md).
-      std::string values;
-      for (size_t i = 0; i < columns_.size(); ++i) values += (i ? ", ?" : "?");
-      sqlite3_stmt* st = cache->Get(
-          sql, "INSERT INTO " + table_ + " (" + names + ") VALUES (" + values + ") " + suffix);
-      for (size_t r = 0; r < size(); ++r) {
-        for (size_t c = 0; c < columns_.size(); ++c) {
-          const Column& col = columns_[c];
-          int idx = static_cast<int>(c + 1);
-          if (col.ind[r] == soci::i_null) {
-            sqlite3_bind_null(st, idx);
-          } else if (col.text) {
-            sqlite3_bind_text(st, idx, col.texts[r].data(), static_cast<int>(col.texts[r].size()),
-                              SQLITE_STATIC);
-          } else {
-            sqlite3_bind_int64(st, idx, col.ints[r]);
-          }
-        }
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
-          throw soci::soci_error(std::string("sqlite insert into ") + table_ + ": " +
-                                 sqlite3_errstr(rc));
-        }
-      }
+      sqlite3_stmt* st = SqliteStatement(sql, cache, mode);
+      for (size_t r = 0; r < size(); ++r) SqliteStep(st, *this, r);
       sqlite3_clear_bindings(st);
     } else {
       // One round trip per table: the rows travel as PostgreSQL array literals through unnest().
+      const std::string suffix = Suffix(mode);
+      std::string names;
+      for (size_t i = 0; i < columns_.size(); ++i) names += (i ? ", " : "") + columns_[i].name;
       std::vector<std::string> arrays;
       arrays.reserve(columns_.size());
       std::string args;
@@ -243,6 +232,40 @@ class Rows {
   }
 
  private:
+  // SOCI's vector binding allocates per row; the raw API with a cached prepared statement is ~3x
+  // faster on the hot path, and this is the hot path (see docs/performance.md).
+  sqlite3_stmt* SqliteStatement(soci::session& sql, SqliteStatementCache* cache,
+                                WriteMode mode) const {
+    std::string names, values;
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      names += (i ? ", " : "") + columns_[i].name;
+      values += (i ? ", ?" : "?");
+    }
+    return cache->Get(
+        sql, "INSERT INTO " + table_ + " (" + names + ") VALUES (" + values + ") " + Suffix(mode));
+  }
+  // Binds row `r` of `src` (this layout) to `st` and runs it.
+  void SqliteStep(sqlite3_stmt* st, const Rows& src, size_t r) const {
+    for (size_t c = 0; c < src.columns_.size(); ++c) {
+      const Column& col = src.columns_[c];
+      int idx = static_cast<int>(c + 1);
+      if (col.ind[r] == soci::i_null) {
+        sqlite3_bind_null(st, idx);
+      } else if (col.text) {
+        sqlite3_bind_text(st, idx, col.texts[r].data(), static_cast<int>(col.texts[r].size()),
+                          SQLITE_STATIC);
+      } else {
+        sqlite3_bind_int64(st, idx, col.ints[r]);
+      }
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+      throw soci::soci_error(std::string("sqlite insert into ") + table_ + ": " +
+                             sqlite3_errstr(rc));
+    }
+  }
+
   Column& Col(bool text) {
     Column& c = columns_[cursor_];
     (void)text;
@@ -485,8 +508,15 @@ class PreparedWrite {
 
 // The rows of several writes as one statement per table and mode, in replay order: an upserted
 // key keeps its last version, an insert-or-ignore key its first (PostgreSQL refuses to touch a
-// row twice in one statement; fewer statements are fewer round trips). Inserts come before
-// upserts, so a key created by one write and changed by a later one is inserted first.
+// row twice in one statement; each row written once is less work for either backend). Inserts
+// come before upserts, so a key created by one write and changed by a later one is inserted
+// first. The plan points into the writes' rows; MergeStatements copies them into one Rows each.
+struct MergedStatement {
+  const Rows* layout = nullptr;  // the first of the writes' statements of this table and mode
+  WriteMode mode = WriteMode::kInsert;
+  std::vector<Rows::RowRef> rows;
+};
+std::vector<MergedStatement> PlanStatements(const std::vector<PreparedWrite*>& writes);
 std::vector<std::pair<Rows, WriteMode>> MergeStatements(const std::vector<PreparedWrite*>& writes);
 
 }  // namespace splitledger::ledger
