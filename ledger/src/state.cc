@@ -336,7 +336,7 @@ void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>
                               std::optional<size_t> updated_action,
                               const std::vector<size_t>& touched_splits) {
   std::string key = IntentKey(intent.client_id, intent.id);
-  if (dirty_intent_set_.insert(key).second) dirty_intents_.push_back(key);
+  if (dirty_intent_set_.emplace(key, lines_before).second) dirty_intents_.push_back(key);
   auto touch = [&](size_t i) {
     if (dirty_line_set_.insert({key, i}).second) dirty_lines_.emplace_back(key, i);
   };
@@ -821,8 +821,14 @@ ChangeSet State::TakeChanges() {
     }
   }
   cs.transactions = book_.TakeNewTransactions();
-  for (const std::string& k : dirty_intents_) cs.intents.push_back(&intents_.at(k).intent);
-  for (const auto& [k, i] : dirty_lines_) cs.lines.emplace_back(&intents_.at(k).intent, i);
+  for (const std::string& k : dirty_intents_) {
+    const Intent* in = &intents_.at(k).intent;
+    (dirty_intent_set_.at(k) == 0 ? cs.new_intents : cs.intents).push_back(in);
+  }
+  for (const auto& [k, i] : dirty_lines_) {
+    const Intent* in = &intents_.at(k).intent;
+    (i >= dirty_intent_set_.at(k) ? cs.new_lines : cs.lines).emplace_back(in, i);
+  }
   for (const auto& [k, i] : new_actions_) cs.actions.emplace_back(&intents_.at(k).intent, i);
   for (const auto& [k, i] : changed_actions_)
     cs.changed_actions.emplace_back(&intents_.at(k).intent, i);

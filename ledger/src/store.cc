@@ -607,23 +607,34 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     w->Add(std::move(txs), WriteMode::kInsert);
     w->Add(std::move(postings), WriteMode::kInsert);
 
-    // Views of the State's intents: nothing is copied but the row values themselves.
-    Rows intents = kIntentsTable.NewRows();
-    intents.Reserve(cs.intents.size());
-    for (const Intent* in : cs.intents) {
-      kIntentsTable.Append(intents,
-                           IntentRowRef{const_cast<Intent*>(in), in->amount(), in->platform_fees(),
-                                        IntentStatusName(in->status)});
-    }
-    w->Add(std::move(intents), WriteMode::kUpsert);
-
-    Rows lines = kLinesTable.NewRows();
-    lines.Reserve(cs.lines.size());
-    for (const auto& [in, idx] : cs.lines) {
-      Intent* mut = const_cast<Intent*>(in);
-      kLinesTable.Append(lines, LineRowRef{&mut->id, static_cast<int64_t>(idx), &mut->lines[idx]});
-    }
-    w->Add(std::move(lines), WriteMode::kUpsert);
+    // Views of the State's intents: nothing is copied but the row values themselves. Intents and
+    // lines created in this batch are plain inserts (PostgreSQL: COPY straight into the table,
+    // no staging); the others are upserted.
+    auto add_intents = [&](const std::vector<const Intent*>& from, WriteMode mode) {
+      Rows intents = kIntentsTable.NewRows();
+      intents.Reserve(from.size());
+      for (const Intent* in : from) {
+        kIntentsTable.Append(
+            intents, IntentRowRef{const_cast<Intent*>(in), in->amount(), in->platform_fees(),
+                                  IntentStatusName(in->status)});
+      }
+      w->Add(std::move(intents), mode);
+    };
+    add_intents(cs.new_intents, WriteMode::kInsert);
+    add_intents(cs.intents, WriteMode::kUpsert);
+    auto add_lines = [&](const std::vector<std::pair<const Intent*, size_t>>& from,
+                         WriteMode mode) {
+      Rows lines = kLinesTable.NewRows();
+      lines.Reserve(from.size());
+      for (const auto& [in, idx] : from) {
+        Intent* mut = const_cast<Intent*>(in);
+        kLinesTable.Append(lines,
+                           LineRowRef{&mut->id, static_cast<int64_t>(idx), &mut->lines[idx]});
+      }
+      w->Add(std::move(lines), mode);
+    };
+    add_lines(cs.new_lines, WriteMode::kInsert);
+    add_lines(cs.lines, WriteMode::kUpsert);
 
     // Actions whose status changed (a refund reversed, a dispute decided) are rewritten whole.
     Rows changed_actions = kActionsTable.NewRows();

@@ -359,29 +359,59 @@ std::string Rows::KeyOf(size_t r) const {
 std::vector<MergedStatement> PlanStatements(const std::vector<PreparedWrite*>& writes) {
   struct Merging {
     MergedStatement plan;
-    std::unordered_map<std::string, size_t> rows_by_key;  // upsert / ignore: key -> row index
+    bool keyed = false;                                   // rows_by_key is kept
+    std::unordered_map<std::string, size_t> rows_by_key;  // key -> index in plan.rows
   };
+  // Layouts the group upserts into. Their plain inserts are keyed too, so that an upsert of a key
+  // an earlier record of the group inserted replaces the inserted version: the row is written
+  // once, by the insert. (Other inserts are never looked up: no key is built for them.)
+  std::vector<const Rows*> upserted;
+  auto same_as = [](const Rows& rows) {
+    return [&rows](const Rows* other) { return other->SameLayout(rows); };
+  };
+  for (const PreparedWrite* w : writes) {
+    for (const auto& [rows, mode] : w->statements) {
+      if (mode == WriteMode::kUpsert && rows.size() > 0 &&
+          std::none_of(upserted.begin(), upserted.end(), same_as(rows))) {
+        upserted.push_back(&rows);
+      }
+    }
+  }
   std::vector<Merging> merged;
+  auto find = [&merged](WriteMode mode, const Rows& rows) -> Merging* {
+    for (Merging& x : merged) {
+      if (x.plan.mode == mode && x.plan.layout->SameLayout(rows)) return &x;
+    }
+    return nullptr;
+  };
   for (const PreparedWrite* w : writes) {
     for (const auto& [rows, mode] : w->statements) {
       if (rows.size() == 0) continue;
-      Merging* m = nullptr;
-      for (Merging& x : merged) {
-        if (x.plan.mode == mode && x.plan.layout->SameLayout(rows)) m = &x;
-      }
+      Merging* m = find(mode, rows);
       if (m == nullptr) {
-        merged.push_back(Merging{MergedStatement{&rows, mode, {}}, {}});
+        bool keyed = mode != WriteMode::kInsert ||
+                     std::any_of(upserted.begin(), upserted.end(), same_as(rows));
+        merged.push_back(Merging{MergedStatement{&rows, mode, {}}, keyed, {}});
         m = &merged.back();
       }
+      Merging* inserted = mode == WriteMode::kUpsert ? find(WriteMode::kInsert, rows) : nullptr;
       std::vector<Rows::RowRef>& picked = m->plan.rows;
       for (size_t r = 0; r < rows.size(); ++r) {
-        if (mode == WriteMode::kInsert) {
+        if (!m->keyed) {
           picked.emplace_back(&rows, r);
           continue;
         }
-        auto [it, fresh] = m->rows_by_key.emplace(rows.KeyOf(r), picked.size());
-        if (fresh) {
-          picked.emplace_back(&rows, r);
+        std::string key = rows.KeyOf(r);
+        if (inserted != nullptr) {
+          auto it = inserted->rows_by_key.find(key);
+          if (it != inserted->rows_by_key.end()) {
+            inserted->plan.rows[it->second] = {&rows, r};  // inserted in its last version
+            continue;
+          }
+        }
+        auto [it, fresh] = m->rows_by_key.emplace(std::move(key), picked.size());
+        if (fresh || mode == WriteMode::kInsert) {
+          picked.emplace_back(&rows, r);  // (an insert's duplicate key stays an error)
         } else if (mode == WriteMode::kUpsert) {
           picked[it->second] = {&rows, r};  // the last version wins, as replayed in order
         }

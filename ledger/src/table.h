@@ -508,9 +508,10 @@ class PreparedWrite {
 
 // The rows of several writes as one statement per table and mode, in replay order: an upserted
 // key keeps its last version, an insert-or-ignore key its first (PostgreSQL refuses to touch a
-// row twice in one statement; each row written once is less work for either backend). Inserts
-// come before upserts, so a key created by one write and changed by a later one is inserted
-// first. The plan points into the writes' rows; MergeStatements copies them into one Rows each.
+// row twice in one statement; each row written once is less work for either backend). A key
+// inserted by one write and upserted by a later one is inserted once, in its last version; and
+// inserts come before upserts. The plan points into the writes' rows; MergeStatements copies
+// them into one Rows each.
 struct MergedStatement {
   const Rows* layout = nullptr;  // the first of the writes' statements of this table and mode
   WriteMode mode = WriteMode::kInsert;

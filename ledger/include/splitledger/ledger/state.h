@@ -150,7 +150,9 @@ struct ChangeSet {
   std::vector<const Account*> new_accounts;
   std::vector<const Account*> changed_accounts;  // existing accounts whose totals moved
   std::vector<JournalTx> transactions;
+  std::vector<const Intent*> new_intents;                         // insert: created in this batch
   std::vector<const Intent*> intents;                             // upsert the intent row
+  std::vector<std::pair<const Intent*, size_t>> new_lines;        // insert: added in this batch
   std::vector<std::pair<const Intent*, size_t>> lines;            // upsert these line rows
   std::vector<std::pair<const Intent*, size_t>> actions;          // insert these action records
   std::vector<std::pair<const Intent*, size_t>> changed_actions;  // rewrite these (new status)
@@ -179,12 +181,12 @@ struct ChangeSet {
 
   bool empty() const {
     return new_accounts.empty() && changed_accounts.empty() && transactions.empty() &&
-           intents.empty() && clients.empty() && tokens.empty() && idempotency.empty() &&
-           users.empty() && wallets.empty() && client_wallets.empty() && events.empty() &&
-           settlements.empty() && hooks.empty() && deliveries.empty() && certificates.empty() &&
-           admin_users.empty() && payments.empty() && attempts.empty() && psp_operations.empty() &&
-           api_keys.empty() && webhook_endpoints.empty() && webhook_messages.empty() &&
-           psp_events.empty();
+           intents.empty() && new_intents.empty() && clients.empty() && tokens.empty() &&
+           idempotency.empty() && users.empty() && wallets.empty() && client_wallets.empty() &&
+           events.empty() && settlements.empty() && hooks.empty() && deliveries.empty() &&
+           certificates.empty() && admin_users.empty() && payments.empty() && attempts.empty() &&
+           psp_operations.empty() && api_keys.empty() && webhook_endpoints.empty() &&
+           webhook_messages.empty() && psp_events.empty();
   }
   size_t postings() const;
 };
@@ -531,7 +533,9 @@ class State {
 
   // Pending changes since the last TakeChanges().
   std::vector<std::string> dirty_intents_;
-  std::set<std::string> dirty_intent_set_;
+  // Each dirty intent's line count when the batch first changed it: the lines the tables hold
+  // (0: the intent is new). Rows the tables do not hold yet are plain inserts.
+  std::map<std::string, size_t> dirty_intent_set_;
   std::vector<std::pair<std::string, size_t>> dirty_lines_;
   std::set<std::pair<std::string, size_t>> dirty_line_set_;
   std::vector<std::pair<std::string, size_t>> new_actions_;
