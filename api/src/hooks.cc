@@ -96,13 +96,17 @@ Answer Update(App& app, Request& req) {
 
 Answer Get(App&, Request& req) { return Deferred{service::GetHook{req.params[0]}, HookReply}; }
 
-Reply List(App& app, Request& req) {
+// The page and order a hooks list asks for; false (and `error`) when the query is invalid.
+bool HookListQuery(const Request& req, Page* page, bool* desc, Reply* error) {
+  return V2PageOf(req, page, error) && SortDescending(req, "CreationDate", desc, error);
+}
+
+Reply HookListReply(const Request& req, const service::Outcome& o) {
+  if (!o.ok()) return V2Refusal(req, o);
   Page page;
   Reply bad;
   bool desc = false;
-  if (!V2PageOf(req, &page, &bad) || !SortDescending(req, "CreationDate", &desc, &bad)) return bad;
-  service::Outcome o = Run(app, req, service::ListHooks{});
-  if (!o.ok()) return V2Refusal(req, o);
+  if (!HookListQuery(req, &page, &desc, &bad)) return bad;  // checked before the command ran
   std::vector<Hook> hooks = std::get<service::HookList>(o.value).items;
   if (desc) std::reverse(hooks.begin(), hooks.end());  // creation order, newest first
   std::vector<std::string> items;
@@ -111,6 +115,14 @@ Reply List(App& app, Request& req) {
     items.push_back(RenderHook(hooks[static_cast<size_t>(i)]));
   }
   return ArrayPage(req, page, items, static_cast<int64_t>(hooks.size()));
+}
+
+Answer List(App&, Request& req) {
+  Page page;
+  Reply bad;
+  bool desc = false;
+  if (!HookListQuery(req, &page, &desc, &bad)) return bad;
+  return Deferred{service::ListHooks{}, HookListReply};
 }
 
 bool DateParam(const Request& req, const char* name, int64_t* out, Reply* error) {
