@@ -25,7 +25,7 @@ inline const std::vector<const TableSchema*>& LoggedTables() {
       &kAdminUsersTable,      &kPaymentsTable,
       &kAttemptsTable,        &kPspOperationsTable,
       &kApiKeysTable,         &kWebhookEndpointsTable,
-      &kWebhookMessagesTable,
+      &kWebhookMessagesTable, &kPspEventsTable,
   };
   return tables;
 }

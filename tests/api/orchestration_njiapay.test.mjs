@@ -175,6 +175,12 @@ for (const backend of BACKENDS) {
       assert.equal(done.captured_amount, 10000);
       const again = await post(hook.body, hook.signature);
       assert.deepEqual(again.json, { received: 1, duplicates: 1, unknown: 0 });
+      // The events received are durable: after a restart the redelivery is still a duplicate.
+      assert.equal((await stopServer(ctx.srv)).code, 0);
+      await start();
+      const afterRestart = await post(hook.body, hook.signature);
+      assert.equal(afterRestart.status, 200, afterRestart.text);
+      assert.deepEqual(afterRestart.json, { received: 1, duplicates: 1, unknown: 0 });
     });
 
     it('a declined card at NjiaPay is a failed attempt, never a held authorization', async () => {
