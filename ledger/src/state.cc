@@ -194,21 +194,28 @@ const Intent* State::FindIntentByReference(std::string_view client_id, std::stri
   return *id ? FindIntent(client_id, **id) : nullptr;
 }
 
-Intent& State::InsertIntent(Intent intent) {
+Intent& State::InsertIntent(Intent intent) { return StoreIntent(std::move(intent), true).intent; }
+
+State::IntentEntry& State::StoreIntent(Intent intent, bool creating) {
   std::string key = IntentKey(intent.client_id, intent.id);
-  known_intents_.Insert(KeyHash(key));
+  uint64_t hash = KeyHash(key);
+  // A key the filter may hold already (an intent the tables have, or a false positive) is
+  // upserted, never inserted.
+  bool maybe_stored = known_intents_.MayContain(hash);
+  known_intents_.Insert(hash);
   if (!intent.external.provider_reference.empty()) {
     known_refs_.Insert(KeyHash(RefKey(intent.client_id, intent.external.provider_name,
                                       intent.external.provider_reference)));
   }
   IntentEntry& e = CacheIntent(key, std::move(intent));
   e.lsn = batch_lsn_;
+  e.created = creating && !maybe_stored;
   IndexActions(key, e.intent, 0);  // a loaded intent's actions (a new one has none yet)
-  return e.intent;
+  return e;
 }
 
 void State::LoadIntent(Intent intent) {
-  Intent& in = InsertIntent(std::move(intent));
+  Intent& in = StoreIntent(std::move(intent), false).intent;
   std::vector<const Split*> executed;
   for (const Split& sp : in.splits) {
     if (sp.executed()) executed.push_back(&sp);
@@ -822,8 +829,9 @@ ChangeSet State::TakeChanges() {
   }
   cs.transactions = book_.TakeNewTransactions();
   for (const std::string& k : dirty_intents_) {
-    const Intent* in = &intents_.at(k).intent;
-    (dirty_intent_set_.at(k) == 0 ? cs.new_intents : cs.intents).push_back(in);
+    IntentEntry& e = intents_.at(k);
+    (e.created ? cs.new_intents : cs.intents).push_back(&e.intent);
+    e.created = false;  // written by this batch: later batches upsert it
   }
   for (const auto& [k, i] : dirty_lines_) {
     const Intent* in = &intents_.at(k).intent;

@@ -395,6 +395,8 @@ std::vector<MergedStatement> PlanStatements(const std::vector<PreparedWrite*>& w
         m = &merged.back();
       }
       Merging* inserted = mode == WriteMode::kUpsert ? find(WriteMode::kInsert, rows) : nullptr;
+      Merging* upserted_before =
+          mode == WriteMode::kInsert ? find(WriteMode::kUpsert, rows) : nullptr;
       std::vector<Rows::RowRef>& picked = m->plan.rows;
       for (size_t r = 0; r < rows.size(); ++r) {
         if (!m->keyed) {
@@ -402,6 +404,12 @@ std::vector<MergedStatement> PlanStatements(const std::vector<PreparedWrite*>& w
           continue;
         }
         std::string key = rows.KeyOf(r);
+        if (upserted_before != nullptr && upserted_before->rows_by_key.count(key) != 0) {
+          // A row the tables already hold, "inserted" again: replayed in order this insert would
+          // have failed, so fail rather than let the earlier upsert's version win silently.
+          throw soci::soci_error("projection: a row of " + rows.table() +
+                                 " inserted after an upsert of the same key");
+        }
         if (inserted != nullptr) {
           auto it = inserted->rows_by_key.find(key);
           if (it != inserted->rows_by_key.end()) {

@@ -197,6 +197,7 @@ class State {
     Intent intent;
     uint64_t lsn = 0;         // the log record of its last mutable access: kept until projected
     bool referenced = false;  // used since the clock hand last passed (second chance)
+    bool created = false;     // created by the batch being applied: the tables lack its row
   };
   using IntentMap = std::unordered_map<std::string, IntentEntry>;
 
@@ -446,6 +447,8 @@ class State {
   IntentEntry* FetchIntentByKey(const std::string& key) const;
   // Holds an intent in memory: the map, the clock and the reference indexes of cached intents.
   IntentEntry& CacheIntent(std::string key, Intent intent);
+  // Indexes and caches an intent: one the current batch creates (`creating`), or one loaded.
+  IntentEntry& StoreIntent(Intent intent, bool creating);
   // The reverse of CacheIntent's indexing, before an intent leaves memory.
   void UnindexIntent(const std::string& key, const Intent& intent);
 
@@ -533,8 +536,8 @@ class State {
 
   // Pending changes since the last TakeChanges().
   std::vector<std::string> dirty_intents_;
-  // Each dirty intent's line count when the batch first changed it: the lines the tables hold
-  // (0: the intent is new). Rows the tables do not hold yet are plain inserts.
+  // Each dirty intent's line count when the batch first changed it: the lines the tables hold.
+  // Lines past it, and intents the batch created (IntentEntry::created), are plain inserts.
   std::map<std::string, size_t> dirty_intent_set_;
   std::vector<std::pair<std::string, size_t>> dirty_lines_;
   std::set<std::pair<std::string, size_t>> dirty_line_set_;
