@@ -343,9 +343,13 @@ void State::MarkIntentChanged(const Intent& intent, const std::vector<LineDelta>
                               std::optional<size_t> updated_action,
                               const std::vector<size_t>& touched_splits) {
   std::string key = IntentKey(intent.client_id, intent.id);
-  if (dirty_intent_set_.emplace(key, lines_before).second) dirty_intents_.push_back(key);
+  auto [first, fresh] = dirty_intent_lines_.emplace(key, lines_before);
+  if (fresh) dirty_intents_.push_back(key);
+  // Lines past those the tables held when the batch first changed the intent are new rows.
+  size_t stored_lines = first->second;
   auto touch = [&](size_t i) {
-    if (dirty_line_set_.insert({key, i}).second) dirty_lines_.emplace_back(key, i);
+    if (!dirty_line_set_.insert({key, i}).second) return;
+    (i >= stored_lines ? dirty_new_lines_ : dirty_lines_).emplace_back(key, i);
   };
   for (size_t i = lines_before; i < intent.lines.size(); ++i) touch(i);
   for (const LineDelta& d : deltas) touch(d.line_index);
@@ -833,10 +837,8 @@ ChangeSet State::TakeChanges() {
     (e.created ? cs.new_intents : cs.intents).push_back(&e.intent);
     e.created = false;  // written by this batch: later batches upsert it
   }
-  for (const auto& [k, i] : dirty_lines_) {
-    const Intent* in = &intents_.at(k).intent;
-    (i >= dirty_intent_set_.at(k) ? cs.new_lines : cs.lines).emplace_back(in, i);
-  }
+  for (const auto& [k, i] : dirty_new_lines_) cs.new_lines.emplace_back(&intents_.at(k).intent, i);
+  for (const auto& [k, i] : dirty_lines_) cs.lines.emplace_back(&intents_.at(k).intent, i);
   for (const auto& [k, i] : new_actions_) cs.actions.emplace_back(&intents_.at(k).intent, i);
   for (const auto& [k, i] : changed_actions_)
     cs.changed_actions.emplace_back(&intents_.at(k).intent, i);
@@ -878,7 +880,8 @@ ChangeSet State::TakeChanges() {
   cs.events = std::move(new_events_);
 
   dirty_intents_.clear();
-  dirty_intent_set_.clear();
+  dirty_intent_lines_.clear();
+  dirty_new_lines_.clear();
   dirty_lines_.clear();
   dirty_line_set_.clear();
   new_actions_.clear();

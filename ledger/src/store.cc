@@ -708,8 +708,8 @@ PreparedWritePtr Store::Prepare(const ChangeSet& cs) {
     AddUpserts(*w, kPspOperationsTable, cs.psp_operations);
     AddUpserts(*w, kApiKeysTable, cs.api_keys);
     AddUpserts(*w, kWebhookEndpointsTable, cs.webhook_endpoints);
-    AddUpserts(*w, kPspEventsTable,
-               cs.psp_events);  // a redelivery stays a duplicate after a restart
+    // Received PSP events: a redelivery stays a duplicate after a restart.
+    AddUpserts(*w, kPspEventsTable, cs.psp_events);
     Rows hooks_out = kWebhookMessagesTable.NewRows();
     for (const WebhookMessage& m : cs.webhook_messages) kWebhookMessagesTable.Append(hooks_out, m);
     w->Add(std::move(hooks_out), WriteMode::kUpsert);

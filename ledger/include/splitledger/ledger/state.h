@@ -537,8 +537,10 @@ class State {
   // Pending changes since the last TakeChanges().
   std::vector<std::string> dirty_intents_;
   // Each dirty intent's line count when the batch first changed it: the lines the tables hold.
-  // Lines past it, and intents the batch created (IntentEntry::created), are plain inserts.
-  std::map<std::string, size_t> dirty_intent_set_;
+  // Lines past it (dirty_new_lines_), and intents the batch created (IntentEntry::created), are
+  // plain inserts.
+  std::map<std::string, size_t> dirty_intent_lines_;
+  std::vector<std::pair<std::string, size_t>> dirty_new_lines_;
   std::vector<std::pair<std::string, size_t>> dirty_lines_;
   std::set<std::pair<std::string, size_t>> dirty_line_set_;
   std::vector<std::pair<std::string, size_t>> new_actions_;
